@@ -1,0 +1,418 @@
+//! Server options: one [`EngineConfig`] value, built with chained setters, each documented with its
+//! default and the name the Node server gives it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::engine::origin::Origins;
+
+/// The transports a client may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// HTTP long-polling: GET requests receive, POST requests send.
+    Polling,
+    /// One WebSocket connection.
+    WebSocket,
+}
+
+impl Transport {
+    /// The transport's name in the `transport=` query parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Polling => "polling",
+            Transport::WebSocket => "websocket",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "polling" => Some(Transport::Polling),
+            "websocket" => Some(Transport::WebSocket),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The `SameSite` attribute of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Strict`
+    Strict,
+    /// `SameSite=Lax` (the default)
+    Lax,
+    /// `SameSite=None` (browsers then require `Secure`)
+    None,
+}
+
+/// The session cookie set on the handshake response (Node: `cookie`), for load balancers that
+/// route on a cookie ("sticky sessions"). Its value is the session id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cookie {
+    /// The cookie name. Default `"io"`.
+    pub name: String,
+    /// The `Path` attribute. Default `"/"`.
+    pub path: String,
+    /// The `HttpOnly` attribute. Default `true`.
+    pub http_only: bool,
+    /// The `SameSite` attribute. Default [`SameSite::Lax`].
+    pub same_site: SameSite,
+    /// The `Secure` attribute. Default `false`.
+    pub secure: bool,
+}
+
+impl Default for Cookie {
+    fn default() -> Self {
+        Cookie {
+            name: "io".into(),
+            path: "/".into(),
+            http_only: true,
+            same_site: SameSite::Lax,
+            secure: false,
+        }
+    }
+}
+
+impl Cookie {
+    /// The `Set-Cookie` header value for session `sid`.
+    pub(crate) fn header_value(&self, sid: &str) -> String {
+        let mut value = format!("{}={}; Path={}", self.name, sid, self.path);
+        if self.http_only {
+            value.push_str("; HttpOnly");
+        }
+        value.push_str(match self.same_site {
+            SameSite::Strict => "; SameSite=Strict",
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::None => "; SameSite=None",
+        });
+        if self.secure {
+            value.push_str("; Secure");
+        }
+        value
+    }
+}
+
+/// A handshake refused by the [`EngineConfig::allow_request`] hook.
+///
+/// The client gets the status (403 Forbidden unless set) and the JSON body
+/// `{"code":4,"message":<message>}`, as from the Node server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+}
+
+impl Refusal {
+    /// A refusal with status 403 and `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status of the refusal (default 403).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+/// The hook that decides whether a handshake request is accepted.
+pub(crate) type AllowRequest = Arc<dyn Fn(&Parts) -> Result<(), Refusal> + Send + Sync>;
+
+/// The options of the Engine.IO server under Socket.IO: path, heartbeat, limits, transports,
+/// origins, cookie.
+///
+/// Every setter consumes and returns the config, so options chain:
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_socketio::EngineConfig;
+///
+/// let config = EngineConfig::default()
+///     .ping_interval(Duration::from_secs(10))
+///     .max_payload(64 * 1024);
+/// assert_eq!(config.get_max_payload(), 64 * 1024);
+/// ```
+#[derive(Clone)]
+pub struct EngineConfig {
+    pub(crate) path: String,
+    pub(crate) ping_interval: Duration,
+    pub(crate) ping_timeout: Duration,
+    pub(crate) upgrade_timeout: Duration,
+    pub(crate) max_payload: usize,
+    pub(crate) max_buffered_packets: usize,
+    pub(crate) polling: bool,
+    pub(crate) websocket: bool,
+    pub(crate) allow_upgrades: bool,
+    pub(crate) allow_eio3: bool,
+    pub(crate) cookie: Option<Cookie>,
+    pub(crate) allow_request: Option<AllowRequest>,
+    pub(crate) origins: Origins,
+    pub(crate) credentials: bool,
+    pub(crate) serve_client: bool,
+    pub(crate) ws_read_buffer_size: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            path: "/socket.io/".into(),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+            upgrade_timeout: Duration::from_millis(10_000),
+            max_payload: 1_000_000,
+            max_buffered_packets: 1024,
+            polling: true,
+            websocket: true,
+            allow_upgrades: true,
+            allow_eio3: true,
+            cookie: None,
+            allow_request: None,
+            origins: Origins::Any,
+            credentials: false,
+            serve_client: true,
+            ws_read_buffer_size: 4096,
+        }
+    }
+}
+
+impl fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("path", &self.path)
+            .field("ping_interval", &self.ping_interval)
+            .field("ping_timeout", &self.ping_timeout)
+            .field("upgrade_timeout", &self.upgrade_timeout)
+            .field("max_payload", &self.max_payload)
+            .field("max_buffered_packets", &self.max_buffered_packets)
+            .field("polling", &self.polling)
+            .field("websocket", &self.websocket)
+            .field("allow_upgrades", &self.allow_upgrades)
+            .field("allow_eio3", &self.allow_eio3)
+            .field("cookie", &self.cookie)
+            .field("allow_request", &self.allow_request.is_some())
+            .field("origins", &self.origins)
+            .field("credentials", &self.credentials)
+            .field("serve_client", &self.serve_client)
+            .finish()
+    }
+}
+
+impl EngineConfig {
+    /// The path the server answers under (Node: `path`). Default `"/socket.io/"`; the raw
+    /// Engine.IO server of the Node `engine.io` package uses `"/engine.io/"`. A trailing slash is
+    /// added when missing; requests match when their path starts with it.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        let mut path = path.into();
+        if !path.starts_with('/') {
+            path.insert(0, '/');
+        }
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        self.path = path;
+        self
+    }
+
+    /// How often the server pings the client (Node: `pingInterval`). Default 25 s.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// How long the server waits for the pong before it closes the session (Node: `pingTimeout`).
+    /// Default 20 s. With protocol v3, where the client pings, a session is closed when nothing
+    /// arrives for `ping_interval + ping_timeout`.
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = timeout;
+        self
+    }
+
+    /// How long an upgrade from polling to WebSocket may take before the WebSocket is dropped and
+    /// the session stays on polling (Node: `upgradeTimeout`). Default 10 s.
+    pub fn upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.upgrade_timeout = timeout;
+        self
+    }
+
+    /// The largest message a client may send, in bytes (Node: `maxHttpBufferSize`, announced to
+    /// clients as `maxPayload`). Default 1,000,000.
+    ///
+    /// Over long-polling it bounds the body of one POST: a larger one is answered with
+    /// `413 Payload Too Large` and the session is closed (the Node server answers 413 too but
+    /// leaves the session to time out; its client gives up on it either way). Over WebSocket it
+    /// bounds one message: a larger one closes the connection with close code 1009.
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
+        self
+    }
+
+    /// The most packets a session buffers for its client before sends fail (no Node
+    /// equivalent: the Node server buffers without bound). Default 1024.
+    ///
+    /// When a client reads more slowly than the application sends, [`Socket::send`] returns
+    /// [`SendError::Full`] once this many packets wait; nothing is dropped silently. Heartbeat
+    /// and protocol control packets are always accepted.
+    ///
+    /// [`Socket::send`]: crate::engine::Socket::send
+    /// [`SendError::Full`]: crate::engine::SendError::Full
+    pub fn max_buffered_packets(mut self, packets: usize) -> Self {
+        self.max_buffered_packets = packets.max(1);
+        self
+    }
+
+    /// The transports clients may use (Node: `transports`). Default both, polling and WebSocket.
+    /// A request for a transport not in the list gets the "Transport unknown" error.
+    ///
+    /// # Panics
+    /// When `transports` is empty.
+    pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
+        let transports: Vec<Transport> = transports.into_iter().collect();
+        assert!(
+            !transports.is_empty(),
+            "at least one transport must be allowed"
+        );
+        self.polling = transports.contains(&Transport::Polling);
+        self.websocket = transports.contains(&Transport::WebSocket);
+        self
+    }
+
+    /// Whether sessions opened with polling may upgrade to WebSocket (Node: `allowUpgrades`).
+    /// Default `true`.
+    pub fn allow_upgrades(mut self, allow: bool) -> Self {
+        self.allow_upgrades = allow;
+        self
+    }
+
+    /// Whether clients of Engine.IO protocol v3 (`EIO=3`: Socket.IO 2.x clients) are served
+    /// (Node: `allowEIO3`). Default `true` here (the Node server defaults to `false`). When off,
+    /// their requests get the "Unsupported protocol version" error.
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.allow_eio3 = allow;
+        self
+    }
+
+    /// Sets a session cookie on the handshake response (Node: `cookie`). Default none.
+    pub fn cookie(mut self, cookie: Cookie) -> Self {
+        self.cookie = Some(cookie);
+        self
+    }
+
+    /// A hook that sees each handshake request (method, URI, headers, extensions) and may refuse
+    /// it (Node: `allowRequest`). Default none: every handshake is accepted.
+    ///
+    /// ```
+    /// use tower_socketio::{EngineConfig, Refusal};
+    ///
+    /// let config = EngineConfig::default().allow_request(|req| {
+    ///     match req.headers.get("x-api-key") {
+    ///         Some(key) if key == "secret" => Ok(()),
+    ///         _ => Err(Refusal::new("missing API key")),
+    ///     }
+    /// });
+    /// # let _ = config;
+    /// ```
+    pub fn allow_request<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&Parts) -> Result<(), Refusal> + Send + Sync + 'static,
+    {
+        self.allow_request = Some(Arc::new(hook));
+        self
+    }
+
+    /// Which page origins may connect (the 1.x `origins(...)`, Node 4.x: `cors.origin`). Default
+    /// [`Origins::Any`].
+    ///
+    /// A request whose `Origin` header is not allowed is refused with
+    /// `403 {"code":4,"message":"Forbidden"}`, WebSocket upgrades included: browsers apply no
+    /// CORS to WebSockets, so this check is what stops other sites from opening sessions with
+    /// your users' cookies. Requests without an `Origin` header (non-browser clients) pass.
+    /// Allowed polling requests get CORS headers and preflight answers.
+    pub fn origins(mut self, origins: Origins) -> Self {
+        self.origins = origins;
+        self
+    }
+
+    /// Whether CORS responses allow credentials (cookies) (Node: `cors.credentials`). Default
+    /// `false`. With [`Origins::Any`] and credentials, the request's origin is echoed back, since
+    /// browsers refuse `*` with credentials.
+    pub fn cors_credentials(mut self, allow: bool) -> Self {
+        self.credentials = allow;
+        self
+    }
+
+    /// Whether the official browser client is served under the path, as `socket.io.js`,
+    /// `socket.io.min.js`, ... (Node: `serveClient`). Default `true`. Needs the `client-bundle`
+    /// feature (on by default).
+    pub fn serve_client(mut self, serve: bool) -> Self {
+        self.serve_client = serve;
+        self
+    }
+
+    /// The path requests are matched against.
+    pub fn get_path(&self) -> &str {
+        &self.path
+    }
+
+    /// The ping interval.
+    pub fn get_ping_interval(&self) -> Duration {
+        self.ping_interval
+    }
+
+    /// The ping timeout.
+    pub fn get_ping_timeout(&self) -> Duration {
+        self.ping_timeout
+    }
+
+    /// The largest message a client may send.
+    pub fn get_max_payload(&self) -> usize {
+        self.max_payload
+    }
+
+    /// Whether `transport` is enabled.
+    pub fn allows_transport(&self, transport: Transport) -> bool {
+        match transport {
+            Transport::Polling => self.polling,
+            Transport::WebSocket => self.websocket,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_is_normalised() {
+        assert_eq!(
+            EngineConfig::default().path("engine.io").get_path(),
+            "/engine.io/"
+        );
+        assert_eq!(EngineConfig::default().path("/x/").get_path(), "/x/");
+    }
+
+    #[test]
+    fn cookie_header() {
+        assert_eq!(
+            Cookie::default().header_value("abc"),
+            "io=abc; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "at least one transport")]
+    fn transports_cannot_be_empty() {
+        let _ = EngineConfig::default().transports([]);
+    }
+}

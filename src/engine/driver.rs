@@ -1,0 +1,359 @@
+//! The one task each session runs: heartbeat and timeouts, the upgrade from polling to
+//! WebSocket, and on WebSocket the reading of frames and the batched writing of the outbox.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::OnUpgrade;
+use tokio::time::{Instant, Sleep, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
+
+use super::packet::{self, Incoming, Packet, PacketType};
+use super::socket::{CloseKind, Phase};
+use super::websocket::{self, WsStream};
+use super::{DisconnectReason, EngineHandler, EngineShared, ProtocolVersion, Socket};
+use crate::config::{EngineConfig, Transport};
+
+/// How a session starts.
+pub(super) enum Start {
+    /// The handshake was a polling request, already answered.
+    Polling,
+    /// The handshake was a WebSocket request; the connection comes with the upgrade.
+    WebSocket(OnUpgrade),
+}
+
+/// Runs a session from its handshake to its end.
+pub(super) async fn run<H: EngineHandler>(
+    shared: Arc<EngineShared<H>>,
+    socket: Arc<Socket<H::Data>>,
+    start: Start,
+) {
+    let config = &shared.config;
+    let mut heartbeat = Heartbeat::new(socket.protocol(), config);
+    let reason = match start {
+        Start::Polling => match polling(&socket, config, &mut heartbeat).await {
+            PollingEnd::Closed(reason) => reason,
+            PollingEnd::Upgraded(ws) => {
+                // From now on the WebSocket is the outbox's only reader: hold the poll lock for
+                // good (the pending poll, if any, was answered when the probe succeeded).
+                let _poll = socket.poll_lock.lock().await;
+                socket.set_phase(Phase::WebSocket);
+                tracing::debug!("upgraded to websocket");
+                websocket_loop(&shared, &socket, ws, &mut heartbeat).await
+            }
+        },
+        Start::WebSocket(on_upgrade) => {
+            let opened = async {
+                let mut ws = websocket::connect(on_upgrade, config).await.ok()?;
+                let open = shared.open_packet(socket.id(), Transport::WebSocket);
+                ws.send(websocket::frame(socket.protocol(), open))
+                    .await
+                    .ok()?;
+                Some(ws)
+            };
+            match timeout(config.upgrade_timeout, opened).await {
+                Ok(Some(ws)) => {
+                    let _poll = socket.poll_lock.lock().await;
+                    shared.handler.on_connect(socket.clone());
+                    websocket_loop(&shared, &socket, ws, &mut heartbeat).await
+                }
+                _ => {
+                    // The client never completed the WebSocket handshake: it was never
+                    // connected, so the handler hears nothing.
+                    tracing::debug!("websocket handshake did not complete");
+                    socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
+                    shared.remove(socket.id());
+                    return;
+                }
+            }
+        }
+    };
+    socket.request_close(reason, CloseKind::Abort);
+    shared.remove(socket.id());
+    tracing::debug!(%reason, "session closed");
+    shared.handler.on_disconnect(socket, reason);
+}
+
+/// The heartbeat of one session.
+///
+/// v4: the server pings every `ping_interval` and expects the pong within `ping_timeout`.
+/// v3: the client pings; the session times out when nothing arrives for
+/// `ping_interval + ping_timeout`.
+struct Heartbeat {
+    v3: bool,
+    interval: Duration,
+    timeout: Duration,
+    awaiting_pong: bool,
+    deadline: Instant,
+}
+
+enum Tick {
+    SendPing,
+    TimedOut,
+}
+
+impl Heartbeat {
+    fn new(protocol: ProtocolVersion, config: &EngineConfig) -> Self {
+        let v3 = protocol == ProtocolVersion::V3;
+        let mut heartbeat = Heartbeat {
+            v3,
+            interval: config.ping_interval,
+            timeout: config.ping_timeout,
+            awaiting_pong: false,
+            deadline: Instant::now(),
+        };
+        heartbeat.alive();
+        heartbeat
+    }
+
+    /// The client answered (v4: a pong; v3: any packet).
+    fn alive(&mut self) {
+        self.awaiting_pong = false;
+        self.deadline = Instant::now()
+            + if self.v3 {
+                self.interval + self.timeout
+            } else {
+                self.interval
+            };
+    }
+
+    /// The deadline passed.
+    fn tick(&mut self) -> Tick {
+        if self.v3 || self.awaiting_pong {
+            return Tick::TimedOut;
+        }
+        self.awaiting_pong = true;
+        self.deadline = Instant::now() + self.timeout;
+        Tick::SendPing
+    }
+
+    fn reset(&self, sleep: Pin<&mut Sleep>) {
+        sleep.reset(self.deadline);
+    }
+}
+
+enum PollingEnd {
+    Closed(DisconnectReason),
+    Upgraded(WsStream),
+}
+
+type ProbeFuture = Pin<Box<dyn Future<Output = Option<WsStream>> + Send>>;
+
+/// Drives a session on polling until it closes or upgrades.
+async fn polling<D: Send + Sync + 'static>(
+    socket: &Arc<Socket<D>>,
+    config: &EngineConfig,
+    heartbeat: &mut Heartbeat,
+) -> PollingEnd {
+    let sleep = sleep_until(heartbeat.deadline);
+    tokio::pin!(sleep);
+    let mut probe: Option<ProbeFuture> = None;
+    let mut graceful: Option<DisconnectReason> = None;
+    loop {
+        tokio::select! {
+            () = socket.wake.notified() => {
+                let signals = socket.take_signals();
+                match signals.close {
+                    Some((reason, CloseKind::Abort)) => return PollingEnd::Closed(reason),
+                    Some((reason, CloseKind::Graceful)) => {
+                        if signals.close_delivered {
+                            return PollingEnd::Closed(reason);
+                        }
+                        if graceful.is_none() {
+                            // Wait for the client's next poll to deliver the close packet, but
+                            // not longer than a heartbeat would.
+                            graceful = Some(reason);
+                            probe = None;
+                            sleep.as_mut().reset(Instant::now() + config.ping_interval + config.ping_timeout);
+                        }
+                    }
+                    None => {}
+                }
+                if signals.heartbeat && graceful.is_none() {
+                    heartbeat.alive();
+                    heartbeat.reset(sleep.as_mut());
+                }
+                if let Some(on_upgrade) = signals.upgrade {
+                    if graceful.is_none() {
+                        tracing::debug!("upgrade started");
+                        probe = Some(Box::pin(probe_upgrade(socket.clone(), on_upgrade, config.clone())));
+                    }
+                }
+            }
+            () = &mut sleep => {
+                if let Some(reason) = graceful {
+                    return PollingEnd::Closed(reason);
+                }
+                match heartbeat.tick() {
+                    Tick::SendPing => {
+                        socket.outbox.push_control(Packet::bare(PacketType::Ping));
+                        heartbeat.reset(sleep.as_mut());
+                    }
+                    Tick::TimedOut => return PollingEnd::Closed(DisconnectReason::PingTimeout),
+                }
+            }
+            upgraded = async { probe.as_mut().expect("guarded by the condition").await }, if probe.is_some() => {
+                probe = None;
+                match upgraded {
+                    Some(ws) => return PollingEnd::Upgraded(ws),
+                    None => {
+                        tracing::debug!("upgrade failed: staying on polling");
+                        socket.upgrade_failed();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The client's side of an upgrade: the WebSocket opens, `2probe` comes and gets `3probe`, then
+/// `5` comes. Anything else, or the upgrade timeout, fails the upgrade.
+async fn probe_upgrade<D: Send + Sync + 'static>(
+    socket: Arc<Socket<D>>,
+    on_upgrade: OnUpgrade,
+    config: EngineConfig,
+) -> Option<WsStream> {
+    let protocol = socket.protocol();
+    let probe = async {
+        let mut ws = websocket::connect(on_upgrade, &config).await.ok()?;
+        let mut probed = false;
+        while let Some(frame) = ws.next().await {
+            let Ok(Frame::Text(text)) = frame else {
+                return None;
+            };
+            match packet::decode_text(text.into()).ok()? {
+                Incoming::Ping(data) if !probed && data == "probe" => {
+                    let pong = Packet::text(PacketType::Pong, "probe");
+                    ws.send(websocket::frame(protocol, pong)).await.ok()?;
+                    probed = true;
+                    // A pending poll returns now (with a noop when nothing is queued), so that
+                    // the client, which paused polling, can send the upgrade packet.
+                    socket.set_phase(Phase::Upgrading);
+                    socket.outbox.ready.notify_one();
+                }
+                Incoming::Upgrade if probed => return Some(ws),
+                _ => return None,
+            }
+        }
+        None
+    };
+    timeout(config.upgrade_timeout, probe).await.ok().flatten()
+}
+
+/// Drives a session on WebSocket until it closes.
+async fn websocket_loop<H: EngineHandler>(
+    shared: &EngineShared<H>,
+    socket: &Arc<Socket<H::Data>>,
+    mut ws: WsStream,
+    heartbeat: &mut Heartbeat,
+) -> DisconnectReason {
+    let protocol = socket.protocol();
+    let sleep = sleep_until(heartbeat.deadline);
+    tokio::pin!(sleep);
+    let mut batch = Vec::new();
+    let reason = loop {
+        tokio::select! {
+            biased;
+            () = socket.wake.notified() => {
+                // A graceful close arrives through the outbox (its close packet ends the
+                // batch); only an abort is acted on here.
+                if let Some((reason, CloseKind::Abort)) = socket.take_signals().close {
+                    break reason;
+                }
+            }
+            () = socket.outbox.ready.notified() => {
+                socket.outbox.drain_into(&mut batch);
+                let mut closing = false;
+                let mut failed = false;
+                for packet in batch.drain(..) {
+                    if packet.is_close() {
+                        // Over WebSocket, the Node server ends a session by closing the
+                        // connection, without a close packet.
+                        closing = true;
+                        break;
+                    }
+                    if ws.feed(websocket::frame(protocol, packet)).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                batch.clear();
+                if failed || ws.flush().await.is_err() {
+                    break DisconnectReason::TransportError;
+                }
+                if closing {
+                    let reason = socket.take_signals().close.map_or(DisconnectReason::ForcedClose, |(r, _)| r);
+                    break reason;
+                }
+            }
+            frame = ws.next() => {
+                let incoming = match frame {
+                    Some(Ok(Frame::Text(text))) => packet::decode_text(text.into()),
+                    Some(Ok(Frame::Binary(data))) => packet::decode_binary(protocol, data),
+                    Some(Ok(Frame::Close(_))) | None => break DisconnectReason::TransportClose,
+                    Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
+                    Some(Err(error)) => break transport_error(error),
+                };
+                let Ok(incoming) = incoming else {
+                    tracing::debug!("undecodable packet: closing");
+                    break DisconnectReason::ParseError;
+                };
+                if heartbeat.v3 {
+                    heartbeat.alive();
+                    heartbeat.reset(sleep.as_mut());
+                }
+                match incoming {
+                    Incoming::Message(message) => {
+                        if socket.is_connected() {
+                            shared.handler.on_message(socket, message);
+                        }
+                    }
+                    Incoming::Ping(data) if heartbeat.v3 => {
+                        let pong = Packet::text(PacketType::Pong, &data);
+                        if ws.send(websocket::frame(protocol, pong)).await.is_err() {
+                            break DisconnectReason::TransportError;
+                        }
+                    }
+                    Incoming::Pong(_) if !heartbeat.v3 => {
+                        heartbeat.alive();
+                        heartbeat.reset(sleep.as_mut());
+                    }
+                    Incoming::Ping(_) | Incoming::Pong(_) => {
+                        tracing::debug!("heartbeat in the wrong direction: closing");
+                        break DisconnectReason::TransportError;
+                    }
+                    Incoming::Close => break DisconnectReason::TransportClose,
+                    Incoming::Upgrade | Incoming::Noop => {}
+                }
+            }
+            () = &mut sleep => match heartbeat.tick() {
+                Tick::SendPing => {
+                    let ping = websocket::frame(protocol, Packet::bare(PacketType::Ping));
+                    if ws.send(ping).await.is_err() {
+                        break DisconnectReason::TransportError;
+                    }
+                    heartbeat.reset(sleep.as_mut());
+                }
+                Tick::TimedOut => break DisconnectReason::PingTimeout,
+            },
+        }
+    };
+    // Say goodbye with a close frame, but do not wait on a client that stopped reading.
+    let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+    reason
+}
+
+/// The reason for a failed WebSocket read: a misbehaving client (oversize or malformed frames)
+/// is a transport error; a connection that went away is a transport close.
+fn transport_error(error: WsError) -> DisconnectReason {
+    tracing::debug!(%error, "websocket read failed");
+    match error {
+        WsError::Capacity(_) | WsError::Protocol(_) | WsError::Utf8(_) => {
+            DisconnectReason::TransportError
+        }
+        _ => DisconnectReason::TransportClose,
+    }
+}

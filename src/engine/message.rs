@@ -1,0 +1,188 @@
+//! The data an Engine.IO session carries: text or binary messages, held in shared buffers.
+
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+
+/// An immutable, cheaply cloneable UTF-8 string backed by [`Bytes`].
+///
+/// Cloning or slicing a `Str` never copies the text: an incoming message is a view into the
+/// buffer it was read into, and one outgoing message can be shared by any number of sessions.
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Str(Bytes);
+
+impl Str {
+    /// A `Str` from a static string, without allocating.
+    pub const fn from_static(s: &'static str) -> Self {
+        Str(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// The text as a `&str`.
+    pub fn as_str(&self) -> &str {
+        // SAFETY: every constructor checks or guarantees that the bytes are UTF-8, and slicing
+        // (`slice`, `slice_from`) only happens at char boundaries.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
+    }
+
+    /// The UTF-8 bytes of the text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying shared buffer.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// The text from byte `start` to byte `end`, sharing the buffer.
+    ///
+    /// # Panics
+    /// When `start..end` is out of bounds or not on char boundaries.
+    pub(crate) fn slice(&self, start: usize, end: usize) -> Str {
+        assert!(self.as_str().is_char_boundary(start) && self.as_str().is_char_boundary(end));
+        Str(self.0.slice(start..end))
+    }
+
+    /// The text from byte `start` to the end, sharing the buffer.
+    pub(crate) fn slice_from(&self, start: usize) -> Str {
+        self.slice(start, self.len())
+    }
+}
+
+impl Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Str {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<[u8]> for Str {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<String> for Str {
+    fn from(s: String) -> Self {
+        Str(Bytes::from(s))
+    }
+}
+
+impl From<&'static str> for Str {
+    fn from(s: &'static str) -> Self {
+        Str::from_static(s)
+    }
+}
+
+impl From<Str> for Bytes {
+    fn from(s: Str) -> Self {
+        s.0
+    }
+}
+
+impl TryFrom<Bytes> for Str {
+    type Error = std::str::Utf8Error;
+    fn try_from(bytes: Bytes) -> Result<Self, Self::Error> {
+        std::str::from_utf8(&bytes)?;
+        Ok(Str(bytes))
+    }
+}
+
+impl From<Str> for tokio_tungstenite::tungstenite::Utf8Bytes {
+    fn from(s: Str) -> Self {
+        // SAFETY: a `Str` always holds valid UTF-8.
+        unsafe { tokio_tungstenite::tungstenite::Utf8Bytes::from_bytes_unchecked(s.0) }
+    }
+}
+
+impl From<tokio_tungstenite::tungstenite::Utf8Bytes> for Str {
+    fn from(s: tokio_tungstenite::tungstenite::Utf8Bytes) -> Self {
+        // `Utf8Bytes` holds valid UTF-8 too.
+        Str(Bytes::from(s))
+    }
+}
+
+impl PartialEq<str> for Str {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Str {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A message of an Engine.IO session (the payload of a `message` packet): text or binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A UTF-8 text message.
+    Text(Str),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+impl Message {
+    /// The message's length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Message::Text(s) => s.len(),
+            Message::Binary(b) => b.len(),
+        }
+    }
+
+    /// Whether the message is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Self {
+        Message::Text(s.into())
+    }
+}
+
+impl From<&'static str> for Message {
+    fn from(s: &'static str) -> Self {
+        Message::Text(Str::from_static(s))
+    }
+}
+
+impl From<Str> for Message {
+    fn from(s: Str) -> Self {
+        Message::Text(s)
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(b: Bytes) -> Self {
+        Message::Binary(b)
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(b: Vec<u8>) -> Self {
+        Message::Binary(b.into())
+    }
+}

@@ -1,0 +1,406 @@
+//! The Engine.IO server: sessions over HTTP long-polling and WebSocket, upgrades between them,
+//! heartbeats and limits, for protocol v4 (Socket.IO 3.x/4.x clients) and v3 (Socket.IO 2.x
+//! clients), the version picked per request by the `EIO` query parameter.
+//!
+//! Socket.IO runs on top of it, but it is public on its own: an application that wants raw
+//! message sessions (the Node server's `engine.io` package, which the 1.x README reaches through
+//! `Server#bind(engine)`) implements [`EngineHandler`] and mounts an [`EngineIo`]:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use tower_socketio::EngineConfig;
+//! use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+//!
+//! struct Echo;
+//!
+//! impl EngineHandler for Echo {
+//!     type Data = ();
+//!     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+//!         // Sends fail only when the client reads too slowly or is gone.
+//!         let _ = socket.send(message);
+//!     }
+//! }
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Echo);
+//! engine.listen("127.0.0.1:3000").await
+//! # }
+//! ```
+//!
+//! # How a session runs
+//! Each session has exactly one task, its driver: it sends heartbeats, times the client out,
+//! performs the upgrade to WebSocket, and on WebSocket reads frames and writes the outbox in
+//! batches. Over polling, packets the client POSTs reach the handler in the request's own task,
+//! in order (a second concurrent POST is refused), and a GET takes everything queued at once.
+//! Every session's outbox is bounded ([`EngineConfig::max_buffered_packets`]).
+
+mod driver;
+mod error;
+mod message;
+pub(crate) mod origin;
+pub(crate) mod packet;
+mod polling;
+mod sid;
+mod socket;
+mod websocket;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, header};
+use http_body_util::Full;
+use tracing::Instrument;
+
+pub use self::message::{Message, Str};
+pub use self::sid::{InvalidSid, Sid};
+pub use self::socket::{DisconnectReason, SendError, Socket};
+
+use self::error::RequestError;
+use self::packet::{Packet, PacketType};
+use self::socket::CloseKind;
+use crate::config::{EngineConfig, Transport};
+
+/// A boxed error, as bodies and services report them.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The responses the engine produces.
+pub(crate) type EngineResponse = Response<Full<Bytes>>;
+
+/// The Engine.IO protocol revision a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProtocolVersion {
+    /// Revision 3: Socket.IO 1.x and 2.x clients. Client-initiated heartbeat, length-prefixed
+    /// polling payloads, binary polling payloads.
+    V3,
+    /// Revision 4: Socket.IO 3.x and 4.x clients. Server-initiated heartbeat, payloads split by
+    /// the record separator `\x1e`, binary as base64 over polling.
+    V4,
+}
+
+impl fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProtocolVersion::V3 => "3",
+            ProtocolVersion::V4 => "4",
+        })
+    }
+}
+
+/// What an application does with Engine.IO sessions. The Socket.IO server is one such handler.
+///
+/// The methods are called from the server's tasks and must not block: hand long work to a task
+/// of your own. For one session, `on_connect` comes first, then every message in the order the
+/// client sent it, then `on_disconnect` exactly once.
+pub trait EngineHandler: Send + Sync + 'static {
+    /// Data kept in each session ([`Socket::data`]), created with `Default` at the handshake.
+    type Data: Default + Send + Sync + 'static;
+
+    /// A session opened. Messages sent from here go out right after the handshake (over
+    /// polling, in the same response).
+    fn on_connect(&self, socket: Arc<Socket<Self::Data>>) {
+        let _ = socket;
+    }
+
+    /// The client sent a message.
+    fn on_message(&self, socket: &Arc<Socket<Self::Data>>, message: Message);
+
+    /// The session ended; it accepts no more messages.
+    fn on_disconnect(&self, socket: Arc<Socket<Self::Data>>, reason: DisconnectReason) {
+        let _ = (socket, reason);
+    }
+}
+
+/// The state shared by the engine's handle, its requests and its session drivers.
+pub(crate) struct EngineShared<H: EngineHandler> {
+    pub(crate) config: EngineConfig,
+    pub(crate) handler: H,
+    sessions: RwLock<HashMap<Sid, Arc<Socket<H::Data>>>>,
+}
+
+/// An Engine.IO server: its options, its handler and its open sessions.
+///
+/// Cloning is cheap and shares the server. Mount it with [`EngineIo::layer`] on a tower or axum
+/// app, or run it alone with [`EngineIo::listen`].
+pub struct EngineIo<H: EngineHandler> {
+    pub(crate) shared: Arc<EngineShared<H>>,
+}
+
+impl<H: EngineHandler> Clone for EngineIo<H> {
+    fn clone(&self) -> Self {
+        EngineIo {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<H: EngineHandler> fmt::Debug for EngineIo<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineIo")
+            .field("config", &self.shared.config)
+            .field("sessions", &self.session_count())
+            .finish()
+    }
+}
+
+impl<H: EngineHandler> EngineIo<H> {
+    /// A server with these options and this handler.
+    pub fn new(config: EngineConfig, handler: H) -> Self {
+        EngineIo {
+            shared: Arc::new(EngineShared {
+                config,
+                handler,
+                sessions: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// The server's options.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// The handler.
+    pub fn handler(&self) -> &H {
+        &self.shared.handler
+    }
+
+    /// The number of open sessions (Node: `engine.clientsCount`).
+    pub fn session_count(&self) -> usize {
+        self.shared.read_sessions().len()
+    }
+
+    /// The open session with this id.
+    pub fn session(&self, sid: Sid) -> Option<Arc<Socket<H::Data>>> {
+        self.shared.read_sessions().get(&sid).cloned()
+    }
+
+    /// Closes every session, as for a server shutdown: each client gets what was queued for it,
+    /// then a `close` packet; handlers see [`DisconnectReason::ServerShutdown`].
+    pub fn close(&self) {
+        let sessions: Vec<_> = self.shared.read_sessions().values().cloned().collect();
+        for socket in sessions {
+            socket.request_close(DisconnectReason::ServerShutdown, CloseKind::Graceful);
+        }
+    }
+
+    /// Answers one Engine.IO request (any request under the path but the client bundle files).
+    pub(crate) async fn handle<B>(&self, req: Request<B>) -> EngineResponse
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        match self.route(req).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        }
+    }
+
+    async fn route<B>(&self, mut req: Request<B>) -> Result<EngineResponse, RequestError>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        let config = &self.shared.config;
+        if !config.origins.allows_request(req.headers()) {
+            tracing::debug!(origin = ?req.headers().get(header::ORIGIN), "origin refused");
+            return Err(RequestError::forbidden());
+        }
+        let query = Query::parse(req.uri().query().unwrap_or(""));
+        let transport = query
+            .transport
+            .and_then(Transport::from_name)
+            .filter(|t| config.allows_transport(*t))
+            .ok_or(RequestError::UnknownTransport)?;
+        let protocol = match query.eio {
+            Some("4") => ProtocolVersion::V4,
+            Some("3") if config.allow_eio3 => ProtocolVersion::V3,
+            _ => return Err(RequestError::UnsupportedProtocolVersion),
+        };
+        let supports_binary = !query.b64;
+        let sid = query.sid.map(|sid| sid.parse::<Sid>().ok());
+        let is_upgrade = websocket::is_upgrade_request(&req);
+        if transport == Transport::WebSocket && !is_upgrade {
+            return Err(RequestError::BadRequest);
+        }
+
+        let Some(sid) = sid else {
+            if req.method() != Method::GET {
+                return Err(RequestError::BadHandshakeMethod);
+            }
+            return self.handshake(req, protocol, transport, supports_binary);
+        };
+
+        let socket = sid
+            .and_then(|sid| self.session(sid))
+            .filter(|socket| !socket.is_aborted())
+            .ok_or(RequestError::UnknownSid)?;
+        match transport {
+            Transport::WebSocket => {
+                if !config.allow_upgrades {
+                    return Err(RequestError::BadRequest);
+                }
+                websocket::upgrade_session(&socket, &mut req)
+            }
+            Transport::Polling => {
+                if socket.phase() == socket::Phase::WebSocket {
+                    return Err(RequestError::BadRequest);
+                }
+                match *req.method() {
+                    Method::GET => polling::get(&socket, supports_binary).await,
+                    Method::POST => polling::post(&self.shared, &socket, req).await,
+                    _ => Err(RequestError::BadRequest),
+                }
+            }
+        }
+    }
+
+    /// Opens a session.
+    fn handshake<B>(
+        &self,
+        mut req: Request<B>,
+        protocol: ProtocolVersion,
+        transport: Transport,
+        supports_binary: bool,
+    ) -> Result<EngineResponse, RequestError> {
+        let shared = &self.shared;
+        let on_upgrade = match transport {
+            Transport::WebSocket => Some(hyper::upgrade::on(&mut req)),
+            Transport::Polling => None,
+        };
+        let (parts, _body) = req.into_parts();
+        if let Some(allow) = &shared.config.allow_request {
+            allow(&parts).map_err(|refusal| RequestError::Forbidden {
+                status: refusal.status,
+                message: refusal.message,
+            })?;
+        }
+        let sid = Sid::new();
+        let upgrade_response = match transport {
+            Transport::WebSocket => Some(websocket::accept_response(&parts.headers)?),
+            Transport::Polling => None,
+        };
+        let socket = Arc::new(Socket::new(
+            sid,
+            protocol,
+            transport,
+            parts,
+            shared.config.max_buffered_packets,
+            H::Data::default(),
+        ));
+        shared.write_sessions().insert(sid, socket.clone());
+        let span = tracing::debug_span!("engine_session", %sid);
+        tracing::debug!(parent: &span, %transport, %protocol, "handshake");
+
+        let mut response = match (on_upgrade, upgrade_response) {
+            (Some(on_upgrade), Some(response)) => {
+                let start = driver::Start::WebSocket(on_upgrade);
+                tokio::spawn(driver::run(shared.clone(), socket, start).instrument(span));
+                response
+            }
+            _ => {
+                // The handshake response is the session's first poll: the open packet, then
+                // whatever the handler sent on connect.
+                let mut packets = vec![shared.open_packet(sid, transport)];
+                shared.handler.on_connect(socket.clone());
+                socket.outbox.drain_into(&mut packets);
+                tokio::spawn(
+                    driver::run(shared.clone(), socket.clone(), driver::Start::Polling)
+                        .instrument(span),
+                );
+                polling::payload_response(protocol, &packets, supports_binary)
+            }
+        };
+        if let Some(cookie) = &shared.config.cookie {
+            if let Ok(value) = HeaderValue::from_str(&cookie.header_value(sid.as_str())) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+        }
+        Ok(response)
+    }
+}
+
+impl<H: EngineHandler> EngineShared<H> {
+    fn read_sessions(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Sid, Arc<Socket<H::Data>>>> {
+        self.sessions.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_sessions(
+        &self,
+    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Sid, Arc<Socket<H::Data>>>> {
+        self.sessions.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets a session: requests naming it get "Session ID unknown" from now on.
+    pub(crate) fn remove(&self, sid: Sid) {
+        self.write_sessions().remove(&sid);
+    }
+
+    /// The `open` packet of a new session.
+    pub(crate) fn open_packet(&self, sid: Sid, transport: Transport) -> Packet {
+        let config = &self.config;
+        let upgrades: &[&str] =
+            if transport == Transport::Polling && config.websocket && config.allow_upgrades {
+                &["websocket"]
+            } else {
+                &[]
+            };
+        let open = serde_json::json!({
+            "sid": sid.as_str(),
+            "upgrades": upgrades,
+            "pingInterval": config.ping_interval.as_millis() as u64,
+            "pingTimeout": config.ping_timeout.as_millis() as u64,
+            "maxPayload": config.max_payload,
+        });
+        Packet::text(PacketType::Open, &open.to_string())
+    }
+}
+
+/// The Engine.IO query parameters of a request.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Query<'a> {
+    eio: Option<&'a str>,
+    transport: Option<&'a str>,
+    sid: Option<&'a str>,
+    /// `b64=1`: a v3 client that cannot take binary payloads.
+    b64: bool,
+}
+
+impl<'a> Query<'a> {
+    fn parse(query: &'a str) -> Self {
+        let mut parsed = Query::default();
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "EIO" => parsed.eio = Some(value),
+                "transport" => parsed.transport = Some(value),
+                "sid" => parsed.sid = Some(value),
+                "b64" => parsed.b64 = !value.is_empty() && value != "0" && value != "false",
+                _ => {}
+            }
+        }
+        parsed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_query() {
+        assert_eq!(
+            Query::parse("EIO=4&transport=polling&t=abc&sid=xyz&b64=1"),
+            Query {
+                eio: Some("4"),
+                transport: Some("polling"),
+                sid: Some("xyz"),
+                b64: true,
+            }
+        );
+        assert_eq!(Query::parse(""), Query::default());
+    }
+}

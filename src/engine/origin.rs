@@ -1,0 +1,131 @@
+//! Origin checks: which web pages may open sessions, and the CORS answers polling requests get.
+//!
+//! One policy serves two guards. Browsers apply CORS to polling requests, so allowed origins get
+//! CORS headers (built by tower-http's [`CorsLayer`]); they apply nothing to WebSocket upgrades,
+//! so every request carrying a disallowed `Origin` is refused with 403 before it reaches a
+//! session, whatever its transport.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderValue, Method, header};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+/// Which page origins (`scheme://host[:port]`, as browsers send them in the `Origin` header) may
+/// connect.
+#[derive(Clone, Default)]
+pub enum Origins {
+    /// Any origin (the default). Polling responses carry `Access-Control-Allow-Origin: *` (or
+    /// the request's origin when credentials are allowed).
+    #[default]
+    Any,
+    /// Exactly these origins, e.g. `"https://example.com"`, `"http://localhost:3000"`.
+    List(Vec<HeaderValue>),
+    /// The origins for which the function returns `true`.
+    Predicate(Arc<dyn Fn(&str) -> bool + Send + Sync>),
+}
+
+impl Origins {
+    /// Exactly the listed origins.
+    ///
+    /// ```
+    /// use tower_socketio::Origins;
+    /// let origins = Origins::list(["https://example.com", "http://localhost:3000"]);
+    /// assert!(origins.allows("https://example.com"));
+    /// assert!(!origins.allows("https://evil.example"));
+    /// ```
+    ///
+    /// # Panics
+    /// When an origin is not a valid header value.
+    pub fn list<I, S>(origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Origins::List(
+            origins
+                .into_iter()
+                .map(|o| HeaderValue::from_str(o.as_ref()).expect("an origin is a valid header"))
+                .collect(),
+        )
+    }
+
+    /// The origins for which `allow` returns `true`.
+    pub fn predicate<F>(allow: F) -> Self
+    where
+        F: Fn(&str) -> bool + Send + Sync + 'static,
+    {
+        Origins::Predicate(Arc::new(allow))
+    }
+
+    /// Whether `origin` may connect.
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            Origins::Any => true,
+            Origins::List(list) => list.iter().any(|o| o.as_bytes() == origin.as_bytes()),
+            Origins::Predicate(allow) => allow(origin),
+        }
+    }
+
+    /// Whether a request with these headers passes: it has no `Origin`, or an allowed one.
+    pub(crate) fn allows_request(&self, headers: &http::HeaderMap) -> bool {
+        match headers.get(header::ORIGIN) {
+            None => true,
+            Some(origin) => match origin.to_str() {
+                Ok(origin) => self.allows(origin),
+                Err(_) => false,
+            },
+        }
+    }
+
+    /// The CORS layer answering polling requests and preflights for this policy.
+    pub(crate) fn cors_layer(&self, credentials: bool) -> CorsLayer {
+        let allow_origin = match self {
+            Origins::Any if credentials => AllowOrigin::mirror_request(),
+            Origins::Any => AllowOrigin::any(),
+            Origins::List(list) => AllowOrigin::list(list.iter().cloned()),
+            Origins::Predicate(allow) => {
+                let allow = allow.clone();
+                AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+                    origin.to_str().is_ok_and(|o| allow(o))
+                })
+            }
+        };
+        let layer = CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_credentials(credentials);
+        if credentials {
+            layer.allow_headers(AllowHeaders::mirror_request())
+        } else {
+            layer.allow_headers(tower_http::cors::Any)
+        }
+    }
+}
+
+impl fmt::Debug for Origins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origins::Any => f.write_str("Any"),
+            Origins::List(list) => f.debug_tuple("List").field(list).finish(),
+            Origins::Predicate(_) => f.write_str("Predicate(..)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies() {
+        assert!(Origins::Any.allows("http://x"));
+        let p = Origins::predicate(|o| o.ends_with(".example.com"));
+        assert!(p.allows("https://a.example.com"));
+        assert!(!p.allows("https://example.org"));
+        let mut headers = http::HeaderMap::new();
+        assert!(Origins::list(["http://a"]).allows_request(&headers));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("http://b"));
+        assert!(!Origins::list(["http://a"]).allows_request(&headers));
+    }
+}

@@ -1,0 +1,101 @@
+//! Session ids.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+
+/// The length of a session id: 15 random bytes in URL-safe base64.
+const LEN: usize = 20;
+
+/// An Engine.IO session id: 20 characters of URL-safe base64 drawn from 120 random bits (the
+/// shape of the Node server's ids), kept inline so that copying and hashing it costs nothing.
+///
+/// The id is a bearer credential for its session over HTTP long-polling, so it comes from the
+/// operating system's cryptographically secure generator (through `rand`'s `ThreadRng`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sid([u8; LEN]);
+
+impl Sid {
+    /// A new random id.
+    pub fn new() -> Self {
+        let mut random = [0u8; 15];
+        rand::rng().fill_bytes(&mut random);
+        let mut id = [0u8; LEN];
+        // 15 bytes encode to exactly 20 base64 characters.
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(random, &mut id)
+            .expect("15 bytes always fit in 20 base64 characters");
+        debug_assert_eq!(written, LEN);
+        Sid(id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Only ever built from base64 characters, checked in `from_str`.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Default for Sid {
+    fn default() -> Self {
+        Sid::new()
+    }
+}
+
+/// The error of parsing a [`Sid`] that is not 20 URL-safe base64 characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidSid;
+
+impl fmt::Display for InvalidSid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid session id")
+    }
+}
+
+impl std::error::Error for InvalidSid {}
+
+impl FromStr for Sid {
+    type Err = InvalidSid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes: [u8; LEN] = s.as_bytes().try_into().map_err(|_| InvalidSid)?;
+        if bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        {
+            Ok(Sid(bytes))
+        } else {
+            Err(InvalidSid)
+        }
+    }
+}
+
+impl fmt::Display for Sid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Sid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sid({})", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_parse_back() {
+        let a = Sid::new();
+        let b = Sid::new();
+        assert_ne!(a, b);
+        assert_eq!(a.as_str().len(), 20);
+        assert_eq!(a.as_str().parse::<Sid>(), Ok(a));
+        assert_eq!("short".parse::<Sid>(), Err(InvalidSid));
+        assert_eq!("aaaaaaaaaaaaaaaaaaa/".parse::<Sid>(), Err(InvalidSid));
+    }
+}

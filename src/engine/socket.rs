@@ -1,0 +1,444 @@
+//! One Engine.IO session: the handle applications hold ([`Socket`]), its bounded outbox of
+//! packets for the client, and the signals its driver task waits on.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+use http::request::Parts;
+use hyper::upgrade::OnUpgrade;
+use tokio::sync::Notify;
+
+use super::packet::{Packet, PacketType};
+use super::{ProtocolVersion, Sid};
+use crate::config::Transport;
+use crate::engine::message::Message;
+
+/// Why a session ended. The names follow the Node server's close reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisconnectReason {
+    /// The client closed the connection or sent a `close` packet (Node: "transport close").
+    TransportClose,
+    /// The transport failed: an I/O error, an overlapping poll request, an oversize payload
+    /// (Node: "transport error").
+    TransportError,
+    /// The client sent a packet that could not be decoded (Node: "parse error").
+    ParseError,
+    /// The client did not answer the heartbeat in time (Node: "ping timeout").
+    PingTimeout,
+    /// The application closed the session with [`Socket::close`] (Node: "forced close").
+    ForcedClose,
+    /// The server is shutting down (Node: "server shutting down").
+    ServerShutdown,
+}
+
+impl DisconnectReason {
+    /// The reason as the Node server words it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::ServerShutdown => "server shutting down",
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of [`Socket::send`]; it gives the message back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// The session's buffer holds [`max_buffered_packets`] packets already: its client reads
+    /// more slowly than the application sends. Nothing was queued.
+    ///
+    /// [`max_buffered_packets`]: crate::EngineConfig::max_buffered_packets
+    Full(Message),
+    /// The session is closing or closed.
+    Closed(Message),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Full(_) => f.write_str("the session's send buffer is full"),
+            SendError::Closed(_) => f.write_str("the session is closed"),
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// The packets waiting for the client, bounded, with a wake-up for the one reader (the pending
+/// GET poll, or the WebSocket writer).
+pub(crate) struct Outbox {
+    queue: Mutex<VecDeque<Packet>>,
+    /// Woken when packets arrive, and when a waiting poll must return early (upgrade).
+    pub(crate) ready: Notify,
+    capacity: usize,
+}
+
+impl Outbox {
+    fn new(capacity: usize) -> Self {
+        Outbox {
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
+            capacity,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Packet>> {
+        // A panic cannot leave the queue half-updated: every critical section is one call.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues an application packet, unless the queue is full.
+    fn push(&self, packet: Packet) -> Result<(), Packet> {
+        {
+            let mut queue = self.lock();
+            if queue.len() >= self.capacity {
+                return Err(packet);
+            }
+            queue.push_back(packet);
+        }
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Queues a protocol packet (ping, pong, noop, close): always accepted, their number being
+    /// bounded by the protocol itself.
+    pub(crate) fn push_control(&self, packet: Packet) {
+        self.lock().push_back(packet);
+        self.ready.notify_one();
+    }
+
+    /// Moves every queued packet into `into`, in order.
+    pub(crate) fn drain_into(&self, into: &mut Vec<Packet>) {
+        into.extend(self.lock().drain(..));
+    }
+
+    /// Drops every queued packet and queues `last` alone.
+    fn replace_all(&self, last: Packet) {
+        {
+            let mut queue = self.lock();
+            queue.clear();
+            queue.push_back(last);
+        }
+        self.ready.notify_one();
+    }
+}
+
+/// Which transport a session's packets travel on, and where an upgrade stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Phase {
+    Polling = 0,
+    /// Polling, while a WebSocket answered the probe and the `upgrade` packet is awaited: a GET
+    /// poll returns at once (with a `noop` when nothing is queued) so the client can switch.
+    Upgrading = 1,
+    WebSocket = 2,
+}
+
+/// How a close was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CloseKind {
+    /// Deliver what is queued, then a `close` packet, then end.
+    Graceful,
+    /// End now; queued packets are dropped.
+    Abort,
+}
+
+/// What the driver task is asked to do, set by request handlers and application calls.
+#[derive(Default)]
+pub(crate) struct Signals {
+    pub(crate) close: Option<(DisconnectReason, CloseKind)>,
+    pub(crate) upgrade: Option<OnUpgrade>,
+    /// An upgrade was offered and has not failed: no other WebSocket is accepted.
+    upgrade_busy: bool,
+    /// A `pong` (v4) or any packet (v3) arrived over polling since the driver last looked.
+    pub(crate) heartbeat: bool,
+    /// The poll that carried the final `close` packet of a graceful close has been answered.
+    pub(crate) close_delivered: bool,
+}
+
+/// A connected Engine.IO session, shared by the server and the application.
+///
+/// `D` is the data the [`EngineHandler`](super::EngineHandler) keeps per session.
+pub struct Socket<D = ()> {
+    id: Sid,
+    protocol: ProtocolVersion,
+    parts: Parts,
+    phase: AtomicU8,
+    /// Set once a close was asked for; no application packet is accepted after it.
+    closing: AtomicBool,
+    /// Set when the session was aborted: requests naming it are treated as for an unknown id.
+    aborted: AtomicBool,
+    pub(crate) outbox: Outbox,
+    signals: Mutex<Signals>,
+    /// Wakes the driver task when `signals` changed.
+    pub(crate) wake: Notify,
+    /// Held by the GET poll in progress, and for good by the driver once upgraded to WebSocket.
+    pub(crate) poll_lock: tokio::sync::Mutex<()>,
+    /// Set while a POST is being handled.
+    pub(crate) post_busy: AtomicBool,
+    data: D,
+}
+
+impl<D> Socket<D> {
+    pub(crate) fn new(
+        id: Sid,
+        protocol: ProtocolVersion,
+        transport: Transport,
+        parts: Parts,
+        capacity: usize,
+        data: D,
+    ) -> Self {
+        let phase = match transport {
+            Transport::Polling => Phase::Polling,
+            Transport::WebSocket => Phase::WebSocket,
+        };
+        Socket {
+            id,
+            protocol,
+            parts,
+            phase: AtomicU8::new(phase as u8),
+            closing: AtomicBool::new(false),
+            aborted: AtomicBool::new(false),
+            outbox: Outbox::new(capacity),
+            signals: Mutex::new(Signals::default()),
+            wake: Notify::new(),
+            poll_lock: tokio::sync::Mutex::new(()),
+            post_busy: AtomicBool::new(false),
+            data,
+        }
+    }
+
+    /// The session id.
+    pub fn id(&self) -> Sid {
+        self.id
+    }
+
+    /// The Engine.IO protocol version the client speaks.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.protocol
+    }
+
+    /// The transport packets currently travel on (polling until an upgrade completes).
+    pub fn transport(&self) -> Transport {
+        match self.phase() {
+            Phase::WebSocket => Transport::WebSocket,
+            Phase::Polling | Phase::Upgrading => Transport::Polling,
+        }
+    }
+
+    /// The handshake request: method, URI (with the query), headers and extensions.
+    pub fn req_parts(&self) -> &Parts {
+        &self.parts
+    }
+
+    /// The data the handler keeps for this session.
+    pub fn data(&self) -> &D {
+        &self.data
+    }
+
+    /// Whether the session is open: no close has been asked for.
+    pub fn is_connected(&self) -> bool {
+        !self.closing.load(Ordering::Acquire)
+    }
+
+    /// Sends a message to the client.
+    ///
+    /// The message is queued and written by the session's transport in order with every other
+    /// packet. Fails, giving the message back, when the session is closed or its buffer is full
+    /// (see [`EngineConfig::max_buffered_packets`](crate::EngineConfig::max_buffered_packets)).
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
+        let message = message.into();
+        if !self.is_connected() {
+            return Err(SendError::Closed(message));
+        }
+        let packet = Packet::message(message);
+        self.outbox.push(packet).map_err(|packet| {
+            SendError::Full(match packet {
+                Packet::Text(frame) => Message::Text(frame.slice_from(1)),
+                Packet::Binary(data) => Message::Binary(data),
+            })
+        })
+    }
+
+    /// Closes the session: what is queued is delivered, then the client gets a `close` packet.
+    /// The handler's `on_disconnect` runs with [`DisconnectReason::ForcedClose`].
+    pub fn close(&self) {
+        self.request_close(DisconnectReason::ForcedClose, CloseKind::Graceful);
+    }
+
+    pub(crate) fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Polling,
+            1 => Phase::Upgrading,
+            _ => Phase::WebSocket,
+        }
+    }
+
+    pub(crate) fn set_phase(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+
+    fn signals(&self) -> std::sync::MutexGuard<'_, Signals> {
+        self.signals.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Asks the driver to close the session. The first request wins.
+    ///
+    /// An abort drops what is queued and leaves one packet for a pending poll: a `noop` when the
+    /// client itself closed (the Node server's answer), a `close` otherwise.
+    pub(crate) fn request_close(&self, reason: DisconnectReason, kind: CloseKind) {
+        if self.closing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        match kind {
+            CloseKind::Graceful => self.outbox.push_control(Packet::bare(PacketType::Close)),
+            CloseKind::Abort => {
+                self.aborted.store(true, Ordering::Release);
+                let last = if reason == DisconnectReason::TransportClose {
+                    PacketType::Noop
+                } else {
+                    PacketType::Close
+                };
+                self.outbox.replace_all(Packet::bare(last));
+            }
+        }
+        self.signals().close = Some((reason, kind));
+        self.wake.notify_one();
+    }
+
+    /// Hands a WebSocket upgrade to the driver. Fails when one is already under way.
+    pub(crate) fn offer_upgrade(&self, upgrade: OnUpgrade) -> Result<(), OnUpgrade> {
+        let mut signals = self.signals();
+        if signals.upgrade_busy || self.phase() != Phase::Polling || !self.is_connected() {
+            return Err(upgrade);
+        }
+        signals.upgrade = Some(upgrade);
+        signals.upgrade_busy = true;
+        drop(signals);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Records that an upgrade failed: the session stays on polling and may try again.
+    pub(crate) fn upgrade_failed(&self) {
+        self.set_phase(Phase::Polling);
+        self.signals().upgrade_busy = false;
+    }
+
+    /// Tells the driver the client showed it is alive.
+    pub(crate) fn heartbeat(&self) {
+        self.signals().heartbeat = true;
+        self.wake.notify_one();
+    }
+
+    /// Tells the driver the final `close` packet went out in a poll response.
+    pub(crate) fn close_delivered(&self) {
+        self.signals().close_delivered = true;
+        self.wake.notify_one();
+    }
+
+    /// Takes the signals set since the driver last looked.
+    pub(crate) fn take_signals(&self) -> Signals {
+        let mut signals = self.signals();
+        Signals {
+            close: signals.close,
+            upgrade: signals.upgrade.take(),
+            upgrade_busy: signals.upgrade_busy,
+            heartbeat: std::mem::take(&mut signals.heartbeat),
+            close_delivered: signals.close_delivered,
+        }
+    }
+}
+
+impl<D> fmt::Debug for Socket<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.id)
+            .field("protocol", &self.protocol)
+            .field("transport", &self.transport())
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn socket(capacity: usize) -> Socket {
+        let (parts, ()) = http::Request::new(()).into_parts();
+        Socket::new(
+            Sid::new(),
+            ProtocolVersion::V4,
+            Transport::Polling,
+            parts,
+            capacity,
+            (),
+        )
+    }
+
+    fn drain(socket: &Socket) -> Vec<String> {
+        let mut out = Vec::new();
+        socket.outbox.drain_into(&mut out);
+        out.into_iter()
+            .map(|p| match p {
+                Packet::Text(t) => t.to_string(),
+                Packet::Binary(b) => format!("{b:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn send_is_bounded_and_returns_the_message() {
+        let s = socket(2);
+        s.send("a").unwrap();
+        s.send("b").unwrap();
+        assert_eq!(s.send("c"), Err(SendError::Full(Message::from("c"))));
+        // Control packets still go in.
+        s.outbox.push_control(Packet::bare(PacketType::Ping));
+        assert_eq!(drain(&s), ["4a", "4b", "2"]);
+        s.send("d").unwrap();
+    }
+
+    #[test]
+    fn graceful_close_keeps_the_queue_and_refuses_new_sends() {
+        let s = socket(8);
+        s.send("a").unwrap();
+        s.close();
+        assert!(!s.is_connected());
+        assert_eq!(s.send("b"), Err(SendError::Closed(Message::from("b"))));
+        assert_eq!(drain(&s), ["4a", "1"]);
+        assert!(!s.is_aborted());
+    }
+
+    #[test]
+    fn abort_drops_the_queue() {
+        let s = socket(8);
+        s.send("a").unwrap();
+        s.request_close(DisconnectReason::TransportClose, CloseKind::Abort);
+        assert_eq!(drain(&s), ["6"]);
+        assert!(s.is_aborted());
+        // The first close wins.
+        s.request_close(DisconnectReason::PingTimeout, CloseKind::Abort);
+        assert_eq!(
+            s.take_signals().close,
+            Some((DisconnectReason::TransportClose, CloseKind::Abort))
+        );
+    }
+}

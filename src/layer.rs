@@ -1,0 +1,317 @@
+//! The tower middleware: [`SocketIoLayer`] wraps any service; requests under the configured path
+//! are answered by the Engine.IO server (or the client bundle), every other request reaches the
+//! inner service untouched.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use pin_project_lite::pin_project;
+use tower_http::cors::Cors;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse};
+
+/// A [`Layer`] that mounts an Engine.IO / Socket.IO server on a service.
+///
+/// ```
+/// use std::sync::Arc;
+/// use axum::{Router, routing::get};
+/// use tower_socketio::{EngineConfig, SocketIoLayer};
+/// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+///
+/// struct Echo;
+/// impl EngineHandler for Echo {
+///     type Data = ();
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         let _ = socket.send(message);
+///     }
+/// }
+///
+/// let engine = EngineIo::new(EngineConfig::default(), Echo);
+/// let app: Router = Router::new()
+///     .route("/api/health", get(|| async { "ok" }))
+///     .layer(SocketIoLayer::new(engine));
+/// # let _ = app;
+/// ```
+pub struct SocketIoLayer<H: EngineHandler> {
+    engine: EngineIo<H>,
+}
+
+impl<H: EngineHandler> SocketIoLayer<H> {
+    /// A layer serving `engine` under its configured path.
+    pub fn new(engine: EngineIo<H>) -> Self {
+        SocketIoLayer { engine }
+    }
+}
+
+impl<H: EngineHandler> Clone for SocketIoLayer<H> {
+    fn clone(&self) -> Self {
+        SocketIoLayer {
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+impl<H: EngineHandler> std::fmt::Debug for SocketIoLayer<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIoLayer")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl<S, H: EngineHandler> Layer<S> for SocketIoLayer<H> {
+    type Service = SocketIoService<S, H>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SocketIoService::new(inner, self.engine.clone())
+    }
+}
+
+impl<H: EngineHandler> EngineIo<H> {
+    /// The layer that mounts this server on a tower or axum app.
+    pub fn layer(&self) -> SocketIoLayer<H> {
+        SocketIoLayer::new(self.clone())
+    }
+}
+
+/// The [`Service`] made by [`SocketIoLayer`]: the Engine.IO server in front of `S`.
+pub struct SocketIoService<S, H: EngineHandler> {
+    inner: S,
+    engine: EngineIo<H>,
+    /// The engine behind the CORS layer its origin policy asks for.
+    cors: Cors<EngineService<H>>,
+}
+
+impl<S: Clone, H: EngineHandler> Clone for SocketIoService<S, H> {
+    fn clone(&self) -> Self {
+        SocketIoService {
+            inner: self.inner.clone(),
+            engine: self.engine.clone(),
+            cors: self.cors.clone(),
+        }
+    }
+}
+
+impl<S: std::fmt::Debug, H: EngineHandler> std::fmt::Debug for SocketIoService<S, H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIoService")
+            .field("inner", &self.inner)
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl<S, H: EngineHandler> SocketIoService<S, H> {
+    /// The server `engine` in front of `inner`.
+    pub fn new(inner: S, engine: EngineIo<H>) -> Self {
+        let config = engine.config();
+        let cors = config
+            .origins
+            .cors_layer(config.credentials)
+            .layer(EngineService {
+                engine: engine.clone(),
+            });
+        SocketIoService {
+            inner,
+            engine,
+            cors,
+        }
+    }
+
+    /// The Engine.IO server.
+    pub fn engine(&self) -> &EngineIo<H> {
+        &self.engine
+    }
+}
+
+impl<S, H, ReqBody, ResBody> Service<Request<ReqBody>> for SocketIoService<S, H>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    H: EngineHandler,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<BoxError>,
+    ResBody: Body<Data = Bytes>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let config = self.engine.config();
+        let Some(rest) = req.uri().path().strip_prefix(config.path.as_str()) else {
+            return ResponseFuture {
+                kind: Kind::Inner {
+                    future: self.inner.call(req),
+                },
+            };
+        };
+        if !rest.is_empty() && config.serve_client {
+            if let Some(response) = crate::client_bundle::serve(rest, req.headers()) {
+                return ResponseFuture {
+                    kind: Kind::Ready {
+                        response: Some(response.map(Full::new)),
+                    },
+                };
+            }
+        }
+        ResponseFuture {
+            kind: Kind::Engine {
+                future: self.cors.call(req),
+            },
+        }
+    }
+}
+
+/// The engine as a service, for the CORS layer to wrap.
+pub(crate) struct EngineService<H: EngineHandler> {
+    engine: EngineIo<H>,
+}
+
+impl<H: EngineHandler> Clone for EngineService<H> {
+    fn clone(&self) -> Self {
+        EngineService {
+            engine: self.engine.clone(),
+        }
+    }
+}
+
+impl<H, B> Service<Request<B>> for EngineService<H>
+where
+    H: EngineHandler,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = EngineResponse;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<EngineResponse, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let engine = self.engine.clone();
+        Box::pin(async move { Ok(engine.handle(req).await) })
+    }
+}
+
+type CorsFuture = tower_http::cors::ResponseFuture<
+    Pin<Box<dyn Future<Output = Result<EngineResponse, Infallible>> + Send>>,
+>;
+
+pin_project! {
+    /// The response future of [`SocketIoService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        kind: Kind<F>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F> {
+        Inner { #[pin] future: F },
+        Engine { #[pin] future: CorsFuture },
+        Ready { response: Option<Response<Full<Bytes>>> },
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Inner { future } => future
+                .poll(cx)
+                .map_ok(|response| response.map(|body| ResponseBody::inner(body))),
+            KindProj::Engine { future } => match future.poll(cx) {
+                Poll::Ready(Ok(response)) => Poll::Ready(Ok(response.map(ResponseBody::engine))),
+                Poll::Ready(Err(never)) => match never {},
+                Poll::Pending => Poll::Pending,
+            },
+            KindProj::Ready { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("ResponseFuture polled after completion")
+                .map(ResponseBody::engine))),
+        }
+    }
+}
+
+pin_project! {
+    /// The response body of [`SocketIoService`]: the inner service's body, or one the server
+    /// made.
+    pub struct ResponseBody<B> {
+        #[pin]
+        kind: BodyKind<B>,
+    }
+}
+
+pin_project! {
+    #[project = BodyKindProj]
+    enum BodyKind<B> {
+        Inner { #[pin] body: B },
+        Engine { #[pin] body: Full<Bytes> },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    fn inner(body: B) -> Self {
+        ResponseBody {
+            kind: BodyKind::Inner { body },
+        }
+    }
+
+    fn engine(body: Full<Bytes>) -> Self {
+        ResponseBody {
+            kind: BodyKind::Engine { body },
+        }
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for ResponseBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project().kind.project() {
+            BodyKindProj::Inner { body } => body.poll_frame(cx),
+            BodyKindProj::Engine { body } => body
+                .poll_frame(cx)
+                .map(|frame| frame.map(|result| result.map_err(|never| match never {}))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            BodyKind::Inner { body } => body.is_end_stream(),
+            BodyKind::Engine { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            BodyKind::Inner { body } => body.size_hint(),
+            BodyKind::Engine { body } => body.size_hint(),
+        }
+    }
+}

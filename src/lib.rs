@@ -1,0 +1,24 @@
+//! # tower-socketio
+//!
+//! A [Socket.IO](https://socket.io) server for Rust, shipped as a tower [`Layer`]: add
+//! `.layer(...)` to an axum, hyper or plain tower app and the official Socket.IO clients
+//! (JavaScript, Swift, Kotlin, Python...) can talk to it, over WebSocket or HTTP long-polling.
+//!
+//! This release provides the transport underneath, the [Engine.IO](engine) server: sessions,
+//! long-polling, WebSocket and upgrades, heartbeats, limits, origin checks, for protocol v4 (clients
+//! 3.x/4.x) and v3 (clients 2.x). See [`engine`] for the raw message API.
+//!
+//! [`Layer`]: tower_layer::Layer
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+
+mod client_bundle;
+mod config;
+pub mod engine;
+mod layer;
+mod serve;
+
+pub use config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
+pub use engine::origin::Origins;
+pub use layer::{ResponseBody, ResponseFuture, SocketIoLayer, SocketIoService};
+pub use serve::{NotFound, RemoteAddr};

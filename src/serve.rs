@@ -1,0 +1,124 @@
+//! Standalone serving, for apps with no other routes: a hyper server whose only service is the
+//! layer (anything outside the path gets 404).
+
+use std::convert::Infallible;
+use std::future::{Future, Ready, ready};
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Empty;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tower_service::Service;
+
+use crate::engine::{EngineHandler, EngineIo};
+use crate::layer::SocketIoService;
+
+/// The address of the peer of a connection accepted by [`EngineIo::serve`], stored in each
+/// request's extensions (and so in [`Socket::req_parts`](crate::engine::Socket::req_parts)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// The service behind the layer when serving standalone: 404 for everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NotFound;
+
+impl<B> Service<Request<B>> for NotFound {
+    type Response = Response<Empty<Bytes>>;
+    type Error = Infallible;
+    type Future = Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: Request<B>) -> Self::Future {
+        let mut response = Response::new(Empty::new());
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        ready(Ok(response))
+    }
+}
+
+impl<H: EngineHandler> EngineIo<H> {
+    /// Listens on `addr` and serves this server alone, until the process ends (the 1.x README's
+    /// standalone `listen(3000)`). HTTP/1.1 and HTTP/2 (cleartext) are served; requests outside
+    /// the path get 404.
+    pub async fn listen(self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve(listener, std::future::pending()).await
+    }
+
+    /// Serves connections from `listener` until `shutdown` completes; then closes every session
+    /// (see [`EngineIo::close`]) and returns.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()> {
+        let service = SocketIoService::new(NotFound, self.clone());
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Running out of file descriptors and the like: report, pause, go on.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let mut service = service.clone();
+            let service = tower_service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(RemoteAddr(peer));
+                service.call(req)
+            });
+            tokio::spawn(async move {
+                let builder = Builder::new(TokioExecutor::new());
+                let connection = builder.serve_connection_with_upgrades(
+                    TokioIo::new(stream),
+                    TowerToHyperService::new(service),
+                );
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+        }
+        self.close();
+        Ok(())
+    }
+}
+
+/// A tiny `service_fn`, to avoid a dependency on `tower` for one adapter.
+fn tower_service_fn<F>(f: F) -> ServiceFn<F> {
+    ServiceFn(f)
+}
+
+#[derive(Clone)]
+struct ServiceFn<F>(F);
+
+impl<F, Req, Fut, Res, E> Service<Req> for ServiceFn<F>
+where
+    F: FnMut(Req) -> Fut,
+    Fut: Future<Output = Result<Res, E>>,
+{
+    type Response = Res;
+    type Error = E;
+    type Future = Fut;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Req) -> Fut {
+        (self.0)(req)
+    }
+}
