@@ -348,14 +348,25 @@ impl<H: EngineHandler> EngineShared<H> {
             } else {
                 &[]
             };
-        let open = serde_json::json!({
-            "sid": sid.as_str(),
-            "upgrades": upgrades,
-            "pingInterval": config.ping_interval.as_millis() as u64,
-            "pingTimeout": config.ping_timeout.as_millis() as u64,
-            "maxPayload": config.max_payload,
-        });
-        Packet::text(PacketType::Open, &open.to_string())
+        /// The handshake data, fields in the Node server's order.
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Open<'a> {
+            sid: &'a str,
+            upgrades: &'a [&'a str],
+            ping_interval: u64,
+            ping_timeout: u64,
+            max_payload: usize,
+        }
+        let open = Open {
+            sid: sid.as_str(),
+            upgrades,
+            ping_interval: config.ping_interval.as_millis() as u64,
+            ping_timeout: config.ping_timeout.as_millis() as u64,
+            max_payload: config.max_payload,
+        };
+        let open = serde_json::to_string(&open).expect("the open packet serializes");
+        Packet::text(PacketType::Open, &open)
     }
 }
 

@@ -1,0 +1,88 @@
+//! Shared pieces of the integration tests: an echo handler and request helpers.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use tower_socketio::engine::{DisconnectReason, EngineHandler, Message, Socket};
+
+/// Sends every message back; counts connects and disconnects.
+#[derive(Default)]
+pub struct Echo {
+    pub connects: AtomicUsize,
+    pub disconnects: std::sync::Mutex<Vec<DisconnectReason>>,
+}
+
+impl EngineHandler for Echo {
+    type Data = ();
+
+    fn on_connect(&self, _socket: Arc<Socket>) {
+        self.connects.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+        let _ = socket.send(message);
+    }
+
+    fn on_disconnect(&self, _socket: Arc<Socket>, reason: DisconnectReason) {
+        self.disconnects.lock().unwrap().push(reason);
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("UTF-8 body")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+
+    /// Asserts an Engine.IO error response.
+    pub fn assert_error(&self, status: u16, code: u64, message: &str) {
+        assert_eq!(self.status.as_u16(), status, "{self:?}");
+        assert_eq!(self.headers["content-type"], "application/json");
+        assert_eq!(
+            self.json(),
+            serde_json::json!({ "code": code, "message": message })
+        );
+    }
+}
+
+/// Calls a service once with `req` and reads the whole response.
+pub async fn call<S, B>(service: S, req: Request<String>) -> Reply
+where
+    S: tower::Service<Request<String>, Response = Response<B>>,
+    S::Error: std::fmt::Debug,
+    B: http_body::Body,
+    B::Error: std::fmt::Debug,
+{
+    let response = service.oneshot(req).await.expect("service error");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body error").to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+pub fn get(uri: &str) -> Request<String> {
+    Request::get(uri).body(String::new()).unwrap()
+}
+
+pub fn post(uri: &str, body: impl Into<String>) -> Request<String> {
+    Request::post(uri).body(body.into()).unwrap()
+}
