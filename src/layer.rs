@@ -158,7 +158,8 @@ where
                 },
             };
         };
-        if !rest.is_empty() && config.serve_client {
+        let fetch = req.method() == http::Method::GET || req.method() == http::Method::HEAD;
+        if !rest.is_empty() && fetch && config.serve_client {
             if let Some(response) = crate::client_bundle::serve(rest, req.headers()) {
                 return ResponseFuture {
                     kind: Kind::Ready {

@@ -22,3 +22,8 @@ pub use config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use layer::{ResponseBody, ResponseFuture, SocketIoLayer, SocketIoService};
 pub use serve::{NotFound, RemoteAddr};
+
+/// The README's code blocks, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -446,3 +446,39 @@ async fn send_buffer_is_bounded() {
     socket.send("again").unwrap();
     let _ = Arc::clone(&socket);
 }
+
+#[tokio::test]
+async fn serves_the_client_bundle() {
+    let engine = engine(EngineConfig::default());
+    let reply = call(app(&engine), get("/socket.io/socket.io.min.js")).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/javascript")
+    );
+    assert!(reply.text().contains("Socket.IO v4.8.1"));
+    let etag = reply.headers["etag"].clone();
+    let req = Request::get("/socket.io/socket.io.js")
+        .header("if-none-match", etag)
+        .body(String::new())
+        .unwrap();
+    let reply = call(app(&engine), req).await;
+    assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
+    assert!(reply.body.is_empty());
+    let reply = call(app(&engine), get("/socket.io/socket.io.js.map")).await;
+    assert_eq!(reply.headers["content-type"], "application/json");
+    // Not a bundle file: the engine answers; a POST to a bundle name too.
+    call(app(&engine), get("/socket.io/other.js"))
+        .await
+        .assert_error(400, 0, "Transport unknown");
+    call(app(&engine), post("/socket.io/socket.io.js", ""))
+        .await
+        .assert_error(400, 0, "Transport unknown");
+    // Turned off.
+    let off = EngineIo::new(EngineConfig::default().serve_client(false), Echo::default());
+    call(app(&off), get("/socket.io/socket.io.js"))
+        .await
+        .assert_error(400, 0, "Transport unknown");
+}

@@ -42,7 +42,7 @@ pub(super) async fn run<H: EngineHandler>(
                 let _poll = socket.poll_lock.lock().await;
                 socket.set_phase(Phase::WebSocket);
                 tracing::debug!("upgraded to websocket");
-                websocket_loop(&shared, &socket, ws, &mut heartbeat).await
+                websocket_loop(&shared, &socket, *ws, &mut heartbeat).await
             }
         },
         Start::WebSocket(on_upgrade) => {
@@ -137,7 +137,7 @@ impl Heartbeat {
 
 enum PollingEnd {
     Closed(DisconnectReason),
-    Upgraded(WsStream),
+    Upgraded(Box<WsStream>),
 }
 
 type ProbeFuture = Pin<Box<dyn Future<Output = Option<WsStream>> + Send>>;
@@ -198,7 +198,7 @@ async fn polling<D: Send + Sync + 'static>(
             upgraded = async { probe.as_mut().expect("guarded by the condition").await }, if probe.is_some() => {
                 probe = None;
                 match upgraded {
-                    Some(ws) => return PollingEnd::Upgraded(ws),
+                    Some(ws) => return PollingEnd::Upgraded(Box::new(ws)),
                     None => {
                         tracing::debug!("upgrade failed: staying on polling");
                         socket.upgrade_failed();
