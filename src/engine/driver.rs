@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 
 use super::packet::{self, Incoming, Packet, PacketType};
@@ -346,11 +347,15 @@ async fn websocket_loop<H: EngineHandler>(
     reason
 }
 
-/// The reason for a failed WebSocket read: a misbehaving client (oversize or malformed frames)
-/// is a transport error; a connection that went away is a transport close.
+/// The reason for a failed WebSocket read: a connection that went away (even without a close
+/// frame) is a transport close, as in Node; a misbehaving client (oversize or malformed frames)
+/// is a transport error.
 fn transport_error(error: WsError) -> DisconnectReason {
     tracing::debug!(%error, "websocket read failed");
     match error {
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            DisconnectReason::TransportClose
+        }
         WsError::Capacity(_) | WsError::Protocol(_) | WsError::Utf8(_) => {
             DisconnectReason::TransportError
         }
