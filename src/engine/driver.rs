@@ -9,7 +9,9 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
-use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 
 use super::packet::{self, Incoming, Packet, PacketType};
@@ -255,6 +257,7 @@ async fn websocket_loop<H: EngineHandler>(
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
     let mut batch = Vec::new();
+    let mut close_frame = None;
     let reason = loop {
         tokio::select! {
             biased;
@@ -296,6 +299,15 @@ async fn websocket_loop<H: EngineHandler>(
                     Some(Ok(Frame::Binary(data))) => packet::decode_binary(protocol, data),
                     Some(Ok(Frame::Close(_))) | None => break DisconnectReason::TransportClose,
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
+                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                        // As Node's `ws` does: close code 1009.
+                        tracing::debug!(size, max_size, "message over max_payload: closing");
+                        close_frame = Some(CloseFrame {
+                            code: CloseCode::Size,
+                            reason: "message too big".into(),
+                        });
+                        break DisconnectReason::TransportError;
+                    }
                     Some(Err(error)) => break transport_error(error),
                 };
                 let Ok(incoming) = incoming else {
@@ -343,7 +355,7 @@ async fn websocket_loop<H: EngineHandler>(
         }
     };
     // Say goodbye with a close frame, but do not wait on a client that stopped reading.
-    let _ = timeout(Duration::from_secs(1), ws.close(None)).await;
+    let _ = timeout(Duration::from_secs(1), ws.close(close_frame)).await;
     reason
 }
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { scenario, withTimeout, fetchWithTimeout, withRawSession, RetryAttempt } from "../lib/harness.mjs";
 import { openSocket, watchClose, collectMessages } from "../lib/eio.mjs";
+import WebSocket from "ws";
 
 const BIG = 150_000;
 
@@ -22,6 +23,15 @@ await scenario(import.meta.url, async (t) => {
     `close reason should show the server closed the connection, got '${close.reason}'`,
   );
   assert.equal(echoes.messages.length, 0, "the oversized message must not be echoed");
+
+  t.step("websocket (raw): the server closes with code 1009 (message too big)");
+  const raw = new WebSocket(`${t.wsBase}/engine.io/?EIO=4&transport=websocket`);
+  t.defer(() => raw.terminate());
+  const [open] = await withTimeout(new Promise((resolve) => raw.once("message", (...a) => resolve(a))), 3_000, "open packet");
+  assert.ok(String(open).startsWith("0{"), "first frame is the open packet");
+  const closed = new Promise((resolve) => raw.once("close", (code) => resolve(code)));
+  raw.send("4" + "z".repeat(BIG));
+  assert.equal(await withTimeout(closed, 3_000, "raw close"), 1009, "close code");
 
   t.step("polling: handshake, then POST a 150,000-byte body");
   const { url } = await withRawSession(t, async (session) => {
