@@ -16,12 +16,15 @@ mod client_bundle;
 mod config;
 pub mod engine;
 mod layer;
+mod parser;
 mod serve;
+mod value;
 
 pub use config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use layer::{ResponseBody, ResponseFuture, SocketIoLayer, SocketIoService};
 pub use serve::{NotFound, RemoteAddr};
+pub use value::Value;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,0 +1,510 @@
+//! The Socket.IO packet codec (protocol v5 for clients 3.x/4.x, v4 for clients 2.x): one text
+//! packet `<type>[<attachments>-][/<namespace>,][<ack id>][<JSON>]`, followed by its binary
+//! attachments, each in an Engine.IO message of its own.
+//!
+//! Outgoing packets are encoded straight into Engine.IO frames (`"42[...]"`, the leading `4`
+//! being the Engine.IO message type), so one encoding can be queued as is, to one client or many.
+
+use std::io::{self, Write};
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+
+use crate::engine::Str;
+use crate::value::Value;
+
+/// The most binary attachments one packet may announce; a packet over it is a parse error.
+pub(crate) const MAX_ATTACHMENTS: usize = 256;
+
+/// The type of a Socket.IO packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Connect = 0,
+    Disconnect = 1,
+    Event = 2,
+    Ack = 3,
+    ConnectError = 4,
+    BinaryEvent = 5,
+    BinaryAck = 6,
+}
+
+/// A decoded packet header, its JSON payload still text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawPacket {
+    pub(crate) kind: Kind,
+    /// The namespace, `/` when absent; without a v4 query string.
+    pub(crate) ns: String,
+    /// The query string a v4 client appends to the namespace of a CONNECT (`/admin?token=x`).
+    pub(crate) query: Option<String>,
+    pub(crate) id: Option<u64>,
+    pub(crate) attachments: usize,
+    /// The JSON payload, empty when absent.
+    pub(crate) payload: Str,
+}
+
+/// Why a packet is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ParseError(pub(crate) &'static str);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Decodes the header of a text packet (the Engine.IO message, without its `4`).
+pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
+    let bytes = text.as_bytes();
+    let kind = match bytes.first() {
+        Some(b'0') => Kind::Connect,
+        Some(b'1') => Kind::Disconnect,
+        Some(b'2') => Kind::Event,
+        Some(b'3') => Kind::Ack,
+        Some(b'5') => Kind::BinaryEvent,
+        Some(b'6') => Kind::BinaryAck,
+        _ => return Err(ParseError("unknown packet type")),
+    };
+    let mut pos = 1;
+    let mut attachments = 0;
+    if matches!(kind, Kind::BinaryEvent | Kind::BinaryAck) {
+        let dash = bytes[pos..]
+            .iter()
+            .position(|&b| b == b'-')
+            .ok_or(ParseError("missing attachment count"))?;
+        attachments = parse_number(&bytes[pos..pos + dash])
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| (1..=MAX_ATTACHMENTS).contains(n))
+            .ok_or(ParseError("invalid attachment count"))?;
+        pos += dash + 1;
+    }
+    let mut ns = "/".to_owned();
+    let mut query = None;
+    if bytes.get(pos) == Some(&b'/') {
+        let end = bytes[pos..]
+            .iter()
+            .position(|&b| b == b',')
+            .map_or(bytes.len(), |i| pos + i);
+        let full = &text[pos..end];
+        match full.split_once('?') {
+            Some((name, q)) => {
+                ns = name.to_owned();
+                query = Some(q.to_owned());
+            }
+            None => ns = full.to_owned(),
+        }
+        pos = (end + 1).min(bytes.len());
+    }
+    let digits = bytes[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let id = if digits > 0 {
+        let id = parse_number(&bytes[pos..pos + digits]).ok_or(ParseError("invalid ack id"))?;
+        pos += digits;
+        Some(id)
+    } else {
+        None
+    };
+    let payload = text.slice_from(pos);
+    match kind {
+        Kind::Ack | Kind::BinaryAck if id.is_none() => return Err(ParseError("ack without id")),
+        Kind::Disconnect if !payload.is_empty() => {
+            return Err(ParseError("disconnect with a payload"));
+        }
+        Kind::Event | Kind::BinaryEvent | Kind::Ack | Kind::BinaryAck
+            if !payload.starts_with('[') =>
+        {
+            return Err(ParseError("payload is not an array"));
+        }
+        Kind::Connect if !payload.is_empty() && !payload.starts_with('{') => {
+            return Err(ParseError("connect payload is not an object"));
+        }
+        _ => {}
+    }
+    Ok(RawPacket {
+        kind,
+        ns,
+        query,
+        id,
+        attachments,
+        payload,
+    })
+}
+
+fn parse_number(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Parses the arguments of an EVENT or ACK payload, putting `attachments` in place.
+/// For an event, the first element must be the event name, returned apart.
+pub(crate) fn parse_args(
+    payload: &str,
+    attachments: &[Bytes],
+    event: bool,
+) -> Result<(Option<String>, Vec<Value>), ParseError> {
+    let value: Value = serde_json::from_str(payload).map_err(|_| ParseError("invalid JSON"))?;
+    let Value::Array(mut args) = value else {
+        return Err(ParseError("payload is not an array"));
+    };
+    if !attachments.is_empty() {
+        for arg in &mut args {
+            arg.fill_placeholders(attachments)
+                .map_err(|()| ParseError("placeholder without attachment"))?;
+        }
+    }
+    if !event {
+        return Ok((None, args));
+    }
+    match args.first() {
+        Some(Value::String(_)) => {
+            let Value::String(name) = args.remove(0) else {
+                unreachable!("checked just above")
+            };
+            Ok((Some(name), args))
+        }
+        _ => Err(ParseError("event without a name")),
+    }
+}
+
+/// An encoded packet: the text frame and its binary attachments, in sending order.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    pub(crate) text: Str,
+    pub(crate) attachments: Vec<Bytes>,
+}
+
+/// The serde_json formatter that turns binary (anything serialized with `serialize_bytes`, such
+/// as `bytes::Bytes`) into placeholders and collects the bytes as attachments.
+struct Placeholders<'a> {
+    attachments: &'a mut Vec<Bytes>,
+}
+
+impl serde_json::ser::Formatter for Placeholders<'_> {
+    fn write_byte_array<W: ?Sized + Write>(&mut self, w: &mut W, value: &[u8]) -> io::Result<()> {
+        let num = self.attachments.len();
+        self.attachments.push(Bytes::copy_from_slice(value));
+        write!(w, "{{\"_placeholder\":true,\"num\":{num}}}")
+    }
+}
+
+/// How a value is laid out as packet arguments.
+enum Spread {
+    /// `()`: no argument.
+    None,
+    /// A tuple: each element is an argument.
+    Tuple,
+    /// Anything else: one argument.
+    One,
+}
+
+fn spread<T: Serialize + ?Sized>(data: &T) -> Spread {
+    match data.serialize(ShapeProbe) {
+        Err(Shape::Unit) => Spread::None,
+        Err(Shape::Tuple(0)) => Spread::None,
+        Err(Shape::Tuple(_)) => Spread::Tuple,
+        _ => Spread::One,
+    }
+}
+
+/// Writes the header of a packet: `4` (Engine.IO message), type, attachment count, namespace,
+/// ack id.
+fn header(out: &mut Vec<u8>, kind: Kind, attachments: usize, ns: &str, id: Option<u64>) {
+    out.push(b'4');
+    out.push(b'0' + kind as u8);
+    if attachments > 0 {
+        let _ = write!(out, "{attachments}-");
+    }
+    if ns != "/" {
+        out.extend_from_slice(ns.as_bytes());
+        out.push(b',');
+    }
+    if let Some(id) = id {
+        let _ = write!(out, "{id}");
+    }
+}
+
+/// Encodes an EVENT (`event` given) or an ACK (`event` none) carrying `data` as arguments: a
+/// tuple's elements are the arguments, `()` none, any other value the one argument.
+pub(crate) fn encode_args<T: Serialize + ?Sized>(
+    ns: &str,
+    event: Option<&str>,
+    id: Option<u64>,
+    data: &T,
+) -> Result<Encoded, serde_json::Error> {
+    let (kind, binary_kind) = match event {
+        Some(_) => (Kind::Event, Kind::BinaryEvent),
+        None => (Kind::Ack, Kind::BinaryAck),
+    };
+    let mut payload = Vec::with_capacity(64);
+    let mut attachments = Vec::new();
+    payload.push(b'[');
+    if let Some(name) = event {
+        write_json(&mut payload, &mut attachments, name)?;
+    }
+    match spread(data) {
+        Spread::None => {}
+        Spread::One => {
+            if event.is_some() {
+                payload.push(b',');
+            }
+            write_json(&mut payload, &mut attachments, data)?;
+        }
+        Spread::Tuple => {
+            let start = payload.len();
+            write_json(&mut payload, &mut attachments, data)?;
+            // The tuple was written as `[a,b]`: drop its `]`, and turn its `[` into the comma
+            // after the event name, or drop it too (the first argument of an ack).
+            payload.pop();
+            if event.is_some() {
+                payload[start] = b',';
+            } else {
+                payload.remove(start);
+            }
+        }
+    }
+    payload.push(b']');
+    let kind = if attachments.is_empty() {
+        kind
+    } else {
+        binary_kind
+    };
+    let mut out = Vec::with_capacity(payload.len() + ns.len() + 16);
+    header(&mut out, kind, attachments.len(), ns, id);
+    out.extend_from_slice(&payload);
+    let text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    Ok(Encoded {
+        text: Str::from(text),
+        attachments,
+    })
+}
+
+/// Appends the JSON of `value` to `out`, binary as placeholders collected into `attachments`.
+fn write_json<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    attachments: &mut Vec<Bytes>,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Placeholders { attachments });
+    value.serialize(&mut ser)
+}
+
+/// The CONNECT answer: v5 `{"sid":...}`, v4 nothing.
+pub(crate) fn encode_connect(ns: &str, sid: Option<&str>) -> Str {
+    let mut out = Vec::with_capacity(48);
+    header(&mut out, Kind::Connect, 0, ns, None);
+    if let Some(sid) = sid {
+        let _ = write!(out, "{{\"sid\":\"{sid}\"}}");
+    }
+    Str::from(String::from_utf8(out).expect("ASCII"))
+}
+
+/// A connection refusal: v5 CONNECT_ERROR `{"message","data"}`, v4 ERROR with the message (or
+/// the data, when there is some) as its payload.
+pub(crate) fn encode_connect_error(
+    ns: &str,
+    message: &str,
+    data: Option<&serde_json::Value>,
+    v5: bool,
+) -> Str {
+    let mut out = Vec::with_capacity(64);
+    header(&mut out, Kind::ConnectError, 0, ns, None);
+    let payload = if v5 {
+        match data {
+            Some(data) => serde_json::json!({ "message": message, "data": data }),
+            None => serde_json::json!({ "message": message }),
+        }
+    } else {
+        data.cloned().unwrap_or_else(|| message.into())
+    };
+    let _ = serde_json::to_writer(&mut out, &payload);
+    Str::from(String::from_utf8(out).expect("serde_json writes UTF-8"))
+}
+
+/// A DISCONNECT packet.
+pub(crate) fn encode_disconnect(ns: &str) -> Str {
+    let mut out = Vec::with_capacity(16);
+    header(&mut out, Kind::Disconnect, 0, ns, None);
+    Str::from(String::from_utf8(out).expect("ASCII"))
+}
+
+/// The top-level shape of a value, found by serializing it into a serializer that stops at once.
+#[derive(Debug)]
+enum Shape {
+    Unit,
+    Tuple(usize),
+    Other,
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Shape {}
+
+impl ser::Error for Shape {
+    fn custom<T: std::fmt::Display>(_msg: T) -> Self {
+        Shape::Other
+    }
+}
+
+struct ShapeProbe;
+
+macro_rules! other {
+    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(self, $(_: $arg),*) -> Result<$ret, Shape> { Err(Shape::Other) })*
+    };
+}
+
+impl ser::Serializer for ShapeProbe {
+    type Ok = ();
+    type Error = Shape;
+    type SerializeSeq = Impossible<(), Shape>;
+    type SerializeTuple = Impossible<(), Shape>;
+    type SerializeTupleStruct = Impossible<(), Shape>;
+    type SerializeTupleVariant = Impossible<(), Shape>;
+    type SerializeMap = Impossible<(), Shape>;
+    type SerializeStruct = Impossible<(), Shape>;
+    type SerializeStructVariant = Impossible<(), Shape>;
+
+    fn serialize_unit(self) -> Result<(), Shape> {
+        Err(Shape::Unit)
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, Shape> {
+        Err(Shape::Tuple(len))
+    }
+
+    other! {
+        serialize_bool(bool) -> ();
+        serialize_i8(i8) -> ();
+        serialize_i16(i16) -> ();
+        serialize_i32(i32) -> ();
+        serialize_i64(i64) -> ();
+        serialize_u8(u8) -> ();
+        serialize_u16(u16) -> ();
+        serialize_u32(u32) -> ();
+        serialize_u64(u64) -> ();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_char(char) -> ();
+        serialize_str(&str) -> ();
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_unit_variant(&'static str, u32, &'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Shape> {
+        Err(Shape::Other)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Shape> {
+        Err(Shape::Other)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Shape> {
+        Err(Shape::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Str {
+        Str::from(s.to_owned())
+    }
+
+    #[test]
+    fn decodes_headers() {
+        let p = decode(text(r#"2/chat,12["hi",1]"#)).unwrap();
+        assert_eq!((p.kind, p.ns.as_str(), p.id, &*p.payload), (Kind::Event, "/chat", Some(12), r#"["hi",1]"#));
+        let p = decode(text("0/random")).unwrap();
+        assert_eq!((p.kind, p.ns.as_str()), (Kind::Connect, "/random"));
+        let p = decode(text(r#"0{"token":"1"}"#)).unwrap();
+        assert_eq!((p.ns.as_str(), &*p.payload), ("/", r#"{"token":"1"}"#));
+        let p = decode(text(r#"52-/a,7[{"_placeholder":true,"num":0}]"#)).unwrap();
+        assert_eq!((p.kind, p.attachments, p.id), (Kind::BinaryEvent, 2, Some(7)));
+        let p = decode(text("0/admin?token=abc,")).unwrap();
+        assert_eq!((p.ns.as_str(), p.query.as_deref()), ("/admin", Some("token=abc")));
+    }
+
+    #[test]
+    fn rejects_malformed_packets() {
+        for bad in [
+            "", "4abc", "9", "abc", "2{}", r#"2abc["x"]"#, "3[1]", "5-[]", "5x-[]", "50-[]",
+            "51000-[]", "1x", "0[]",
+        ] {
+            assert!(decode(text(bad)).is_err(), "{bad:?}");
+        }
+        assert!(parse_args("[]", &[], true).is_err());
+        assert!(parse_args("[1]", &[], true).is_err());
+        assert!(parse_args("[\"a\",", &[], true).is_err());
+        let one = [Bytes::from_static(b"x")];
+        assert!(parse_args(r#"["a",{"_placeholder":true,"num":1}]"#, &one, true).is_err());
+    }
+
+    #[test]
+    fn encodes_arguments() {
+        let e = encode_args("/", Some("ev"), None, &("a", 1)).unwrap();
+        assert_eq!(&*e.text, r#"42["ev","a",1]"#);
+        let e = encode_args("/", Some("ev"), None, &()).unwrap();
+        assert_eq!(&*e.text, r#"42["ev"]"#);
+        let e = encode_args("/", Some("ev"), None, &vec![1, 2]).unwrap();
+        assert_eq!(&*e.text, r#"42["ev",[1,2]]"#);
+        let e = encode_args("/chat", None, Some(5), &("x",)).unwrap();
+        assert_eq!(&*e.text, r#"43/chat,5["x"]"#);
+        let e = encode_args("/", None, Some(5), &()).unwrap();
+        assert_eq!(&*e.text, "435[]");
+        let e = encode_args("/", Some("ev"), Some(9), &"s").unwrap();
+        assert_eq!(&*e.text, r#"429["ev","s"]"#);
+    }
+
+    #[test]
+    fn binary_goes_out_as_attachments() {
+        let data = (Bytes::from_static(&[1, 2]), Value::Object(vec![("b".into(), Value::Binary(Bytes::from_static(&[3])))]));
+        let e = encode_args("/", Some("ev"), None, &data).unwrap();
+        assert_eq!(
+            &*e.text,
+            r#"452-["ev",{"_placeholder":true,"num":0},{"b":{"_placeholder":true,"num":1}}]"#
+        );
+        assert_eq!(e.attachments, [Bytes::from_static(&[1, 2]), Bytes::from_static(&[3])]);
+        let e = encode_args("/x", None, Some(3), &(Bytes::from_static(&[9]),)).unwrap();
+        assert_eq!(&*e.text, r#"461-/x,3[{"_placeholder":true,"num":0}]"#);
+        // And back.
+        let p = decode(e.text.slice_from(1)).unwrap();
+        let (_, args) = parse_args(&p.payload, &e.attachments, false).unwrap();
+        assert_eq!(args, [Value::Binary(Bytes::from_static(&[9]))]);
+    }
+
+    #[test]
+    fn connect_answers() {
+        assert_eq!(&*encode_connect("/", Some("abc")), r#"40{"sid":"abc"}"#);
+        assert_eq!(&*encode_connect("/a", None), "40/a,");
+        assert_eq!(
+            &*encode_connect_error("/random", "Invalid namespace", None, true),
+            r#"44/random,{"message":"Invalid namespace"}"#
+        );
+        assert_eq!(&*encode_connect_error("/", "no", None, false), r#"44"no""#);
+        assert_eq!(&*encode_disconnect("/a"), "41/a,");
+    }
+}
