@@ -15,15 +15,26 @@
 mod client_bundle;
 mod config;
 pub mod engine;
+pub mod extract;
+mod handler;
+mod io;
 mod layer;
+mod ns;
 mod parser;
 mod serve;
+mod socket;
 mod value;
 
 pub use config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
+pub use handler::Handler;
+pub use io::{ClientState, IoHandler, SocketIo, SocketIoBuilder};
 pub use layer::{ResponseBody, ResponseFuture, SocketIoLayer, SocketIoService};
+pub use ns::{ConnectError, Namespace};
 pub use serve::{NotFound, RemoteAddr};
+pub use socket::{
+    AckError, AckFuture, DisconnectReason, EmitError, Handshake, RESERVED_EVENTS, Socket, SocketRef,
+};
 pub use value::Value;
 
 /// The README's code blocks, compiled and run as doc tests.

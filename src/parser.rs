@@ -95,7 +95,10 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
         }
         pos = (end + 1).min(bytes.len());
     }
-    let digits = bytes[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = bytes[pos..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     let id = if digits > 0 {
         let id = parse_number(&bytes[pos..pos + digits]).ok_or(ParseError("invalid ack id"))?;
         pos += digits;
@@ -437,22 +440,42 @@ mod tests {
     #[test]
     fn decodes_headers() {
         let p = decode(text(r#"2/chat,12["hi",1]"#)).unwrap();
-        assert_eq!((p.kind, p.ns.as_str(), p.id, &*p.payload), (Kind::Event, "/chat", Some(12), r#"["hi",1]"#));
+        assert_eq!(
+            (p.kind, p.ns.as_str(), p.id, &*p.payload),
+            (Kind::Event, "/chat", Some(12), r#"["hi",1]"#)
+        );
         let p = decode(text("0/random")).unwrap();
         assert_eq!((p.kind, p.ns.as_str()), (Kind::Connect, "/random"));
         let p = decode(text(r#"0{"token":"1"}"#)).unwrap();
         assert_eq!((p.ns.as_str(), &*p.payload), ("/", r#"{"token":"1"}"#));
         let p = decode(text(r#"52-/a,7[{"_placeholder":true,"num":0}]"#)).unwrap();
-        assert_eq!((p.kind, p.attachments, p.id), (Kind::BinaryEvent, 2, Some(7)));
+        assert_eq!(
+            (p.kind, p.attachments, p.id),
+            (Kind::BinaryEvent, 2, Some(7))
+        );
         let p = decode(text("0/admin?token=abc,")).unwrap();
-        assert_eq!((p.ns.as_str(), p.query.as_deref()), ("/admin", Some("token=abc")));
+        assert_eq!(
+            (p.ns.as_str(), p.query.as_deref()),
+            ("/admin", Some("token=abc"))
+        );
     }
 
     #[test]
     fn rejects_malformed_packets() {
         for bad in [
-            "", "4abc", "9", "abc", "2{}", r#"2abc["x"]"#, "3[1]", "5-[]", "5x-[]", "50-[]",
-            "51000-[]", "1x", "0[]",
+            "",
+            "4abc",
+            "9",
+            "abc",
+            "2{}",
+            r#"2abc["x"]"#,
+            "3[1]",
+            "5-[]",
+            "5x-[]",
+            "50-[]",
+            "51000-[]",
+            "1x",
+            "0[]",
         ] {
             assert!(decode(text(bad)).is_err(), "{bad:?}");
         }
@@ -481,13 +504,19 @@ mod tests {
 
     #[test]
     fn binary_goes_out_as_attachments() {
-        let data = (Bytes::from_static(&[1, 2]), Value::Object(vec![("b".into(), Value::Binary(Bytes::from_static(&[3])))]));
+        let data = (
+            Bytes::from_static(&[1, 2]),
+            Value::Object(vec![("b".into(), Value::Binary(Bytes::from_static(&[3])))]),
+        );
         let e = encode_args("/", Some("ev"), None, &data).unwrap();
         assert_eq!(
             &*e.text,
             r#"452-["ev",{"_placeholder":true,"num":0},{"b":{"_placeholder":true,"num":1}}]"#
         );
-        assert_eq!(e.attachments, [Bytes::from_static(&[1, 2]), Bytes::from_static(&[3])]);
+        assert_eq!(
+            e.attachments,
+            [Bytes::from_static(&[1, 2]), Bytes::from_static(&[3])]
+        );
         let e = encode_args("/x", None, Some(3), &(Bytes::from_static(&[9]),)).unwrap();
         assert_eq!(&*e.text, r#"461-/x,3[{"_placeholder":true,"num":0}]"#);
         // And back.

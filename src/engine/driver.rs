@@ -52,7 +52,7 @@ pub(super) async fn run<H: EngineHandler>(
             let opened = async {
                 let mut ws = websocket::connect(on_upgrade, config).await.ok()?;
                 let open = shared.open_packet(socket.id(), Transport::WebSocket);
-                ws.send(websocket::frame(socket.protocol(), open))
+                ws.send(websocket::frame(socket.protocol(), open)?)
                     .await
                     .ok()?;
                 Some(ws)
@@ -229,8 +229,8 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
             };
             match packet::decode_text(text.into()).ok()? {
                 Incoming::Ping(data) if !probed && data == "probe" => {
-                    let pong = Packet::text(PacketType::Pong, "probe");
-                    ws.send(websocket::frame(protocol, pong)).await.ok()?;
+                    let pong = websocket::frame(protocol, Packet::text(PacketType::Pong, "probe"))?;
+                    ws.send(pong).await.ok()?;
                     probed = true;
                     // A pending poll returns now (with a noop when nothing is queued), so that
                     // the client, which paused polling, can send the upgrade packet.
@@ -279,7 +279,16 @@ async fn websocket_loop<H: EngineHandler>(
                         closing = true;
                         break;
                     }
-                    if ws.feed(websocket::frame(protocol, packet)).await.is_err() {
+                    let written = match websocket::frame(protocol, packet) {
+                        Some(frame) => ws.feed(frame).await,
+                        None => {
+                            // A pause: out with what precedes it, then wait a timer tick.
+                            let flushed = ws.flush().await;
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                            flushed
+                        }
+                    };
+                    if written.is_err() {
                         failed = true;
                         break;
                     }
@@ -325,8 +334,8 @@ async fn websocket_loop<H: EngineHandler>(
                         }
                     }
                     Incoming::Ping(data) if heartbeat.v3 => {
-                        let pong = Packet::text(PacketType::Pong, &data);
-                        if ws.send(websocket::frame(protocol, pong)).await.is_err() {
+                        let pong = websocket::frame(protocol, Packet::text(PacketType::Pong, &data));
+                        if ws.send(pong.expect("a pong is a frame")).await.is_err() {
                             break DisconnectReason::TransportError;
                         }
                     }
@@ -345,7 +354,7 @@ async fn websocket_loop<H: EngineHandler>(
             () = &mut sleep => match heartbeat.tick() {
                 Tick::SendPing => {
                     let ping = websocket::frame(protocol, Packet::bare(PacketType::Ping));
-                    if ws.send(ping).await.is_err() {
+                    if ws.send(ping.expect("a ping is a frame")).await.is_err() {
                         break DisconnectReason::TransportError;
                     }
                     heartbeat.reset(sleep.as_mut());

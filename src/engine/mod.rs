@@ -55,6 +55,7 @@ use tracing::Instrument;
 
 pub use self::message::{Message, Str};
 pub use self::sid::{InvalidSid, Sid};
+pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
 
 use self::error::RequestError;
@@ -307,6 +308,7 @@ impl<H: EngineHandler> EngineIo<H> {
                 let mut packets = vec![shared.open_packet(sid, transport)];
                 shared.handler.on_connect(socket.clone());
                 socket.outbox.drain_into(&mut packets);
+                packets.retain(|p| !matches!(p, Packet::Pause));
                 tokio::spawn(
                     driver::run(shared.clone(), socket.clone(), driver::Start::Polling)
                         .instrument(span),

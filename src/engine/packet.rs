@@ -53,6 +53,13 @@ pub(crate) enum Packet {
     Text(Str),
     /// A binary message: the raw bytes of a `message` packet.
     Binary(Bytes),
+    /// Not a packet: on WebSocket, what precedes it is flushed and the next write waits for the
+    /// next timer tick (at most 1 ms), so that the client reads what follows separately. It
+    /// reproduces the Node server's pacing after a namespace CONNECT answer (Node writes the
+    /// answer and the connection handler's first packets in different event-loop turns), on
+    /// which raw WebSocket clients such as the official conformance suite rely. Ignored on
+    /// polling, whose responses batch packets anyway.
+    Pause,
 }
 
 impl Packet {
@@ -356,10 +363,12 @@ fn encode_payload_v4(packets: &[Packet]) -> Bytes {
         .map(|p| match p {
             Packet::Text(frame) => frame.len() + 1,
             Packet::Binary(data) => base64::encoded_len(data.len(), true).unwrap_or(0) + 2,
+            Packet::Pause => 0,
         })
         .sum();
     let mut out = BytesMut::with_capacity(size);
-    for (i, packet) in packets.iter().enumerate() {
+    let packets = packets.iter().filter(|p| !matches!(p, Packet::Pause));
+    for (i, packet) in packets.enumerate() {
         if i > 0 {
             out.put_u8(SEPARATOR);
         }
@@ -369,6 +378,7 @@ fn encode_payload_v4(packets: &[Packet]) -> Bytes {
                 out.put_u8(b'b');
                 put_base64(&mut out, data);
             }
+            Packet::Pause => {}
         }
     }
     out.freeze()
@@ -389,6 +399,7 @@ fn encode_payload_v3_text(packets: &[Packet]) -> Bytes {
                 out.put_slice(b":b4");
                 put_base64(&mut out, data);
             }
+            Packet::Pause => {}
         }
     }
     out.freeze()
@@ -400,6 +411,7 @@ fn encode_payload_v3_binary(packets: &[Packet]) -> Bytes {
         let (marker, first, rest): (u8, Option<u8>, &[u8]) = match packet {
             Packet::Text(frame) => (0, None, frame.as_bytes()),
             Packet::Binary(data) => (1, Some(PacketType::Message as u8), data),
+            Packet::Pause => continue,
         };
         let len = rest.len() + usize::from(first.is_some());
         out.put_u8(marker);

@@ -35,6 +35,7 @@ pub(super) async fn get<D>(
     let mut packets = Vec::new();
     loop {
         socket.outbox.drain_into(&mut packets);
+        packets.retain(|p| !matches!(p, Packet::Pause));
         if !packets.is_empty() {
             break;
         }

@@ -76,6 +76,13 @@ impl fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// Why [`Socket::send_encoded`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EncodedSendError {
+    Full,
+    Closed,
+}
+
 /// The packets waiting for the client, bounded, with a wake-up for the one reader (the pending
 /// GET poll, or the WebSocket writer).
 pub(crate) struct Outbox {
@@ -107,6 +114,20 @@ impl Outbox {
                 return Err(packet);
             }
             queue.push_back(packet);
+        }
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Queues several application packets together (a Socket.IO packet and its attachments), so
+    /// that nothing comes between them; all or none, as the capacity allows.
+    fn push_all(&self, packets: impl ExactSizeIterator<Item = Packet>) -> Result<(), ()> {
+        {
+            let mut queue = self.lock();
+            if queue.len() + packets.len() > self.capacity {
+                return Err(());
+            }
+            queue.extend(packets);
         }
         self.ready.notify_one();
         Ok(())
@@ -263,13 +284,34 @@ impl<D> Socket<D> {
         if !self.is_connected() {
             return Err(SendError::Closed(message));
         }
-        let packet = Packet::message(message);
-        self.outbox.push(packet).map_err(|packet| {
-            SendError::Full(match packet {
-                Packet::Text(frame) => Message::Text(frame.slice_from(1)),
-                Packet::Binary(data) => Message::Binary(data),
-            })
-        })
+        self.outbox
+            .push(Packet::message(message.clone()))
+            .map_err(|_| SendError::Full(message))
+    }
+
+    /// Queues already-encoded packets (a text frame and its binary attachments) together;
+    /// with `pause`, followed by a [`Packet::Pause`].
+    pub(crate) fn send_encoded(
+        &self,
+        text: super::Str,
+        attachments: &[bytes::Bytes],
+        pause: bool,
+    ) -> Result<(), EncodedSendError> {
+        if !self.is_connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        let packets = std::iter::once(Packet::Text(text))
+            .chain(attachments.iter().cloned().map(Packet::Binary))
+            .chain(pause.then_some(Packet::Pause));
+        let packets: Vec<Packet> = packets.collect();
+        self.outbox
+            .push_all(packets.into_iter())
+            .map_err(|()| EncodedSendError::Full)
+    }
+
+    /// Ends the session at once (a protocol violation seen above Engine.IO).
+    pub(crate) fn abort(&self, reason: DisconnectReason) {
+        self.request_close(reason, CloseKind::Abort);
     }
 
     /// Closes the session: what is queued is delivered, then the client gets a `close` packet.
@@ -400,6 +442,7 @@ mod tests {
             .map(|p| match p {
                 Packet::Text(t) => t.to_string(),
                 Packet::Binary(b) => format!("{b:?}"),
+                Packet::Pause => "pause".into(),
             })
             .collect()
     }

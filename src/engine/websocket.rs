@@ -119,9 +119,10 @@ pub(super) async fn connect(
 }
 
 /// The frame carrying `packet`. Text packets travel as they are; binary messages as they are in
-/// v4, behind the message type byte (4) in v3.
-pub(super) fn frame(protocol: ProtocolVersion, packet: Packet) -> Frame {
-    match packet {
+/// v4, behind the message type byte (4) in v3. A pause is no frame.
+pub(super) fn frame(protocol: ProtocolVersion, packet: Packet) -> Option<Frame> {
+    Some(match packet {
+        Packet::Pause => return None,
         Packet::Text(text) => Frame::Text(text.into()),
         Packet::Binary(data) => match protocol {
             ProtocolVersion::V4 => Frame::Binary(data),
@@ -132,7 +133,7 @@ pub(super) fn frame(protocol: ProtocolVersion, packet: Packet) -> Frame {
                 Frame::Binary(framed.freeze())
             }
         },
-    }
+    })
 }
 
 #[cfg(test)]
@@ -183,11 +184,12 @@ mod tests {
         let packet = Packet::Binary(Bytes::from_static(&[1, 2]));
         assert_eq!(
             frame(ProtocolVersion::V3, packet.clone()),
-            Frame::Binary(Bytes::from_static(&[4, 1, 2]))
+            Some(Frame::Binary(Bytes::from_static(&[4, 1, 2])))
         );
         assert_eq!(
             frame(ProtocolVersion::V4, packet),
-            Frame::Binary(Bytes::from_static(&[1, 2]))
+            Some(Frame::Binary(Bytes::from_static(&[1, 2])))
         );
+        assert_eq!(frame(ProtocolVersion::V4, Packet::Pause), None);
     }
 }

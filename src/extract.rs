@@ -1,0 +1,272 @@
+//! Extractors: the types a handler can take as arguments.
+//!
+//! | extractor | what it gives | where |
+//! |---|---|---|
+//! | [`SocketRef`] | the socket | everywhere |
+//! | [`Data<T>`] | the event arguments (or the CONNECT auth payload) as `T` | events, connect, middlewares |
+//! | [`TryData<T>`] | the same, or the deserialization error | events, connect, middlewares |
+//! | [`Args`] | every argument as a [`Value`] | events |
+//! | [`Bin`] | the binary attachments, in order | events |
+//! | [`AckSender`] | the answer to the client's acknowledgement request | events |
+//! | [`Event`] | the event name | events |
+//! | [`State<S>`] | the application state | everywhere |
+//! | [`Extension<T>`] | a value stored on the socket | everywhere |
+//! | [`Handshake`] | what the client sent when connecting | everywhere |
+//! | [`DisconnectReason`] | why the socket left | disconnect handlers |
+//!
+//! Implement [`FromSocket`] for extractors of your own.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::ser::SerializeTuple;
+
+use crate::socket::{DisconnectReason, EmitError, Handshake, SocketRef, args_into};
+use crate::value::Value;
+
+/// What a handler's arguments are extracted from.
+pub struct HandlerContext<S> {
+    pub(crate) socket: SocketRef,
+    pub(crate) state: S,
+    pub(crate) event: Option<String>,
+    pub(crate) args: Option<Vec<Value>>,
+    pub(crate) attachments: Vec<Bytes>,
+    pub(crate) ack_id: Option<u64>,
+    pub(crate) reason: Option<DisconnectReason>,
+}
+
+impl<S> HandlerContext<S> {
+    pub(crate) fn new(socket: SocketRef, state: S) -> Self {
+        HandlerContext {
+            socket,
+            state,
+            event: None,
+            args: None,
+            attachments: Vec::new(),
+            ack_id: None,
+            reason: None,
+        }
+    }
+
+    /// The socket the packet came from.
+    pub fn socket(&self) -> &SocketRef {
+        &self.socket
+    }
+
+    /// The application state.
+    pub fn state(&self) -> &S {
+        &self.state
+    }
+
+    /// Takes the arguments (the first extractor that takes them gets them).
+    pub fn take_args(&mut self) -> Option<Vec<Value>> {
+        self.args.take()
+    }
+}
+
+/// Why a handler's argument could not be extracted. The handler is not called; the error is
+/// logged, and when the client asked for an acknowledgement it gets one carrying
+/// `{"error": "<message>"}`; a connection middleware's or connect handler's refuses the
+/// connection with the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractError {
+    message: String,
+}
+
+impl ExtractError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ExtractError {
+            message: message.into(),
+        }
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+/// A type that can be a handler argument.
+pub trait FromSocket<S>: Sized {
+    /// Extracts the value from the context.
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError>;
+}
+
+impl<S> FromSocket<S> for SocketRef {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(ctx.socket.clone())
+    }
+}
+
+/// The event's arguments (or a connection's auth payload) deserialized into `T`.
+///
+/// With exactly one argument, `T` is read from it; otherwise from the array of all the
+/// arguments, so a tuple takes several (`Data<(String, u32)>`) and `()` none. Binary arguments
+/// read into [`Bytes`] (or `Vec<u8>`) fields. Arguments that do not fit `T` are an
+/// [`ExtractError`]; take [`TryData`] to handle them yourself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Data<T>(pub T);
+
+impl<S, T: DeserializeOwned> FromSocket<S> for Data<T> {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        let args = ctx.take_args().unwrap_or_default();
+        args_into(args)
+            .map(Data)
+            .map_err(|e| ExtractError::new(format!("invalid arguments: {e}")))
+    }
+}
+
+/// Like [`Data`], with the deserialization error instead of a rejection.
+#[derive(Debug)]
+pub struct TryData<T>(pub Result<T, serde_json::Error>);
+
+impl<S, T: DeserializeOwned> FromSocket<S> for TryData<T> {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        let args = ctx.take_args().unwrap_or_default();
+        Ok(TryData(args_into(args)))
+    }
+}
+
+/// Every argument of the event, binary kept in place.
+///
+/// It serializes as a tuple, so emitting it sends the same arguments back: an echo of unknown
+/// arguments is `socket.emit("echo", &args)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Args(pub Vec<Value>);
+
+impl<S> FromSocket<S> for Args {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(Args(ctx.take_args().unwrap_or_default()))
+    }
+}
+
+impl Serialize for Args {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for value in &self.0 {
+            tuple.serialize_element(value)?;
+        }
+        tuple.end()
+    }
+}
+
+/// The binary attachments of the event, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bin(pub Vec<Bytes>);
+
+impl<S> FromSocket<S> for Bin {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(Bin(std::mem::take(&mut ctx.attachments)))
+    }
+}
+
+/// The event name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event(pub String);
+
+impl<S> FromSocket<S> for Event {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        ctx.event
+            .clone()
+            .map(Event)
+            .ok_or_else(|| ExtractError::new("no event here"))
+    }
+}
+
+/// The application state given to
+/// [`SocketIoBuilder::build_with_state`](crate::SocketIoBuilder::build_with_state).
+#[derive(Debug, Clone)]
+pub struct State<S>(pub S);
+
+impl<S: Clone> FromSocket<S> for State<S> {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(State(ctx.state.clone()))
+    }
+}
+
+/// A copy of the value of type `T` stored on the socket with
+/// [`Socket::insert_extension`](crate::Socket::insert_extension) (by a middleware, say).
+/// Missing is an [`ExtractError`]; take `Option<Extension<T>>`... or [`MaybeExtension`].
+#[derive(Debug, Clone)]
+pub struct Extension<T>(pub T);
+
+impl<S, T: Clone + Send + Sync + 'static> FromSocket<S> for Extension<T> {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        ctx.socket.extension::<T>().map(Extension).ok_or_else(|| {
+            ExtractError::new(format!("no {} on the socket", std::any::type_name::<T>()))
+        })
+    }
+}
+
+/// The value of type `T` stored on the socket, if there is one.
+#[derive(Debug, Clone)]
+pub struct MaybeExtension<T>(pub Option<T>);
+
+impl<S, T: Clone + Send + Sync + 'static> FromSocket<S> for MaybeExtension<T> {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(MaybeExtension(ctx.socket.extension::<T>()))
+    }
+}
+
+impl<S> FromSocket<S> for Handshake {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(ctx.socket.handshake().clone())
+    }
+}
+
+impl<S> FromSocket<S> for DisconnectReason {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        ctx.reason
+            .ok_or_else(|| ExtractError::new("no disconnect reason here"))
+    }
+}
+
+/// Answers the client's acknowledgement request (the callback the client passed as the last
+/// argument of `emit`). Answering twice, or when the client asked for none, does nothing.
+#[derive(Debug)]
+pub struct AckSender {
+    socket: SocketRef,
+    id: Option<u64>,
+}
+
+impl AckSender {
+    /// Whether the client asked for an acknowledgement.
+    pub fn requested(&self) -> bool {
+        self.id.is_some()
+    }
+
+    /// Sends the acknowledgement with `data` as its arguments (the same rules as
+    /// [`Socket::emit`](crate::Socket::emit): a tuple is several arguments).
+    pub fn send<T: Serialize + ?Sized>(mut self, data: &T) -> Result<(), EmitError> {
+        match self.id.take() {
+            Some(id) => self.socket.send_ack(id, data),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<S> FromSocket<S> for AckSender {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(AckSender {
+            socket: ctx.socket.clone(),
+            id: ctx.ack_id.take(),
+        })
+    }
+}
+
+impl<S, T: FromSocket<S>> FromSocket<S> for Option<T> {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(T::from_socket(ctx).ok())
+    }
+}

@@ -1,0 +1,123 @@
+//! Handlers: async closures or fns whose arguments are extractors ([`FromSocket`]), like axum's.
+//!
+//! A handler's future is polled once right away, in the task that received the packet: what it
+//! emits before its first `.await` leaves in order, and handlers of one client start in the order
+//! its packets came. Only a future that is still pending after that first poll gets a task of its
+//! own. A panicking handler is caught and logged; it takes nothing else down.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use crate::extract::{ExtractError, FromSocket, HandlerContext};
+
+/// A boxed, sendable future.
+pub(crate) type BoxFuture<O> = Pin<Box<dyn Future<Output = O> + Send>>;
+
+/// Something that handles a packet: implemented for every `Fn(T1, ..., Tn) -> impl Future`
+/// whose arguments are extractors, up to 10 of them.
+///
+/// `S` is the application state type, `T` the tuple of argument types (inferred), `O` what the
+/// future yields: `()` for event, connect and disconnect handlers, `Result<(), ConnectError>`
+/// for connection middlewares.
+pub trait Handler<S, T, O>: Clone + Send + Sync + 'static {
+    /// The handler's future.
+    type Future: Future<Output = O> + Send + 'static;
+
+    /// Extracts the arguments and calls the handler.
+    fn call(&self, ctx: HandlerContext<S>) -> Result<Self::Future, ExtractError>;
+}
+
+macro_rules! impl_handler {
+    ($($ty:ident),*) => {
+        #[allow(non_snake_case, unused_mut, unused_variables)]
+        impl<S, F, Fut, O, $($ty,)*> Handler<S, ($($ty,)*), O> for F
+        where
+            F: Fn($($ty),*) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future<Output = O> + Send + 'static,
+            $($ty: FromSocket<S>,)*
+        {
+            type Future = Fut;
+
+            fn call(&self, mut ctx: HandlerContext<S>) -> Result<Fut, ExtractError> {
+                $(let $ty = $ty::from_socket(&mut ctx)?;)*
+                Ok((self)($($ty),*))
+            }
+        }
+    };
+}
+
+impl_handler!();
+impl_handler!(T1);
+impl_handler!(T1, T2);
+impl_handler!(T1, T2, T3);
+impl_handler!(T1, T2, T3, T4);
+impl_handler!(T1, T2, T3, T4, T5);
+impl_handler!(T1, T2, T3, T4, T5, T6);
+impl_handler!(T1, T2, T3, T4, T5, T6, T7);
+impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8);
+impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
+impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
+
+/// A handler with its argument types erased, as namespaces store them.
+pub(crate) trait ErasedHandler<S, O>: Send + Sync {
+    fn call(&self, ctx: HandlerContext<S>) -> Result<BoxFuture<O>, ExtractError>;
+}
+
+struct Erased<H, T>(H, PhantomData<fn() -> T>);
+
+impl<S, T, O, H> ErasedHandler<S, O> for Erased<H, T>
+where
+    H: Handler<S, T, O>,
+    T: 'static,
+{
+    fn call(&self, ctx: HandlerContext<S>) -> Result<BoxFuture<O>, ExtractError> {
+        Ok(Box::pin(self.0.call(ctx)?))
+    }
+}
+
+/// A stored handler.
+pub(crate) type BoxedHandler<S, O> = Arc<dyn ErasedHandler<S, O>>;
+
+pub(crate) fn boxed<S, T, O, H>(handler: H) -> BoxedHandler<S, O>
+where
+    H: Handler<S, T, O>,
+    T: 'static,
+    S: 'static,
+    O: 'static,
+{
+    Arc::new(Erased(handler, PhantomData))
+}
+
+/// Polls `future` once here; if it is not done, hands it to a task of its own.
+pub(crate) fn run(future: BoxFuture<()>) {
+    let mut future = future;
+    let mut cx = Context::from_waker(Waker::noop());
+    match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(())) => {}
+        // The task polls it again at once, registering its own waker.
+        Ok(Poll::Pending) => {
+            tokio::spawn(CatchPanic(future));
+        }
+        Err(_) => tracing::error!("a handler panicked"),
+    }
+}
+
+/// A future that turns a panic into a log line, so a panicking handler's task ends quietly.
+struct CatchPanic(BoxFuture<()>);
+
+impl Future for CatchPanic {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(_) => {
+                tracing::error!("a handler panicked");
+                Poll::Ready(())
+            }
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The Socket.IO server: [`SocketIo`] and its builder, and the Engine.IO handler that runs the
+//! Socket.IO protocol on each connection (namespace multiplexing, binary reassembly, dispatch).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use crate::config::EngineConfig;
+use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion};
+use crate::handler;
+use crate::layer::SocketIoLayer;
+use crate::ns::{Dispatch, Namespace, NsCore, Routes};
+use crate::parser::{self, Kind, RawPacket};
+use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef};
+use crate::value::Value;
+
+/// A Socket.IO server. Cloning is cheap and shares the server.
+///
+/// ```no_run
+/// use axum::Router;
+/// use tower_socketio::{Namespace, SocketIo, SocketRef};
+/// use tower_socketio::extract::Args;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("echo", |socket: SocketRef, args: Args| async move {
+///         let _ = socket.emit("echo", &args);
+///     }))
+///     .build();
+/// let app = Router::new().layer(io.layer());
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+/// axum::serve(listener, app).await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SocketIo {
+    engine: EngineIo<IoHandler>,
+}
+
+impl fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketIo")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl SocketIo {
+    /// A builder, with the default options and no namespace but `/`.
+    pub fn builder() -> SocketIoBuilder<()> {
+        SocketIoBuilder {
+            config: EngineConfig::default(),
+            connect_timeout: Duration::from_millis(45_000),
+            ack_timeout: Duration::from_millis(5_000),
+            state: (),
+            namespaces: HashMap::new(),
+        }
+    }
+
+    /// The layer that mounts the server on a tower or axum app.
+    pub fn layer(&self) -> SocketIoLayer<IoHandler> {
+        self.engine.layer()
+    }
+
+    /// Serves the server alone on `addr` (the 1.x README's standalone `listen(3000)`).
+    pub async fn listen(self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<()> {
+        self.engine.listen(addr).await
+    }
+
+    /// Serves connections from `listener` until `shutdown` completes, then closes every client.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        self.engine.serve(listener, shutdown).await
+    }
+
+    /// The underlying Engine.IO server (Node: `io.engine`).
+    pub fn engine(&self) -> &EngineIo<IoHandler> {
+        &self.engine
+    }
+
+    /// The sockets connected to namespace `ns` (Node: `io.of(ns).sockets`); empty for a
+    /// namespace that does not exist.
+    pub fn sockets(&self, ns: &str) -> Vec<SocketRef> {
+        self.engine
+            .handler()
+            .namespaces
+            .get(ns)
+            .map(|ns| ns.sockets())
+            .unwrap_or_default()
+    }
+
+    /// Closes every client connection, as for a server shutdown (Node: `io.close()`): each
+    /// socket's disconnect handler runs with [`DisconnectReason::ServerShuttingDown`].
+    pub fn close(&self) {
+        self.engine.close();
+    }
+}
+
+/// Builds a [`SocketIo`]: options, application state, namespaces.
+pub struct SocketIoBuilder<S> {
+    config: EngineConfig,
+    connect_timeout: Duration,
+    ack_timeout: Duration,
+    state: S,
+    namespaces: HashMap<String, Arc<dyn Dispatch>>,
+}
+
+impl<S> fmt::Debug for SocketIoBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SocketIoBuilder")
+            .field("config", &self.config)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
+    /// The Engine.IO options: path, heartbeat, limits, transports, origins... (default
+    /// [`EngineConfig::default`], whose path is `/socket.io/`).
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// How long a client may stay connected without joining any namespace (Node:
+    /// `connectTimeout`). Default 45 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long [`Socket::emit_with_ack`] waits for the client's answer by default. Default 5 s.
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = timeout;
+        self
+    }
+
+    /// The application state handlers get with the [`State`](crate::extract::State)
+    /// extractor, for the namespaces added after this call.
+    pub fn with_state<S2: Clone + Send + Sync + 'static>(self, state: S2) -> SocketIoBuilder<S2> {
+        SocketIoBuilder {
+            config: self.config,
+            connect_timeout: self.connect_timeout,
+            ack_timeout: self.ack_timeout,
+            state,
+            namespaces: self.namespaces,
+        }
+    }
+
+    /// Adds (or replaces) the namespace `name` (Node: `io.of(name)`), e.g. `"/"` or `"/admin"`.
+    pub fn ns(mut self, name: impl Into<String>, namespace: Namespace<S>) -> Self {
+        let mut name = name.into();
+        if !name.starts_with('/') {
+            name.insert(0, '/');
+        }
+        let routes = Routes {
+            ns: namespace,
+            state: self.state.clone(),
+        };
+        self.namespaces.insert(name, Arc::new(routes));
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(self) -> SocketIo {
+        let mut namespaces: HashMap<String, Arc<NsCore>> = self
+            .namespaces
+            .into_iter()
+            .map(|(name, routes)| (name.clone(), Arc::new(NsCore::new(name, routes))))
+            .collect();
+        // The main namespace always exists, as in Node.
+        namespaces.entry("/".to_owned()).or_insert_with(|| {
+            let routes: Routes<()> = Routes {
+                ns: Namespace::new(),
+                state: (),
+            };
+            Arc::new(NsCore::new("/".to_owned(), Arc::new(routes)))
+        });
+        let handler = IoHandler {
+            namespaces,
+            connect_timeout: self.connect_timeout,
+            ack_timeout: self.ack_timeout,
+        };
+        SocketIo {
+            engine: EngineIo::new(self.config, handler),
+        }
+    }
+}
+
+/// The Engine.IO handler that runs Socket.IO on each connection. Its type shows in
+/// [`SocketIoLayer<IoHandler>`]; there is nothing to do with it directly.
+pub struct IoHandler {
+    namespaces: HashMap<String, Arc<NsCore>>,
+    connect_timeout: Duration,
+    ack_timeout: Duration,
+}
+
+/// The Socket.IO state of one client connection: its sockets (one a namespace) and the binary
+/// packet being reassembled. Opaque.
+#[derive(Default)]
+pub struct ClientState {
+    sockets: Mutex<HashMap<String, SocketRef>>,
+    partial: Mutex<Option<(RawPacket, Vec<Bytes>)>>,
+}
+
+impl ClientState {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, SocketRef>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+type EngineSocket = Arc<engine::Socket<ClientState>>;
+
+impl EngineHandler for IoHandler {
+    type Data = ClientState;
+
+    fn on_connect(&self, esock: EngineSocket) {
+        if esock.protocol() == ProtocolVersion::V3 {
+            // Socket.IO v4 (clients 2.x): the main namespace is joined implicitly.
+            let query = esock.req_parts().uri.query().map(str::to_owned);
+            self.connect(&esock, "/", Value::Object(Vec::new()), query);
+            return;
+        }
+        if !self.connect_timeout.is_zero() {
+            let weak = Arc::downgrade(&esock);
+            let timeout = self.connect_timeout;
+            tokio::spawn(async move {
+                tokio::time::sleep(timeout).await;
+                if let Some(esock) = weak.upgrade() {
+                    if esock.is_connected() && esock.data().sockets().is_empty() {
+                        tracing::debug!(sid = %esock.id(), "no namespace joined in time: closing");
+                        esock.close();
+                    }
+                }
+            });
+        }
+    }
+
+    fn on_message(&self, esock: &EngineSocket, message: Message) {
+        let client = esock.data();
+        let mut partial = client.partial.lock().unwrap_or_else(|e| e.into_inner());
+        match message {
+            Message::Text(text) => {
+                if partial.is_some() {
+                    drop(partial);
+                    return protocol_error(esock, "text packet while binary attachments were due");
+                }
+                match parser::decode(text) {
+                    Ok(packet) if packet.attachments > 0 => {
+                        *partial = Some((packet, Vec::with_capacity(2)));
+                    }
+                    Ok(packet) => {
+                        drop(partial);
+                        self.dispatch(esock, packet, Vec::new());
+                    }
+                    Err(error) => {
+                        drop(partial);
+                        protocol_error(esock, error.0);
+                    }
+                }
+            }
+            Message::Binary(data) => {
+                let Some((packet, attachments)) = partial.as_mut() else {
+                    drop(partial);
+                    return protocol_error(esock, "unexpected binary message");
+                };
+                attachments.push(data);
+                if attachments.len() == packet.attachments {
+                    let (packet, attachments) = partial.take().expect("checked above");
+                    drop(partial);
+                    self.dispatch(esock, packet, attachments);
+                }
+            }
+        }
+    }
+
+    fn on_disconnect(&self, esock: EngineSocket, reason: engine::DisconnectReason) {
+        let sockets: Vec<SocketRef> = esock.data().sockets().drain().map(|(_, s)| s).collect();
+        for socket in sockets {
+            leave(&socket, reason.into());
+        }
+    }
+}
+
+/// Closes a connection whose client broke the protocol (Node: "parse error").
+fn protocol_error(esock: &EngineSocket, what: &str) {
+    tracing::debug!(sid = %esock.id(), what, "invalid Socket.IO packet: closing");
+    esock.abort(engine::DisconnectReason::ParseError);
+}
+
+impl IoHandler {
+    fn dispatch(&self, esock: &EngineSocket, packet: RawPacket, attachments: Vec<Bytes>) {
+        let v5 = esock.protocol() == ProtocolVersion::V4;
+        match packet.kind {
+            Kind::Connect => {
+                let auth = if v5 && !packet.payload.is_empty() {
+                    match serde_json::from_str::<Value>(&packet.payload) {
+                        Ok(auth) => auth,
+                        Err(_) => return protocol_error(esock, "invalid CONNECT payload"),
+                    }
+                } else {
+                    Value::Object(Vec::new())
+                };
+                self.connect(esock, &packet.ns, auth, packet.query);
+            }
+            Kind::Disconnect => {
+                let socket = esock.data().sockets().remove(&packet.ns);
+                if let Some(socket) = socket {
+                    leave(&socket, DisconnectReason::ClientNamespaceDisconnect);
+                }
+            }
+            Kind::Event | Kind::BinaryEvent | Kind::Ack | Kind::BinaryAck => {
+                let event = matches!(packet.kind, Kind::Event | Kind::BinaryEvent);
+                let (name, args) = match parser::parse_args(&packet.payload, &attachments, event) {
+                    Ok(parsed) => parsed,
+                    Err(error) => return protocol_error(esock, error.0),
+                };
+                let Some(socket) = esock.data().sockets().get(&packet.ns).cloned() else {
+                    tracing::debug!(ns = packet.ns, "packet for a namespace not joined: ignored");
+                    return;
+                };
+                match (name, packet.id) {
+                    (Some(name), id) => {
+                        let routes = socket_routes(&socket);
+                        routes.event(socket, name, args, attachments, id);
+                    }
+                    (None, Some(id)) => socket.receive_ack(id, args),
+                    (None, None) => {}
+                }
+            }
+            Kind::ConnectError => protocol_error(esock, "a client may not send CONNECT_ERROR"),
+        }
+    }
+
+    /// Joins `esock` to namespace `name`: the middlewares run, then the client gets the
+    /// CONNECT answer and the connect handler runs; or the client gets a CONNECT_ERROR.
+    fn connect(&self, esock: &EngineSocket, name: &str, auth: Value, query: Option<String>) {
+        let v5 = esock.protocol() == ProtocolVersion::V4;
+        let Some(ns) = self.namespaces.get(name).cloned() else {
+            let refusal = parser::encode_connect_error(name, "Invalid namespace", None, v5);
+            let _ = esock.send_encoded(refusal, &[], false);
+            return;
+        };
+        if esock.data().sockets().contains_key(name) {
+            tracing::debug!(ns = name, "already connected to the namespace: ignored");
+            return;
+        }
+        let handshake = Handshake {
+            auth: auth.clone(),
+            issued: SystemTime::now(),
+            ns_query: query,
+        };
+        let socket = Arc::new(Socket::new(
+            ns.clone(),
+            esock.clone(),
+            handshake,
+            self.ack_timeout,
+        ));
+        let admit = ns.routes.admit(socket.clone(), auth.clone());
+        let esock = esock.clone();
+        handler::run(Box::pin(async move {
+            match admit.await {
+                Ok(()) => {
+                    if !esock.is_connected() {
+                        return;
+                    }
+                    socket.set_connected(true);
+                    ns.insert(socket.clone());
+                    esock
+                        .data()
+                        .sockets()
+                        .insert(ns.name().to_owned(), socket.clone());
+                    let sid = socket.id();
+                    let answer = parser::encode_connect(ns.name(), v5.then_some(sid.as_str()));
+                    // Paced as in Node: the connect handler's first packets reach the client in a read of
+                    // their own (see `Packet::Pause`).
+                    let _ = esock.send_encoded(answer, &[], true);
+                    tracing::debug!(ns = ns.name(), %sid, "socket connected");
+                    ns.routes.connected(socket, auth);
+                }
+                Err(refusal) => {
+                    tracing::debug!(ns = ns.name(), %refusal, "connection refused");
+                    let packet = parser::encode_connect_error(
+                        ns.name(),
+                        refusal.message(),
+                        refusal.data(),
+                        v5,
+                    );
+                    let _ = esock.send_encoded(packet, &[], false);
+                }
+            }
+        }));
+    }
+}
+
+fn socket_routes(socket: &Socket) -> Arc<dyn Dispatch> {
+    socket.ns_core().routes.clone()
+}
+
+/// Takes a socket out of its namespace and runs its disconnect handler, once.
+pub(crate) fn leave(socket: &SocketRef, reason: DisconnectReason) {
+    if !socket.set_connected(false) {
+        return;
+    }
+    let ns = socket.ns_core();
+    ns.remove(socket.id());
+    {
+        let mut sockets = socket.engine.data().sockets();
+        if sockets
+            .get(ns.name())
+            .is_some_and(|s| Arc::ptr_eq(s, socket))
+        {
+            sockets.remove(ns.name());
+        }
+    }
+    socket.drop_acks();
+    tracing::debug!(ns = ns.name(), sid = %socket.id(), %reason, "socket disconnected");
+    ns.routes.clone().disconnected(socket.clone(), reason);
+}

@@ -1,0 +1,438 @@
+//! A Socket.IO socket: one client connected to one namespace. Emitting, acknowledgements both
+//! ways, per-socket data, disconnection.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use crate::config::Transport;
+use crate::engine::{self, EncodedSendError, Sid};
+use crate::io::ClientState;
+use crate::ns::NsCore;
+use crate::parser;
+use crate::value::Value;
+
+/// Event names a server may not emit: the client reserves them for its own events.
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// Why a socket left its namespace. The names are the Node server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DisconnectReason {
+    /// The server disconnected the socket ([`Socket::disconnect`]) (Node: "server namespace
+    /// disconnect").
+    ServerNamespaceDisconnect,
+    /// The client disconnected the socket (Node: "client namespace disconnect").
+    ClientNamespaceDisconnect,
+    /// The server is shutting down (Node: "server shutting down").
+    ServerShuttingDown,
+    /// The client did not answer the heartbeat (Node: "ping timeout").
+    PingTimeout,
+    /// The connection was closed by the client or lost (Node: "transport close").
+    TransportClose,
+    /// The connection failed (Node: "transport error").
+    TransportError,
+    /// The client sent a packet that could not be decoded (Node: "parse error").
+    ParseError,
+    /// The server closed the underlying connection (Node: "forced close").
+    ForcedClose,
+}
+
+impl DisconnectReason {
+    /// The reason as the Node server words it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerShuttingDown => "server shutting down",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ForcedClose => "forced close",
+        }
+    }
+}
+
+impl From<engine::DisconnectReason> for DisconnectReason {
+    fn from(reason: engine::DisconnectReason) -> Self {
+        match reason {
+            engine::DisconnectReason::TransportClose => DisconnectReason::TransportClose,
+            engine::DisconnectReason::TransportError => DisconnectReason::TransportError,
+            engine::DisconnectReason::ParseError => DisconnectReason::ParseError,
+            engine::DisconnectReason::PingTimeout => DisconnectReason::PingTimeout,
+            engine::DisconnectReason::ForcedClose => DisconnectReason::ForcedClose,
+            engine::DisconnectReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an emit failed.
+#[derive(Debug)]
+pub enum EmitError {
+    /// The event name is reserved ([`RESERVED_EVENTS`]).
+    ReservedEvent(String),
+    /// The data could not be serialized.
+    Serialize(serde_json::Error),
+    /// The client's send buffer is full: it reads more slowly than the server sends (see
+    /// [`EngineConfig::max_buffered_packets`](crate::EngineConfig::max_buffered_packets)).
+    /// Nothing was sent.
+    BufferFull,
+    /// The socket is disconnected.
+    Disconnected,
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::ReservedEvent(name) => write!(f, "\"{name}\" is a reserved event name"),
+            EmitError::Serialize(e) => write!(f, "the data could not be serialized: {e}"),
+            EmitError::BufferFull => f.write_str("the client's send buffer is full"),
+            EmitError::Disconnected => f.write_str("the socket is disconnected"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+impl From<EncodedSendError> for EmitError {
+    fn from(e: EncodedSendError) -> Self {
+        match e {
+            EncodedSendError::Full => EmitError::BufferFull,
+            EncodedSendError::Closed => EmitError::Disconnected,
+        }
+    }
+}
+
+/// Why an acknowledgement did not come.
+#[derive(Debug)]
+pub enum AckError {
+    /// The client did not answer in time.
+    Timeout,
+    /// The socket disconnected before the answer came.
+    Disconnected,
+    /// The answer could not be deserialized into the expected type.
+    Deserialize(serde_json::Error),
+    /// The emit itself failed.
+    Emit(EmitError),
+}
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AckError::Timeout => f.write_str("the acknowledgement timed out"),
+            AckError::Disconnected => f.write_str("the socket disconnected before acknowledging"),
+            AckError::Deserialize(e) => write!(f, "the acknowledgement did not deserialize: {e}"),
+            AckError::Emit(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for AckError {}
+
+/// What the client sent when it connected: the request that opened its connection and the
+/// namespace CONNECT (Node: `socket.handshake`).
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// The auth payload of the CONNECT packet (v5 clients' `auth` option; `null` when none, and
+    /// always with v4 clients, which send a query string instead).
+    pub auth: Value,
+    /// When the namespace connection was made.
+    pub issued: SystemTime,
+    /// The v4 namespace query string (`io("/admin?token=x")`), if any.
+    pub ns_query: Option<String>,
+}
+
+/// One client connected to one namespace.
+///
+/// Handlers get it as a [`SocketRef`]. Cloning the `Arc` is cheap; the socket stays usable (emits
+/// fail with [`EmitError::Disconnected`]) after it disconnected.
+pub struct Socket {
+    id: Sid,
+    ns: Arc<NsCore>,
+    pub(crate) engine: Arc<engine::Socket<ClientState>>,
+    handshake: Handshake,
+    connected: AtomicBool,
+    ack_ids: AtomicU64,
+    acks: Mutex<HashMap<u64, oneshot::Sender<Vec<Value>>>>,
+    extensions: Mutex<http::Extensions>,
+    ack_timeout: Duration,
+}
+
+/// The handle handlers get on a socket.
+pub type SocketRef = Arc<Socket>;
+
+impl Socket {
+    pub(crate) fn new(
+        ns: Arc<NsCore>,
+        engine: Arc<engine::Socket<ClientState>>,
+        handshake: Handshake,
+        ack_timeout: Duration,
+    ) -> Self {
+        Socket {
+            id: Sid::new(),
+            ns,
+            engine,
+            handshake,
+            connected: AtomicBool::new(false),
+            ack_ids: AtomicU64::new(0),
+            acks: Mutex::new(HashMap::new()),
+            extensions: Mutex::new(http::Extensions::new()),
+            ack_timeout,
+        }
+    }
+
+    /// The socket id (Node: `socket.id`), distinct from the Engine.IO session id.
+    pub fn id(&self) -> Sid {
+        self.id
+    }
+
+    /// The namespace's name.
+    pub fn ns(&self) -> &str {
+        self.ns.name()
+    }
+
+    pub(crate) fn ns_core(&self) -> &Arc<NsCore> {
+        &self.ns
+    }
+
+    /// What the client sent when it connected.
+    pub fn handshake(&self) -> &Handshake {
+        &self.handshake
+    }
+
+    /// The request that opened the client's connection (headers, URI with the query,
+    /// extensions such as the remote address).
+    pub fn req_parts(&self) -> &http::request::Parts {
+        self.engine.req_parts()
+    }
+
+    /// The Engine.IO session id of the client's connection (Node: `socket.conn.id`).
+    pub fn engine_id(&self) -> Sid {
+        self.engine.id()
+    }
+
+    /// The transport the client's connection uses now.
+    pub fn transport(&self) -> Transport {
+        self.engine.transport()
+    }
+
+    /// Whether the socket is connected.
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Acquire)
+    }
+
+    /// Stores a value of type `T` on the socket (typed per-socket data, Node: `socket.data`),
+    /// replacing any previous one; returns the previous one.
+    pub fn insert_extension<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
+        self.extensions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(value)
+    }
+
+    /// A copy of the value of type `T` stored on the socket.
+    pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.extensions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get::<T>()
+            .cloned()
+    }
+
+    /// Removes the value of type `T` stored on the socket.
+    pub fn remove_extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.extensions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove::<T>()
+    }
+
+    /// Emits `event` to the client with `data` as its arguments: a tuple's elements are the
+    /// arguments (`(a, b)` arrives as `socket.on("ev", (a, b) => ...)`), `()` sends none, any
+    /// other value is the one argument. `bytes::Bytes` anywhere in `data` (a [`Value::Binary`]
+    /// too) goes out as a binary attachment.
+    ///
+    /// Packets leave in the order they are emitted.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_inner(event, data, None)
+    }
+
+    /// Emits `event` and waits for the client's acknowledgement, at most the ack timeout (5 s
+    /// unless set with [`AckFuture::timeout`]). The answer's arguments deserialize into `R` the
+    /// way [`Data`](crate::extract::Data) reads event arguments.
+    pub fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> AckFuture<R> {
+        let id = self.ack_ids.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.lock_acks().insert(id, tx);
+        let error = self.emit_inner(event, data, Some(id)).err();
+        if error.is_some() {
+            self.lock_acks().remove(&id);
+        }
+        AckFuture::new(rx, self.ack_timeout, error)
+    }
+
+    fn emit_inner<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        id: Option<u64>,
+    ) -> Result<(), EmitError> {
+        if RESERVED_EVENTS.contains(&event) {
+            return Err(EmitError::ReservedEvent(event.to_owned()));
+        }
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        let packet =
+            parser::encode_args(self.ns(), Some(event), id, data).map_err(EmitError::Serialize)?;
+        self.engine
+            .send_encoded(packet.text, &packet.attachments, false)
+            .map_err(EmitError::from)
+    }
+
+    /// Answers the client's acknowledgement request `id`.
+    pub(crate) fn send_ack<T: Serialize + ?Sized>(
+        &self,
+        id: u64,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        let packet =
+            parser::encode_args(self.ns(), None, Some(id), data).map_err(EmitError::Serialize)?;
+        self.engine
+            .send_encoded(packet.text, &packet.attachments, false)
+            .map_err(EmitError::from)
+    }
+
+    /// Disconnects the socket from its namespace: the client gets a DISCONNECT packet and the
+    /// disconnect handler runs with [`DisconnectReason::ServerNamespaceDisconnect`]. The
+    /// client's connection stays open for its other namespaces.
+    pub fn disconnect(self: &Arc<Self>) {
+        if self.connected() {
+            let _ = self
+                .engine
+                .send_encoded(parser::encode_disconnect(self.ns()), &[], false);
+            crate::io::leave(self, DisconnectReason::ServerNamespaceDisconnect);
+        }
+    }
+
+    pub(crate) fn set_connected(&self, connected: bool) -> bool {
+        self.connected.swap(connected, Ordering::AcqRel)
+    }
+
+    fn lock_acks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Vec<Value>>>> {
+        self.acks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The client answered acknowledgement `id`.
+    pub(crate) fn receive_ack(&self, id: u64, args: Vec<Value>) {
+        if let Some(tx) = self.lock_acks().remove(&id) {
+            let _ = tx.send(args);
+        }
+    }
+
+    /// Drops every pending acknowledgement: their futures resolve to
+    /// [`AckError::Disconnected`].
+    pub(crate) fn drop_acks(&self) {
+        self.lock_acks().clear();
+    }
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.id)
+            .field("ns", &self.ns())
+            .field("connected", &self.connected())
+            .finish()
+    }
+}
+
+/// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
+/// all of them otherwise (so a tuple type takes several arguments, `()` none).
+pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, serde_json::Error> {
+    if args.len() == 1 {
+        let one = args.pop().expect("one argument");
+        T::deserialize(one)
+    } else {
+        T::deserialize(Value::Array(args))
+    }
+}
+
+/// The answer to [`Socket::emit_with_ack`].
+pub struct AckFuture<R> {
+    rx: oneshot::Receiver<Vec<Value>>,
+    timeout: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    error: Option<EmitError>,
+    _answer: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R> AckFuture<R> {
+    fn new(rx: oneshot::Receiver<Vec<Value>>, timeout: Duration, error: Option<EmitError>) -> Self {
+        AckFuture {
+            rx,
+            timeout,
+            sleep: None,
+            error,
+            _answer: std::marker::PhantomData,
+        }
+    }
+
+    /// Waits at most `timeout` for the answer (Node: `socket.timeout(ms).emit(...)`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+impl<R: DeserializeOwned> Future for AckFuture<R> {
+    type Output = Result<R, AckError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(error) = this.error.take() {
+            return Poll::Ready(Err(AckError::Emit(error)));
+        }
+        match Pin::new(&mut this.rx).poll(cx) {
+            Poll::Ready(Ok(args)) => {
+                return Poll::Ready(args_into(args).map_err(AckError::Deserialize));
+            }
+            Poll::Ready(Err(_)) => return Poll::Ready(Err(AckError::Disconnected)),
+            Poll::Pending => {}
+        }
+        let timeout = this.timeout;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(AckError::Timeout)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
