@@ -341,6 +341,13 @@ impl Socket {
         }
     }
 
+    /// Closes the client's whole connection, every namespace of it (Node:
+    /// `socket.disconnect(true)`): what is queued is delivered first; the disconnect handlers run
+    /// with [`DisconnectReason::ForcedClose`].
+    pub fn close_connection(&self) {
+        self.engine.close();
+    }
+
     pub(crate) fn set_connected(&self, connected: bool) -> bool {
         self.connected.swap(connected, Ordering::AcqRel)
     }
