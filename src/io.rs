@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use crate::adapter::MemoryAdapter;
+use crate::broadcast::{BroadcastOperator, Emitted, IntoRooms};
 use crate::config::EngineConfig;
 use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion};
 use crate::handler;
@@ -95,6 +97,46 @@ impl SocketIo {
             .unwrap_or_default()
     }
 
+    /// The operators of namespace `ns` (Node: `io.of(ns)`): broadcasts and server-side utilities
+    /// on its sockets. `None` for a namespace that does not exist.
+    pub fn of(&self, ns: &str) -> Option<BroadcastOperator> {
+        self.engine
+            .handler()
+            .namespaces
+            .get(ns)
+            .map(|ns| BroadcastOperator::new(ns.clone()))
+    }
+
+    /// The operators of the main namespace `/`.
+    fn main(&self) -> BroadcastOperator {
+        self.of("/").expect("the main namespace always exists")
+    }
+
+    /// Targets the sockets of `/` in `rooms` (Node: `io.to(room)`).
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.main().to(rooms)
+    }
+
+    /// The same as [`to`](Self::to) (Node: `io.in(room)`).
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.main().to(rooms)
+    }
+
+    /// Targets the sockets of `/` but those in `rooms` (Node: `io.except(room)`).
+    pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.main().except(rooms)
+    }
+
+    /// Emits to every socket of `/` (Node: `io.emit`); see [`BroadcastOperator::emit`].
+    pub fn emit<T: serde::Serialize + ?Sized>(&self, event: &str, data: &T) -> Emitted {
+        self.main().emit(event, data)
+    }
+
+    /// The sockets of `/` on every server (Node: `io.fetchSockets()`).
+    pub fn fetch_sockets(&self) -> crate::adapter::AdapterFuture<Vec<SocketRef>> {
+        self.main().fetch_sockets()
+    }
+
     /// Closes every client connection, as for a server shutdown (Node: `io.close()`): each
     /// socket's disconnect handler runs with [`DisconnectReason::ServerShuttingDown`].
     pub fn close(&self) {
@@ -170,10 +212,19 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
 
     /// Builds the server.
     pub fn build(self) -> SocketIo {
+        let ack_timeout = self.ack_timeout;
+        let core = |name: String, routes: Arc<dyn Dispatch>| {
+            Arc::new(NsCore::new(
+                name,
+                routes,
+                Arc::new(MemoryAdapter::new()),
+                ack_timeout,
+            ))
+        };
         let mut namespaces: HashMap<String, Arc<NsCore>> = self
             .namespaces
             .into_iter()
-            .map(|(name, routes)| (name.clone(), Arc::new(NsCore::new(name, routes))))
+            .map(|(name, routes)| (name.clone(), core(name, routes)))
             .collect();
         // The main namespace always exists, as in Node.
         namespaces.entry("/".to_owned()).or_insert_with(|| {
@@ -181,12 +232,11 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
                 ns: Namespace::new(),
                 state: (),
             };
-            Arc::new(NsCore::new("/".to_owned(), Arc::new(routes)))
+            core("/".to_owned(), Arc::new(routes))
         });
         let handler = IoHandler {
             namespaces,
             connect_timeout: self.connect_timeout,
-            ack_timeout: self.ack_timeout,
         };
         SocketIo {
             engine: EngineIo::new(self.config, handler),
@@ -199,7 +249,6 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
 pub struct IoHandler {
     namespaces: HashMap<String, Arc<NsCore>>,
     connect_timeout: Duration,
-    ack_timeout: Duration,
 }
 
 /// The Socket.IO state of one client connection: its sockets (one a namespace) and the binary
@@ -357,12 +406,7 @@ impl IoHandler {
             issued: SystemTime::now(),
             ns_query: query,
         };
-        let socket = Arc::new(Socket::new(
-            ns.clone(),
-            esock.clone(),
-            handshake,
-            self.ack_timeout,
-        ));
+        let socket = Arc::new(Socket::new(ns.clone(), esock.clone(), handshake));
         let admit = ns.routes.admit(socket.clone(), auth.clone());
         let esock = esock.clone();
         handler::run(Box::pin(async move {
@@ -373,6 +417,7 @@ impl IoHandler {
                     }
                     socket.set_connected(true);
                     ns.insert(socket.clone());
+                    socket.join(socket.id());
                     esock
                         .data()
                         .sockets()
@@ -387,6 +432,8 @@ impl IoHandler {
                 }
                 Err(refusal) => {
                     tracing::debug!(ns = ns.name(), %refusal, "connection refused");
+                    // A middleware may have joined rooms before another refused.
+                    ns.adapter.del_all(socket.id());
                     let packet = parser::encode_connect_error(
                         ns.name(),
                         refusal.message(),
@@ -421,6 +468,7 @@ pub(crate) fn leave(socket: &SocketRef, reason: DisconnectReason) {
         }
     }
     socket.drop_acks();
+    ns.adapter.del_all(socket.id());
     tracing::debug!(ns = ns.name(), sid = %socket.id(), %reason, "socket disconnected");
     ns.routes.clone().disconnected(socket.clone(), reason);
 }

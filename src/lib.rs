@@ -12,6 +12,8 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
+pub mod adapter;
+mod broadcast;
 mod client_bundle;
 mod config;
 pub mod engine;
@@ -25,6 +27,7 @@ mod serve;
 mod socket;
 mod value;
 
+pub use broadcast::{AckAnswers, BroadcastError, BroadcastOperator, Emitted, IntoRooms};
 pub use config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use handler::Handler;

@@ -4,10 +4,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::adapter::{Adapter, LocalSockets};
 use crate::engine::Sid;
 use crate::extract::{ExtractError, HandlerContext};
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
@@ -281,20 +284,45 @@ impl<S: Clone + Send + Sync + 'static> Dispatch for Routes<S> {
     }
 }
 
-/// A namespace at run time: its name, its routes and its connected sockets.
+/// A namespace at run time: its name, its routes, its connected sockets and its adapter.
 pub(crate) struct NsCore {
     name: String,
     pub(crate) routes: Arc<dyn Dispatch>,
     sockets: RwLock<HashMap<Sid, SocketRef>>,
+    pub(crate) adapter: Arc<dyn Adapter>,
+    /// Acknowledgement ids, shared by every socket of the namespace (as in Node), so that a
+    /// broadcast with acknowledgements is one packet for all.
+    ack_ids: AtomicU64,
+    pub(crate) ack_timeout: Duration,
 }
 
 impl NsCore {
-    pub(crate) fn new(name: String, routes: Arc<dyn Dispatch>) -> Self {
+    pub(crate) fn new(
+        name: String,
+        routes: Arc<dyn Dispatch>,
+        adapter: Arc<dyn Adapter>,
+        ack_timeout: Duration,
+    ) -> Self {
         NsCore {
             name,
             routes,
             sockets: RwLock::new(HashMap::new()),
+            adapter,
+            ack_ids: AtomicU64::new(0),
+            ack_timeout,
         }
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn socket(&self, sid: Sid) -> Option<SocketRef> {
+        self.sockets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&sid)
+            .cloned()
     }
 
     /// The namespace's name.
@@ -329,6 +357,16 @@ impl NsCore {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&sid);
+    }
+}
+
+impl LocalSockets for NsCore {
+    fn get(&self, sid: Sid) -> Option<SocketRef> {
+        self.socket(sid)
+    }
+
+    fn all(&self) -> Vec<SocketRef> {
+        self.sockets()
     }
 }
 

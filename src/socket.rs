@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
+use crate::adapter::{EncodedPacket, Room};
+use crate::broadcast::{BroadcastOperator, IntoRooms};
 use crate::config::Transport;
 use crate::engine::{self, EncodedSendError, Sid};
 use crate::io::ClientState;
@@ -174,10 +176,8 @@ pub struct Socket {
     pub(crate) engine: Arc<engine::Socket<ClientState>>,
     handshake: Handshake,
     connected: AtomicBool,
-    ack_ids: AtomicU64,
     acks: Mutex<HashMap<u64, oneshot::Sender<Vec<Value>>>>,
     extensions: Mutex<http::Extensions>,
-    ack_timeout: Duration,
 }
 
 /// The handle handlers get on a socket.
@@ -188,7 +188,6 @@ impl Socket {
         ns: Arc<NsCore>,
         engine: Arc<engine::Socket<ClientState>>,
         handshake: Handshake,
-        ack_timeout: Duration,
     ) -> Self {
         Socket {
             id: Sid::new(),
@@ -196,10 +195,8 @@ impl Socket {
             engine,
             handshake,
             connected: AtomicBool::new(false),
-            ack_ids: AtomicU64::new(0),
             acks: Mutex::new(HashMap::new()),
             extensions: Mutex::new(http::Extensions::new()),
-            ack_timeout,
         }
     }
 
@@ -287,14 +284,72 @@ impl Socket {
         event: &str,
         data: &T,
     ) -> AckFuture<R> {
-        let id = self.ack_ids.fetch_add(1, Ordering::Relaxed);
+        let id = self.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
         self.lock_acks().insert(id, tx);
         let error = self.emit_inner(event, data, Some(id)).err();
         if error.is_some() {
             self.lock_acks().remove(&id);
         }
-        AckFuture::new(rx, self.ack_timeout, error)
+        AckFuture::new(rx, self.ns.ack_timeout, error)
+    }
+
+    /// Queues a packet encoded for a broadcast.
+    pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        self.engine
+            .send_encoded(packet.text.clone(), &packet.attachments, false)
+            .map_err(EmitError::from)
+    }
+
+    /// Queues a broadcast packet carrying acknowledgement request `id` and waits for the answer.
+    pub(crate) fn emit_packet_with_ack<R: DeserializeOwned>(
+        &self,
+        packet: &EncodedPacket,
+        id: u64,
+        timeout: Duration,
+    ) -> AckFuture<R> {
+        let (tx, rx) = oneshot::channel();
+        self.lock_acks().insert(id, tx);
+        let error = self.send_packet(packet).err();
+        if error.is_some() {
+            self.lock_acks().remove(&id);
+        }
+        AckFuture::new(rx, timeout, error)
+    }
+
+    /// Joins `rooms` (Node: `socket.join`). Every socket is in the room named by its id.
+    pub fn join(&self, rooms: impl IntoRooms) {
+        self.ns.adapter.add_all(self.id, &rooms.into_rooms());
+    }
+
+    /// Leaves `rooms` (Node: `socket.leave`).
+    pub fn leave(&self, rooms: impl IntoRooms) {
+        for room in rooms.into_rooms() {
+            self.ns.adapter.del(self.id, &room);
+        }
+    }
+
+    /// The rooms the socket is in, its own id's included (Node: `socket.rooms`).
+    pub fn rooms(&self) -> Vec<Room> {
+        self.ns.adapter.socket_rooms(self.id)
+    }
+
+    /// Targets the sockets in `rooms`, this one excepted (Node: `socket.to(room)`).
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// The same as [`to`](Self::to) (Node: `socket.in(room)`).
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.to(rooms)
+    }
+
+    /// Targets every socket of the namespace but this one (Node: `socket.broadcast`).
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone()).excluding(self.id)
     }
 
     fn emit_inner<T: Serialize + ?Sized>(

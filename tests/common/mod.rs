@@ -1,6 +1,8 @@
 //! Shared pieces of the integration tests: an echo handler and request helpers.
 #![allow(dead_code)]
 
+pub mod raw_client;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

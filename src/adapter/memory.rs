@@ -1,0 +1,152 @@
+//! The in-memory adapter: rooms of one server.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+use super::{Adapter, BroadcastOptions, LocalSockets, Room};
+use crate::engine::Sid;
+
+/// Rooms kept in memory, for a single server (the default adapter).
+#[derive(Debug, Default)]
+pub struct MemoryAdapter {
+    state: RwLock<Rooms>,
+}
+
+#[derive(Debug, Default)]
+struct Rooms {
+    /// room → its sockets
+    members: HashMap<Room, HashSet<Sid>>,
+    /// socket → its rooms
+    rooms_of: HashMap<Sid, HashSet<Room>>,
+}
+
+impl MemoryAdapter {
+    /// An adapter with no rooms.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Rooms> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Rooms> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Adapter for MemoryAdapter {
+    fn add_all(&self, sid: Sid, rooms: &[Room]) {
+        let mut state = self.write();
+        for room in rooms {
+            state.members.entry(room.clone()).or_default().insert(sid);
+            state.rooms_of.entry(sid).or_default().insert(room.clone());
+        }
+    }
+
+    fn del(&self, sid: Sid, room: &str) {
+        let mut state = self.write();
+        if let Some(members) = state.members.get_mut(room) {
+            members.remove(&sid);
+            if members.is_empty() {
+                state.members.remove(room);
+            }
+        }
+        if let Some(rooms) = state.rooms_of.get_mut(&sid) {
+            rooms.remove(room);
+            if rooms.is_empty() {
+                state.rooms_of.remove(&sid);
+            }
+        }
+    }
+
+    fn del_all(&self, sid: Sid) {
+        let mut state = self.write();
+        let Some(rooms) = state.rooms_of.remove(&sid) else {
+            return;
+        };
+        for room in rooms {
+            if let Some(members) = state.members.get_mut(&room) {
+                members.remove(&sid);
+                if members.is_empty() {
+                    state.members.remove(&room);
+                }
+            }
+        }
+    }
+
+    fn socket_rooms(&self, sid: Sid) -> Vec<Room> {
+        self.read()
+            .rooms_of
+            .get(&sid)
+            .map(|rooms| rooms.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn rooms(&self) -> Vec<Room> {
+        self.read().members.keys().cloned().collect()
+    }
+
+    fn local_targets(&self, sockets: &dyn LocalSockets, opts: &BroadcastOptions) -> Vec<Sid> {
+        let state = self.read();
+        let excluded = |sid: &Sid| {
+            opts.except
+                .iter()
+                .any(|room| state.members.get(room).is_some_and(|m| m.contains(sid)))
+        };
+        if opts.rooms.is_empty() {
+            return sockets
+                .all()
+                .into_iter()
+                .map(|s| s.id())
+                .filter(|sid| !excluded(sid))
+                .collect();
+        }
+        let mut targets = HashSet::new();
+        for room in &opts.rooms {
+            if let Some(members) = state.members.get(room) {
+                targets.extend(members.iter().copied().filter(|sid| !excluded(sid)));
+            }
+        }
+        targets.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoSockets;
+    impl LocalSockets for NoSockets {
+        fn get(&self, _sid: Sid) -> Option<crate::socket::SocketRef> {
+            None
+        }
+        fn all(&self) -> Vec<crate::socket::SocketRef> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn rooms_and_targets() {
+        let adapter = MemoryAdapter::new();
+        let (a, b, c) = (Sid::new(), Sid::new(), Sid::new());
+        adapter.add_all(a, &["r1".into(), "r2".into()]);
+        adapter.add_all(b, &["r1".into()]);
+        adapter.add_all(c, &["r2".into(), "vip".into()]);
+        let opts = |rooms: &[&str], except: &[&str]| BroadcastOptions {
+            rooms: rooms.iter().map(|r| r.to_string()).collect(),
+            except: except.iter().map(|r| r.to_string()).collect(),
+            local: false,
+        };
+        let mut t = adapter.local_targets(&NoSockets, &opts(&["r1", "r2"], &["vip"]));
+        t.sort();
+        let mut want = vec![a, b];
+        want.sort();
+        assert_eq!(t, want);
+        adapter.del(a, "r1");
+        assert_eq!(adapter.socket_rooms(a), ["r2"]);
+        adapter.del_all(c);
+        assert!(!adapter.rooms().contains(&"vip".to_string()));
+        assert_eq!(adapter.local_targets(&NoSockets, &opts(&["r2"], &[])), [a]);
+    }
+}

@@ -1,0 +1,305 @@
+//! Broadcast operators: choose sockets (rooms, exceptions, this server only), then emit to them
+//! or act on them, on the server, a namespace or a socket (Node: `io.to(...)`,
+//! `socket.broadcast`, `io.fetchSockets()`...).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::adapter::{AdapterError, AdapterFuture, BroadcastOptions, EncodedPacket, Room};
+use crate::engine::Sid;
+use crate::ns::NsCore;
+use crate::parser;
+use crate::socket::{AckError, EmitError, RESERVED_EVENTS, SocketRef};
+
+/// Room names: a `&str`, a `String`, or a list of them.
+pub trait IntoRooms {
+    /// The rooms.
+    fn into_rooms(self) -> Vec<Room>;
+}
+
+impl IntoRooms for &str {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self.to_owned()]
+    }
+}
+
+impl IntoRooms for String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self]
+    }
+}
+
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self.clone()]
+    }
+}
+
+impl IntoRooms for Sid {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self.to_string()]
+    }
+}
+
+impl<T: IntoRooms> IntoRooms for Vec<T> {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+/// Every targeted socket's answer to a broadcast with acknowledgement, with its id.
+pub type AckAnswers<R> = Vec<(Sid, Result<R, AckError>)>;
+
+/// Why a broadcast failed.
+#[derive(Debug)]
+pub enum BroadcastError {
+    /// The emit itself failed (reserved name, serialization).
+    Emit(EmitError),
+    /// The adapter could not reach other servers. This server's sockets got the packet.
+    Adapter(AdapterError),
+}
+
+impl std::fmt::Display for BroadcastError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BroadcastError::Emit(e) => write!(f, "{e}"),
+            BroadcastError::Adapter(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for BroadcastError {}
+
+/// A selection of sockets of one namespace, and what to do with them.
+///
+/// ```no_run
+/// # fn f(io: tower_socketio::SocketIo, socket: tower_socketio::SocketRef) {
+/// // Everyone in "lobby" or "games" but those in "muted":
+/// let _ = io.to(["lobby", "games"]).except("muted").emit("news", "hello");
+/// // Everyone in the sender's room but the sender:
+/// let _ = socket.to("lobby").emit("message", "hi all");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct BroadcastOperator {
+    ns: Arc<NsCore>,
+    opts: BroadcastOptions,
+    volatile: bool,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for BroadcastOperator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BroadcastOperator")
+            .field("ns", &self.ns.name())
+            .field("opts", &self.opts)
+            .field("volatile", &self.volatile)
+            .finish()
+    }
+}
+
+impl BroadcastOperator {
+    pub(crate) fn new(ns: Arc<NsCore>) -> Self {
+        BroadcastOperator {
+            ns,
+            opts: BroadcastOptions::default(),
+            volatile: false,
+            timeout: None,
+        }
+    }
+
+    /// Excludes one socket (the sender, for `socket.to(...)` and `socket.broadcast()`).
+    pub(crate) fn excluding(mut self, sid: Sid) -> Self {
+        self.opts.except.insert(sid.to_string());
+        self
+    }
+
+    /// Targets the sockets in these rooms (added to the rooms already chosen) (Node: `to`).
+    pub fn to(mut self, rooms: impl IntoRooms) -> Self {
+        self.opts.rooms.extend(rooms.into_rooms());
+        self
+    }
+
+    /// The same as [`to`](Self::to) (Node: `in`).
+    pub fn within(self, rooms: impl IntoRooms) -> Self {
+        self.to(rooms)
+    }
+
+    /// Leaves out the sockets in these rooms (Node: `except`).
+    pub fn except(mut self, rooms: impl IntoRooms) -> Self {
+        self.opts.except.extend(rooms.into_rooms());
+        self
+    }
+
+    /// This server's sockets only, when an adapter spans several servers (Node: `local`).
+    pub fn local(mut self) -> Self {
+        self.opts.local = true;
+        self
+    }
+
+    /// The packet may be dropped for clients that cannot take it now (their send buffer is
+    /// full), silently (Node: `volatile`).
+    pub fn volatile(mut self) -> Self {
+        self.volatile = true;
+        self
+    }
+
+    /// Accepted for Node parity (`compress`); has no effect, the WebSocket engine having no
+    /// per-message compression.
+    pub fn compress(self, _compress: bool) -> Self {
+        self
+    }
+
+    /// How long [`emit_with_ack`](Self::emit_with_ack) waits for the answers (default: the
+    /// server's ack timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Emits `event` with `data` (the same argument rules as
+    /// [`Socket::emit`](crate::Socket::emit)) to every targeted socket. The packet is encoded
+    /// once and queued for this server's sockets before this returns; the returned [`Emitted`]
+    /// can be dropped, or awaited to learn whether the other servers (if any) were reached.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Emitted {
+        let packet = match self.encode(event, data, None) {
+            Ok(packet) => packet,
+            Err(error) => return Emitted::failed(error),
+        };
+        let adapter = self.ns.adapter.clone();
+        Emitted::pending(adapter.broadcast(&*self.ns, packet, &self.opts, self.volatile))
+    }
+
+    /// Emits `event` to every targeted socket of this server with an acknowledgement request,
+    /// and collects every answer (or its error: timeout, disconnection) with the socket id.
+    pub fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned + Send + 'static>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static {
+        let id = self.ns.next_ack_id();
+        let encoded = self.encode(event, data, Some(id));
+        let targets = self.ns.adapter.local_targets(&*self.ns, &self.opts);
+        let sockets: Vec<SocketRef> = targets
+            .into_iter()
+            .filter_map(|sid| self.ns.socket(sid))
+            .collect();
+        let timeout = self.timeout.unwrap_or(self.ns.ack_timeout);
+        let waits = encoded.map(|packet| {
+            sockets
+                .iter()
+                .map(|socket| {
+                    (
+                        socket.id(),
+                        socket.emit_packet_with_ack::<R>(&packet, id, timeout),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        async move {
+            let waits = waits.map_err(BroadcastError::Emit)?;
+            let mut answers = Vec::with_capacity(waits.len());
+            for (sid, wait) in waits {
+                answers.push((sid, wait.await));
+            }
+            Ok(answers)
+        }
+    }
+
+    /// The targeted sockets (Node: `fetchSockets`).
+    pub fn fetch_sockets(&self) -> AdapterFuture<Vec<SocketRef>> {
+        self.ns.adapter.fetch_sockets(&*self.ns, &self.opts)
+    }
+
+    /// Makes the targeted sockets join `rooms` (Node: `socketsJoin`).
+    pub fn sockets_join(&self, rooms: impl IntoRooms) -> AdapterFuture<()> {
+        self.ns
+            .adapter
+            .add_sockets(&*self.ns, &self.opts, &rooms.into_rooms())
+    }
+
+    /// Makes the targeted sockets leave `rooms` (Node: `socketsLeave`).
+    pub fn sockets_leave(&self, rooms: impl IntoRooms) -> AdapterFuture<()> {
+        self.ns
+            .adapter
+            .del_sockets(&*self.ns, &self.opts, &rooms.into_rooms())
+    }
+
+    /// Disconnects the targeted sockets; with `close`, their whole connections (Node:
+    /// `disconnectSockets`).
+    pub fn disconnect_sockets(&self, close: bool) -> AdapterFuture<()> {
+        self.ns
+            .adapter
+            .disconnect_sockets(&*self.ns, &self.opts, close)
+    }
+
+    fn encode<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        id: Option<u64>,
+    ) -> Result<EncodedPacket, EmitError> {
+        if RESERVED_EVENTS.contains(&event) {
+            return Err(EmitError::ReservedEvent(event.to_owned()));
+        }
+        let encoded = parser::encode_args(self.ns.name(), Some(event), id, data)
+            .map_err(EmitError::Serialize)?;
+        Ok(EncodedPacket {
+            text: encoded.text,
+            attachments: encoded.attachments,
+        })
+    }
+}
+
+/// What [`BroadcastOperator::emit`] returns: this server's sockets already have the packet
+/// queued; `.await` it to know whether the other servers (with a multi-server adapter) were
+/// reached, or drop it.
+pub struct Emitted {
+    inner: Result<AdapterFuture<()>, EmitError>,
+}
+
+impl Emitted {
+    fn failed(error: EmitError) -> Self {
+        Emitted { inner: Err(error) }
+    }
+
+    fn pending(future: AdapterFuture<()>) -> Self {
+        Emitted { inner: Ok(future) }
+    }
+
+    /// Whether encoding succeeded (the packet was queued for this server's sockets).
+    pub fn is_ok(&self) -> bool {
+        self.inner.is_ok()
+    }
+}
+
+impl std::fmt::Debug for Emitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emitted")
+            .field("ok", &self.is_ok())
+            .finish()
+    }
+}
+
+impl std::future::IntoFuture for Emitted {
+    type Output = Result<(), BroadcastError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        match self.inner {
+            Ok(future) => Box::pin(async move { future.await.map_err(BroadcastError::Adapter) }),
+            Err(error) => Box::pin(std::future::ready(Err(BroadcastError::Emit(error)))),
+        }
+    }
+}

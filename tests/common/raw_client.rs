@@ -1,0 +1,79 @@
+//! A minimal Socket.IO v5 client over a raw WebSocket, for in-process tests that need many
+//! clients or exact control of packets.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+pub struct RawClient {
+    ws: WebSocketStream<TcpStream>,
+    /// The socket id the server gave on CONNECT.
+    pub sid: String,
+}
+
+impl RawClient {
+    /// Opens a WebSocket session and joins namespace `/`.
+    pub async fn connect(addr: std::net::SocketAddr) -> Self {
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+        let stream = TcpStream::connect(addr).await.expect("tcp connect");
+        let (ws, _) = tokio_tungstenite::client_async(url, stream)
+            .await
+            .expect("ws connect");
+        let mut client = RawClient {
+            ws,
+            sid: String::new(),
+        };
+        let open = client.recv_raw().await;
+        assert!(open.starts_with("0{"), "{open}");
+        client.send("40").await;
+        let connect = client.recv().await;
+        assert!(connect.starts_with("0{\"sid\":\""), "{connect}");
+        client.sid = connect[9..connect.len() - 2].to_owned();
+        client
+    }
+
+    pub async fn send(&mut self, text: &str) {
+        self.ws.send(Frame::text(text)).await.expect("ws send");
+    }
+
+    async fn recv_raw(&mut self) -> String {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(5), self.ws.next())
+                .await
+                .expect("a frame within 5 s")
+                .expect("the connection is open")
+                .expect("a valid frame");
+            if let Frame::Text(text) = frame {
+                return text.to_string();
+            }
+        }
+    }
+
+    /// The next Socket.IO packet (the Engine.IO `4` removed), answering pings on the way.
+    pub async fn recv(&mut self) -> String {
+        loop {
+            let text = self.recv_raw().await;
+            if text == "2" {
+                self.send("3").await;
+                continue;
+            }
+            return text.strip_prefix('4').expect("a message packet").to_owned();
+        }
+    }
+
+    /// Asserts that nothing but pings arrives for `wait`.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(Frame::Text(t)))) if t == "2" => self.send("3").await,
+                Ok(other) => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+}
