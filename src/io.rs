@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -59,6 +59,7 @@ impl SocketIo {
             ack_timeout: Duration::from_millis(5_000),
             state: (),
             namespaces: HashMap::new(),
+            dynamic: Vec::new(),
         }
     }
 
@@ -91,8 +92,7 @@ impl SocketIo {
     pub fn sockets(&self, ns: &str) -> Vec<SocketRef> {
         self.engine
             .handler()
-            .namespaces
-            .get(ns)
+            .existing_namespace(ns)
             .map(|ns| ns.sockets())
             .unwrap_or_default()
     }
@@ -102,9 +102,8 @@ impl SocketIo {
     pub fn of(&self, ns: &str) -> Option<BroadcastOperator> {
         self.engine
             .handler()
-            .namespaces
-            .get(ns)
-            .map(|ns| BroadcastOperator::new(ns.clone()))
+            .existing_namespace(ns)
+            .map(BroadcastOperator::new)
     }
 
     /// The operators of the main namespace `/`.
@@ -151,7 +150,11 @@ pub struct SocketIoBuilder<S> {
     ack_timeout: Duration,
     state: S,
     namespaces: HashMap<String, Arc<dyn Dispatch>>,
+    dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
 }
+
+/// Decides whether a namespace name belongs to a dynamic namespace.
+type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl<S> fmt::Debug for SocketIoBuilder<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -193,6 +196,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             ack_timeout: self.ack_timeout,
             state,
             namespaces: self.namespaces,
+            dynamic: self.dynamic,
         }
     }
 
@@ -207,6 +211,36 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             state: self.state.clone(),
         };
         self.namespaces.insert(name, Arc::new(routes));
+        self
+    }
+
+    /// Adds a dynamic namespace (Node: `io.of(regex | fn)`): a client may join any namespace
+    /// whose name `matches` accepts; each such name becomes a namespace of its own (its own
+    /// sockets and rooms) when its first client joins, with `namespace`'s routes. Static
+    /// namespaces are matched first, then dynamic ones in the order added.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .dynamic_ns(
+    ///         |name: &str| name.starts_with("/team-"),
+    ///         Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///             let _ = socket.emit("joined", socket.ns());
+    ///         }),
+    ///     )
+    ///     .build();
+    /// # let _ = io;
+    /// ```
+    pub fn dynamic_ns<F>(mut self, matches: F, namespace: Namespace<S>) -> Self
+    where
+        F: Fn(&str) -> bool + Send + Sync + 'static,
+    {
+        let routes = Routes {
+            ns: namespace,
+            state: self.state.clone(),
+        };
+        self.dynamic.push((Arc::new(matches), Arc::new(routes)));
         self
     }
 
@@ -235,8 +269,10 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             core("/".to_owned(), Arc::new(routes))
         });
         let handler = IoHandler {
-            namespaces,
+            namespaces: RwLock::new(namespaces),
+            dynamic: self.dynamic,
             connect_timeout: self.connect_timeout,
+            ack_timeout,
         };
         SocketIo {
             engine: EngineIo::new(self.config, handler),
@@ -247,8 +283,41 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
 /// The Engine.IO handler that runs Socket.IO on each connection. Its type shows in
 /// [`SocketIoLayer<IoHandler>`]; there is nothing to do with it directly.
 pub struct IoHandler {
-    namespaces: HashMap<String, Arc<NsCore>>,
+    /// Static namespaces, and the dynamic ones created so far.
+    namespaces: RwLock<HashMap<String, Arc<NsCore>>>,
+    dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
     connect_timeout: Duration,
+    ack_timeout: Duration,
+}
+
+impl IoHandler {
+    /// The namespace `name`: a static one, or a dynamic one (created on first use).
+    fn namespace(&self, name: &str) -> Option<Arc<NsCore>> {
+        if let Some(ns) = self.existing_namespace(name) {
+            return Some(ns);
+        }
+        let (_, routes) = self.dynamic.iter().find(|(matches, _)| matches(name))?;
+        let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        let ns = namespaces.entry(name.to_owned()).or_insert_with(|| {
+            tracing::debug!(ns = name, "dynamic namespace created");
+            Arc::new(NsCore::new(
+                name.to_owned(),
+                routes.clone(),
+                Arc::new(MemoryAdapter::new()),
+                self.ack_timeout,
+            ))
+        });
+        Some(ns.clone())
+    }
+
+    /// The namespace `name` if it exists already.
+    fn existing_namespace(&self, name: &str) -> Option<Arc<NsCore>> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
 }
 
 /// The Socket.IO state of one client connection: its sockets (one a namespace) and the binary
@@ -392,7 +461,7 @@ impl IoHandler {
     /// CONNECT answer and the connect handler runs; or the client gets a CONNECT_ERROR.
     fn connect(&self, esock: &EngineSocket, name: &str, auth: Value, query: Option<String>) {
         let v5 = esock.protocol() == ProtocolVersion::V4;
-        let Some(ns) = self.namespaces.get(name).cloned() else {
+        let Some(ns) = self.namespace(name) else {
             let refusal = parser::encode_connect_error(name, "Invalid namespace", None, v5);
             let _ = esock.send_encoded(refusal, &[], false);
             return;
@@ -457,6 +526,8 @@ pub(crate) fn leave(socket: &SocketRef, reason: DisconnectReason) {
         return;
     }
     let ns = socket.ns_core();
+    // Rooms are still readable here (Node: "disconnecting").
+    ns.routes.disconnecting(socket.clone(), reason);
     ns.remove(socket.id());
     {
         let mut sockets = socket.engine.data().sockets();

@@ -86,6 +86,7 @@ pub struct Namespace<S = ()> {
     on_connect: Option<BoxedHandler<S, ()>>,
     events: HashMap<String, BoxedHandler<S, ()>>,
     fallback: Option<BoxedHandler<S, ()>>,
+    on_disconnecting: Option<BoxedHandler<S, ()>>,
     on_disconnect: Option<BoxedHandler<S, ()>>,
 }
 
@@ -96,6 +97,7 @@ impl<S> Default for Namespace<S> {
             on_connect: None,
             events: HashMap::new(),
             fallback: None,
+            on_disconnecting: None,
             on_disconnect: None,
         }
     }
@@ -182,6 +184,18 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
         self
     }
 
+    /// Sets the handler run when a socket is about to leave the namespace, while its rooms are
+    /// still readable (Node: `socket.on("disconnecting")`), with the [`DisconnectReason`]
+    /// extractor for why. Only what it does before its first `.await` sees the rooms.
+    pub fn on_disconnecting<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<S, T, ()>,
+        T: 'static,
+    {
+        self.on_disconnecting = Some(handler::boxed(handler));
+        self
+    }
+
     /// Sets the handler run when a socket has left the namespace, with the
     /// [`DisconnectReason`] extractor for why.
     pub fn on_disconnect<H, T>(mut self, handler: H) -> Self
@@ -208,6 +222,7 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
         attachments: Vec<Bytes>,
         ack: Option<u64>,
     );
+    fn disconnecting(&self, socket: SocketRef, reason: DisconnectReason);
     fn disconnected(&self, socket: SocketRef, reason: DisconnectReason);
 }
 
@@ -271,8 +286,23 @@ impl<S: Clone + Send + Sync + 'static> Dispatch for Routes<S> {
         }
     }
 
+    fn disconnecting(&self, socket: SocketRef, reason: DisconnectReason) {
+        self.run_with_reason(self.ns.on_disconnecting.as_ref(), socket, reason);
+    }
+
     fn disconnected(&self, socket: SocketRef, reason: DisconnectReason) {
-        let Some(handler) = &self.ns.on_disconnect else {
+        self.run_with_reason(self.ns.on_disconnect.as_ref(), socket, reason);
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    fn run_with_reason(
+        &self,
+        handler: Option<&BoxedHandler<S, ()>>,
+        socket: SocketRef,
+        reason: DisconnectReason,
+    ) {
+        let Some(handler) = handler else {
             return;
         };
         let mut ctx = HandlerContext::new(socket.clone(), self.state.clone());

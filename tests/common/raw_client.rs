@@ -18,6 +18,27 @@ pub struct RawClient {
 impl RawClient {
     /// Opens a WebSocket session and joins namespace `/`.
     pub async fn connect(addr: std::net::SocketAddr) -> Self {
+        Self::connect_to(addr, "/").await
+    }
+
+    /// Opens a WebSocket session and joins namespace `ns`; panics when refused.
+    pub async fn connect_to(addr: std::net::SocketAddr, ns: &str) -> Self {
+        let mut client = Self::open(addr).await;
+        let prefix = if ns == "/" {
+            String::new()
+        } else {
+            format!("{ns},")
+        };
+        client.send(&format!("40{prefix}")).await;
+        let connect = client.recv().await;
+        let expected = format!("0{prefix}{{\"sid\":\"");
+        assert!(connect.starts_with(&expected), "{connect}");
+        client.sid = connect[expected.len()..connect.len() - 2].to_owned();
+        client
+    }
+
+    /// Opens a WebSocket session without joining a namespace.
+    pub async fn open(addr: std::net::SocketAddr) -> Self {
         let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
         let stream = TcpStream::connect(addr).await.expect("tcp connect");
         let (ws, _) = tokio_tungstenite::client_async(url, stream)
@@ -29,10 +50,6 @@ impl RawClient {
         };
         let open = client.recv_raw().await;
         assert!(open.starts_with("0{"), "{open}");
-        client.send("40").await;
-        let connect = client.recv().await;
-        assert!(connect.starts_with("0{\"sid\":\""), "{connect}");
-        client.sid = connect[9..connect.len() - 2].to_owned();
         client
     }
 
@@ -63,6 +80,20 @@ impl RawClient {
             }
             return text.strip_prefix('4').expect("a message packet").to_owned();
         }
+    }
+
+    /// Asserts that the server closes the connection (within 2 s).
+    pub async fn expect_closed(&mut self) {
+        tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                match self.ws.next().await {
+                    None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await
+        .expect("the server closed the connection");
     }
 
     /// Asserts that nothing but pings arrives for `wait`.

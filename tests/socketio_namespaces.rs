@@ -1,0 +1,117 @@
+//! Dynamic namespaces, disconnect handlers and their reasons, in-process over WebSocket.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::raw_client::RawClient;
+use tokio::net::TcpListener;
+use tower_socketio::extract::State;
+use tower_socketio::{DisconnectReason, Namespace, SocketIo, SocketRef};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+async fn start() -> (SocketIo, std::net::SocketAddr, Log) {
+    let log: Log = Arc::default();
+    let team = Namespace::new()
+        .on_connect(|socket: SocketRef| async move {
+            socket.join("members");
+            let _ = socket.emit("hello", socket.ns());
+        })
+        .on_disconnecting(
+            |socket: SocketRef, reason: DisconnectReason, State(log): State<Log>| async move {
+                let mut rooms = socket.rooms();
+                rooms.retain(|r| *r != socket.id().to_string());
+                log.lock()
+                    .unwrap()
+                    .push(format!("disconnecting {} {reason} {rooms:?}", socket.ns()));
+            },
+        )
+        .on_disconnect(
+            |socket: SocketRef, reason: DisconnectReason, State(log): State<Log>| async move {
+                log.lock().unwrap().push(format!(
+                    "disconnect {} {reason} {:?}",
+                    socket.ns(),
+                    socket.rooms()
+                ));
+            },
+        );
+    let io = SocketIo::builder()
+        .with_state(log.clone())
+        .dynamic_ns(|name: &str| name.starts_with("/team-"), team)
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    (io, addr, log)
+}
+
+async fn wait_for(log: &Log, entries: usize) {
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while log.lock().unwrap().len() < entries {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the handlers ran");
+}
+
+#[tokio::test]
+async fn dynamic_namespaces_are_created_on_demand_and_kept_apart() {
+    let (io, addr, log) = start().await;
+    let mut red = RawClient::connect_to(addr, "/team-red").await;
+    assert_eq!(red.recv().await, r#"2/team-red,["hello","/team-red"]"#);
+    let mut blue = RawClient::connect_to(addr, "/team-blue").await;
+    assert_eq!(blue.recv().await, r#"2/team-blue,["hello","/team-blue"]"#);
+    // Each child has its own sockets and rooms.
+    let _ = io
+        .of("/team-red")
+        .unwrap()
+        .to("members")
+        .emit("news", &"red only");
+    assert_eq!(red.recv().await, r#"2/team-red,["news","red only"]"#);
+    blue.expect_silence(Duration::from_millis(100)).await;
+    assert_eq!(io.sockets("/team-red").len(), 1);
+
+    // A name no static or dynamic namespace matches is refused.
+    let mut other = RawClient::open(addr).await;
+    other.send("40/other,").await;
+    assert_eq!(
+        other.recv().await,
+        r#"4/other,{"message":"Invalid namespace"}"#
+    );
+
+    // Leaving: "disconnecting" still sees the rooms, "disconnect" no longer does.
+    red.send("41/team-red,").await;
+    wait_for(&log, 2).await;
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            r#"disconnecting /team-red client namespace disconnect ["members"]"#,
+            "disconnect /team-red client namespace disconnect []",
+        ]
+    );
+    drop(blue);
+    wait_for(&log, 4).await;
+    assert!(log.lock().unwrap()[3].starts_with("disconnect /team-blue transport close"));
+}
+
+#[tokio::test]
+async fn server_disconnect_and_close_reasons() {
+    let (io, addr, log) = start().await;
+    let mut a = RawClient::connect_to(addr, "/team-a").await;
+    let _ = a.recv().await;
+    let socket = io.sockets("/team-a").pop().unwrap();
+    socket.disconnect();
+    assert_eq!(a.recv().await, "1/team-a,");
+    wait_for(&log, 2).await;
+    assert!(log.lock().unwrap()[1].contains("server namespace disconnect"));
+
+    let mut b = RawClient::connect_to(addr, "/team-b").await;
+    let _ = b.recv().await;
+    io.close();
+    wait_for(&log, 4).await;
+    assert!(log.lock().unwrap()[3].contains("server shutting down"));
+    b.expect_closed().await;
+}
