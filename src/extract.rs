@@ -185,7 +185,7 @@ impl<S> FromSocket<S> for Event {
 }
 
 /// The application state given to
-/// [`SocketIoBuilder::build_with_state`](crate::SocketIoBuilder::build_with_state).
+/// [`SocketIoBuilder::with_state`](crate::SocketIoBuilder::with_state).
 #[derive(Debug, Clone)]
 pub struct State<S>(pub S);
 
@@ -197,7 +197,8 @@ impl<S: Clone> FromSocket<S> for State<S> {
 
 /// A copy of the value of type `T` stored on the socket with
 /// [`Socket::insert_extension`](crate::Socket::insert_extension) (by a middleware, say).
-/// Missing is an [`ExtractError`]; take `Option<Extension<T>>`... or [`MaybeExtension`].
+/// Missing is an [`ExtractError`]; take [`MaybeExtension`] (or `Option<Extension<T>>`) when it
+/// may be absent.
 #[derive(Debug, Clone)]
 pub struct Extension<T>(pub T);
 

@@ -1,12 +1,38 @@
 //! # tower-socketio
 //!
 //! A [Socket.IO](https://socket.io) server for Rust, shipped as a tower [`Layer`]: add
-//! `.layer(...)` to an axum, hyper or plain tower app and the official Socket.IO clients
+//! `.layer(io.layer())` to an axum, hyper or plain tower app and the official Socket.IO clients
 //! (JavaScript, Swift, Kotlin, Python...) can talk to it, over WebSocket or HTTP long-polling.
 //!
-//! This release provides the transport underneath, the [Engine.IO](engine) server: sessions,
-//! long-polling, WebSocket and upgrades, heartbeats, limits, origin checks, for protocol v4 (clients
-//! 3.x/4.x) and v3 (clients 2.x). See [`engine`] for the raw message API.
+//! ```no_run
+//! use tower_socketio::{Namespace, SocketIo, SocketRef};
+//! use tower_socketio::extract::Data;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let io = SocketIo::builder()
+//!     .ns("/", Namespace::new().on("ping", |socket: SocketRef, Data(n): Data<u32>| async move {
+//!         let _ = socket.emit("pong", &(n + 1));
+//!     }))
+//!     .build();
+//! io.listen("0.0.0.0:3000").await
+//! # }
+//! ```
+//!
+//! ## Concepts
+//! - **Engine** ([`engine`]): the transport. One Engine.IO session a client connection, over
+//!   HTTP long-polling or WebSocket (with the upgrade between them), with heartbeats and limits;
+//!   protocol v4 (clients 3.x/4.x) and v3 (clients 2.x). Usable alone as a raw message API.
+//! - **Namespaces** ([`Namespace`]): the routes. A client multiplexes several namespaces on one
+//!   connection; each namespace declares its connection middlewares and its connect, event and
+//!   disconnect handlers once, for all its sockets.
+//! - **Sockets** ([`Socket`]): one client in one namespace: emit, acknowledgements, rooms,
+//!   per-socket data.
+//! - **Handlers and extractors** ([`extract`]): handlers are async functions whose arguments are
+//!   extracted from the packet, like axum's.
+//! - **Rooms and broadcasts** ([`BroadcastOperator`]): named groups of sockets, and emits to
+//!   many sockets at once, encoded once.
+//! - **Adapters** ([`adapter`]): where rooms live and broadcasts go; in memory by default, the
+//!   boundary for multi-server setups.
 //!
 //! [`Layer`]: tower_layer::Layer
 #![deny(missing_docs)]
