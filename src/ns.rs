@@ -65,6 +65,10 @@ impl From<ExtractError> for ConnectError {
     }
 }
 
+/// A per-packet middleware: sees the socket, the event name and its arguments.
+type PacketMiddleware =
+    Arc<dyn Fn(&SocketRef, &str, &mut Vec<Value>) -> Result<(), String> + Send + Sync>;
+
 /// The routes of one namespace.
 ///
 /// ```
@@ -83,6 +87,7 @@ impl From<ExtractError> for ConnectError {
 /// ```
 pub struct Namespace<S = ()> {
     middlewares: Vec<BoxedHandler<S, Result<(), ConnectError>>>,
+    packet_middlewares: Vec<PacketMiddleware>,
     on_connect: Option<BoxedHandler<S, ()>>,
     events: HashMap<String, BoxedHandler<S, ()>>,
     fallback: Option<BoxedHandler<S, ()>>,
@@ -94,6 +99,7 @@ impl<S> Default for Namespace<S> {
     fn default() -> Self {
         Namespace {
             middlewares: Vec::new(),
+            packet_middlewares: Vec::new(),
             on_connect: None,
             events: HashMap::new(),
             fallback: None,
@@ -109,6 +115,7 @@ impl<S> fmt::Debug for Namespace<S> {
         events.sort();
         f.debug_struct("Namespace")
             .field("middlewares", &self.middlewares.len())
+            .field("packet_middlewares", &self.packet_middlewares.len())
             .field("events", &events)
             .finish()
     }
@@ -148,6 +155,32 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
         T: 'static,
     {
         self.middlewares.push(handler::boxed(middleware));
+        self
+    }
+
+    /// Adds a per-packet middleware (Node: `socket.use`): it sees every event a socket of the
+    /// namespace receives, before its handler, and may change the arguments or refuse the event
+    /// with a message. A refused event reaches no handler; when the client asked for an
+    /// acknowledgement it gets `{"error": <message>}`. Middlewares run in the order added, in
+    /// the task that read the packet: keep them quick.
+    ///
+    /// ```
+    /// use tower_socketio::Namespace;
+    ///
+    /// let ns: Namespace = Namespace::new().packet_middleware(|_socket, event, args| {
+    ///     if event.starts_with("admin:") {
+    ///         return Err("forbidden".into());
+    ///     }
+    ///     args.truncate(8); // at most 8 arguments reach the handlers
+    ///     Ok(())
+    /// });
+    /// # let _ = ns;
+    /// ```
+    pub fn packet_middleware<F>(mut self, middleware: F) -> Self
+    where
+        F: Fn(&SocketRef, &str, &mut Vec<Value>) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.packet_middlewares.push(Arc::new(middleware));
         self
     }
 
@@ -265,6 +298,21 @@ impl<S: Clone + Send + Sync + 'static> Dispatch for Routes<S> {
         attachments: Vec<Bytes>,
         ack: Option<u64>,
     ) {
+        let mut args = args;
+        for middleware in &self.ns.packet_middlewares {
+            if let Err(message) = middleware(&socket, &event, &mut args) {
+                tracing::debug!(
+                    ns = socket.ns(),
+                    event,
+                    message,
+                    "event refused by a middleware"
+                );
+                if let Some(id) = ack {
+                    let _ = socket.send_ack(id, &serde_json::json!({ "error": message }));
+                }
+                return;
+            }
+        }
         let Some(handler) = self.ns.events.get(&event).or(self.ns.fallback.as_ref()) else {
             tracing::debug!(ns = socket.ns(), event, "no handler for event");
             return;

@@ -225,6 +225,20 @@ impl Socket {
         self.engine.req_parts()
     }
 
+    /// The client's address, when the server knows it: set by [`SocketIo::listen`] and
+    /// [`SocketIo::serve`], or by any server that puts a [`RemoteAddr`] in the request's
+    /// extensions (Node: `socket.handshake.address`).
+    ///
+    /// [`SocketIo::listen`]: crate::SocketIo::listen
+    /// [`SocketIo::serve`]: crate::SocketIo::serve
+    /// [`RemoteAddr`]: crate::RemoteAddr
+    pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
+        self.req_parts()
+            .extensions
+            .get::<crate::RemoteAddr>()
+            .map(|addr| addr.0)
+    }
+
     /// The Engine.IO session id of the client's connection (Node: `socket.conn.id`).
     pub fn engine_id(&self) -> Sid {
         self.engine.id()

@@ -115,3 +115,36 @@ async fn server_disconnect_and_close_reasons() {
     assert!(log.lock().unwrap()[3].contains("server shutting down"));
     b.expect_closed().await;
 }
+
+#[tokio::test]
+async fn packet_middlewares_can_refuse_and_rewrite_events() {
+    use tower_socketio::extract::{AckSender, Args};
+    let ns = Namespace::new()
+        .packet_middleware(|_socket, event, args| {
+            if event == "secret" {
+                return Err("forbidden".into());
+            }
+            args.truncate(1);
+            Ok(())
+        })
+        .on("echo", |ack: AckSender, args: Args| async move {
+            let _ = ack.send(&args);
+        })
+        .on("secret", |ack: AckSender| async move {
+            let _ = ack.send("leaked");
+        })
+        .on("whoami", |socket: SocketRef, ack: AckSender| async move {
+            let _ = ack.send(&socket.remote_addr().map(|a| a.ip().to_string()));
+        });
+    let io = SocketIo::builder().ns("/", ns).build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.serve(listener, std::future::pending()));
+    let mut client = RawClient::connect(addr).await;
+    client.send(r#"421["echo",1,2,3]"#).await;
+    assert_eq!(client.recv().await, "31[1]");
+    client.send(r#"422["secret"]"#).await;
+    assert_eq!(client.recv().await, r#"32[{"error":"forbidden"}]"#);
+    client.send(r#"423["whoami"]"#).await;
+    assert_eq!(client.recv().await, r#"33["127.0.0.1"]"#);
+}
