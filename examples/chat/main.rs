@@ -1,47 +1,188 @@
-//! A small chat on the Engine.IO layer, mounted on an axum app beside a REST route.
+//! The demo: a chat on axum, with a REST route beside the Socket.IO layer.
 //!
 //! ```text
 //! cargo run --example chat     # then open http://localhost:3000 in two tabs
 //! ```
 //!
-//! The page speaks Engine.IO v4 over a plain browser `WebSocket` (open packet, heartbeat,
-//! messages); the server relays every message to every session.
+//! - a connection middleware checks the nickname (non-empty, at most 24 characters, not taken);
+//!   the page shows its refusal from `connect_error`;
+//! - rooms to join and leave, messages broadcast to the room;
+//! - "is typing" sent as volatile packets;
+//! - joined / left notices;
+//! - every message acknowledged to its sender with the server's timestamp;
+//! - `GET /api/stats`: connected users and rooms, as JSON.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::Json;
 use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
-use tower_socketio::EngineConfig;
-use tower_socketio::engine::{DisconnectReason, EngineHandler, EngineIo, Message, Sid, Socket};
+use serde::{Deserialize, Serialize};
+use tower_socketio::extract::{AckSender, Data, Extension, State};
+use tower_socketio::{ConnectError, Namespace, SocketIo, SocketRef};
 
-/// Relays every message to every open session.
-#[derive(Default)]
-struct Relay {
-    sessions: Mutex<HashMap<Sid, Arc<Socket>>>,
+/// The rooms a user can pick.
+const ROOMS: [&str; 3] = ["general", "random", "rust"];
+
+/// The nicknames in use.
+#[derive(Clone, Default)]
+struct Users(Arc<Mutex<HashSet<String>>>);
+
+/// A connected user's nickname, stored on the socket by the middleware.
+#[derive(Clone)]
+struct Nick(String);
+
+#[derive(Deserialize)]
+struct Auth {
+    #[serde(default)]
+    nick: String,
 }
 
-impl EngineHandler for Relay {
-    type Data = ();
+#[derive(Deserialize)]
+struct Said {
+    room: String,
+    text: String,
+}
 
-    fn on_connect(&self, socket: Arc<Socket>) {
-        tracing::info!(sid = %socket.id(), "joined");
-        self.sessions.lock().unwrap().insert(socket.id(), socket);
-    }
+#[derive(Serialize)]
+struct Message<'a> {
+    nick: &'a str,
+    room: &'a str,
+    text: &'a str,
+    ts: u64,
+}
 
-    fn on_message(&self, _from: &Arc<Socket>, message: Message) {
-        for socket in self.sessions.lock().unwrap().values() {
-            if let Err(error) = socket.send(message.clone()) {
-                tracing::warn!(sid = %socket.id(), %error, "message not relayed");
-            }
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The room the socket is in (besides its own id room).
+fn current_room(socket: &SocketRef) -> Option<String> {
+    let own = socket.id().to_string();
+    socket.rooms().into_iter().find(|room| *room != own)
+}
+
+fn notice(socket: &SocketRef, room: &str, text: String) {
+    let _ = socket
+        .to(room)
+        .emit("notice", &serde_json::json!({ "room": room, "text": text }));
+}
+
+fn chat_namespace() -> Namespace<Users> {
+    Namespace::new()
+        .middleware(
+            |socket: SocketRef, Data(auth): Data<Auth>, State(users): State<Users>| async move {
+                let nick = auth.nick.trim().to_owned();
+                if nick.is_empty() {
+                    return Err(ConnectError::new("Pick a nickname first."));
+                }
+                if nick.chars().count() > 24 {
+                    return Err(ConnectError::new("Nicknames have at most 24 characters."));
+                }
+                if !users.0.lock().unwrap().insert(nick.clone()) {
+                    return Err(
+                        ConnectError::new(format!("\"{nick}\" is taken: pick another."))
+                            .with_data(serde_json::json!({ "taken": nick })),
+                    );
+                }
+                socket.insert_extension(Nick(nick));
+                Ok(())
+            },
+        )
+        .on_connect(
+            |socket: SocketRef, Extension(Nick(nick)): Extension<Nick>| async move {
+                socket.join("general");
+                let _ = socket.emit(
+                    "welcome",
+                    &serde_json::json!({ "nick": nick, "rooms": ROOMS, "room": "general" }),
+                );
+                notice(&socket, "general", format!("{nick} joined #general"));
+            },
+        )
+        .on(
+            "join",
+            |socket: SocketRef,
+             Data(room): Data<String>,
+             Extension(Nick(nick)): Extension<Nick>,
+             ack: AckSender| async move {
+                if !ROOMS.contains(&room.as_str()) {
+                    let _ = ack.send(&serde_json::json!({ "error": "no such room" }));
+                    return;
+                }
+                if let Some(previous) = current_room(&socket) {
+                    socket.leave(previous.as_str());
+                    notice(&socket, &previous, format!("{nick} left #{previous}"));
+                }
+                socket.join(room.as_str());
+                notice(&socket, &room, format!("{nick} joined #{room}"));
+                let _ = ack.send(&serde_json::json!({ "room": room }));
+            },
+        )
+        .on(
+            "message",
+            |socket: SocketRef,
+             Data(said): Data<Said>,
+             Extension(Nick(nick)): Extension<Nick>,
+             ack: AckSender| async move {
+                let text = said.text.trim();
+                if text.is_empty() || current_room(&socket).as_deref() != Some(said.room.as_str()) {
+                    let _ = ack.send(&serde_json::json!({ "error": "not delivered" }));
+                    return;
+                }
+                let ts = now_ms();
+                let message = Message {
+                    nick: &nick,
+                    room: &said.room,
+                    text,
+                    ts,
+                };
+                let _ = socket.to(said.room.as_str()).emit("message", &message);
+                let _ = ack.send(&serde_json::json!({ "ts": ts }));
+            },
+        )
+        .on(
+            "typing",
+            |socket: SocketRef, Extension(Nick(nick)): Extension<Nick>| async move {
+                if let Some(room) = current_room(&socket) {
+                    // Volatile: dropped rather than queued for a client that cannot take it now.
+                    let _ = socket.to(room.as_str()).volatile().emit("typing", &nick);
+                }
+            },
+        )
+        .on_disconnecting(
+            |socket: SocketRef, Extension(Nick(nick)): Extension<Nick>| async move {
+                if let Some(room) = current_room(&socket) {
+                    notice(&socket, &room, format!("{nick} left #{room}"));
+                }
+            },
+        )
+        .on_disconnect(
+            |Extension(Nick(nick)): Extension<Nick>, State(users): State<Users>| async move {
+                users.0.lock().unwrap().remove(&nick);
+            },
+        )
+}
+
+/// `GET /api/stats`: the connected users and the rooms with their member counts.
+async fn stats(io: SocketIo) -> Json<serde_json::Value> {
+    let sockets = io.sockets("/");
+    let mut users: Vec<String> = sockets
+        .iter()
+        .filter_map(|s| s.extension::<Nick>().map(|n| n.0))
+        .collect();
+    users.sort();
+    let mut rooms: BTreeMap<String, usize> = ROOMS.iter().map(|r| (r.to_string(), 0)).collect();
+    for socket in &sockets {
+        if let Some(room) = current_room(socket) {
+            *rooms.entry(room).or_default() += 1;
         }
     }
-
-    fn on_disconnect(&self, socket: Arc<Socket>, reason: DisconnectReason) {
-        tracing::info!(sid = %socket.id(), %reason, "left");
-        self.sessions.lock().unwrap().remove(&socket.id());
-    }
+    Json(serde_json::json!({ "connected": users.len(), "users": users, "rooms": rooms }))
 }
 
 #[tokio::main]
@@ -52,15 +193,15 @@ async fn main() -> std::io::Result<()> {
                 .unwrap_or_else(|_| "info,tower_socketio=debug".into()),
         )
         .init();
-    let engine = EngineIo::new(EngineConfig::default(), Relay::default());
-    let stats = engine.clone();
+    let io = SocketIo::builder()
+        .with_state(Users::default())
+        .ns("/", chat_namespace())
+        .build();
+    let for_stats = io.clone();
     let app = Router::new()
         .route("/", get(|| async { Html(include_str!("index.html")) }))
-        .route(
-            "/api/stats",
-            get(move || async move { format!("{{\"sessions\":{}}}", stats.session_count()) }),
-        )
-        .layer(engine.layer());
+        .route("/api/stats", get(move || stats(for_stats.clone())))
+        .layer(io.layer());
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{port}")).await?;
     tracing::info!("chat on http://localhost:{port}");
