@@ -51,6 +51,7 @@ mod ns;
 mod parser;
 mod serve;
 mod socket;
+pub mod testing;
 mod value;
 
 pub use broadcast::{AckAnswers, BroadcastError, BroadcastOperator, Emitted, IntoRooms};

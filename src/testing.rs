@@ -1,0 +1,339 @@
+//! Testing your app in-process: [`TestClient`], a small Socket.IO client that talks to your
+//! service (an axum `Router` with the layer, or any tower service) through `Service::call`, over
+//! HTTP long-polling. No port, no socket, no Node.js.
+//!
+//! ```
+//! use axum::Router;
+//! use tower_socketio::testing::TestClient;
+//! use tower_socketio::extract::{AckSender, Data};
+//! use tower_socketio::{Namespace, SocketIo, SocketRef};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let io = SocketIo::builder()
+//!     .ns("/", Namespace::new()
+//!         .on_connect(|socket: SocketRef| async move { let _ = socket.emit("hello", "you"); })
+//!         .on("add", |Data((a, b)): Data<(i64, i64)>, ack: AckSender| async move {
+//!             let _ = ack.send(&(a + b));
+//!         }))
+//!     .build();
+//! let app = Router::new().layer(io.layer());
+//!
+//! let mut client = TestClient::connect(app, "/").await.unwrap();
+//! let (event, args) = client.recv().await.unwrap();
+//! assert_eq!((event.as_str(), args[0].as_str()), ("hello", Some("you")));
+//! let sum: i64 = client.emit_with_ack("add", &(2, 3)).await.unwrap();
+//! assert_eq!(sum, 5);
+//! # }
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower_service::Service;
+
+use crate::engine::{BoxError, Str};
+use crate::parser::{self, Kind};
+use crate::socket::args_into;
+use crate::value::Value;
+
+/// Why the test client failed.
+#[derive(Debug)]
+pub struct TestError(String);
+
+impl fmt::Display for TestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TestError {}
+
+fn error(message: impl Into<String>) -> TestError {
+    TestError(message.into())
+}
+
+/// A Socket.IO v5 client over long-polling, driving a service in-process. See the
+/// [module documentation](self).
+///
+/// Requests carry an [`http_body_util::Full<Bytes>`] body; `RB` is the service's response body
+/// type (inferred).
+pub struct TestClient<S, RB> {
+    service: S,
+    _body: std::marker::PhantomData<fn() -> RB>,
+    path: String,
+    sid: String,
+    ns: String,
+    /// The socket id the server gave on CONNECT.
+    socket_id: String,
+    /// Packets received but not read yet.
+    inbox: VecDeque<String>,
+    /// Binary attachments received but not read yet.
+    binaries: VecDeque<Bytes>,
+    next_ack: u64,
+    timeout: Duration,
+}
+
+impl<S, RB> fmt::Debug for TestClient<S, RB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestClient")
+            .field("sid", &self.sid)
+            .field("ns", &self.ns)
+            .finish()
+    }
+}
+
+impl<S, RB> TestClient<S, RB>
+where
+    S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Clone,
+    S::Error: fmt::Debug,
+    RB: http_body::Body,
+    RB::Error: Into<BoxError>,
+{
+    /// Opens a session under `/socket.io/` and joins namespace `ns` (no auth payload).
+    pub async fn connect(service: S, ns: &str) -> Result<Self, TestError> {
+        Self::connect_with(service, "/socket.io/", ns, None).await
+    }
+
+    /// Opens a session under `path` and joins namespace `ns` with an optional auth payload. A
+    /// refusal (CONNECT_ERROR) is an error carrying its message.
+    pub async fn connect_with(
+        service: S,
+        path: &str,
+        ns: &str,
+        auth: Option<serde_json::Value>,
+    ) -> Result<Self, TestError> {
+        let mut client = TestClient {
+            service,
+            _body: std::marker::PhantomData,
+            path: path.to_owned(),
+            sid: String::new(),
+            ns: ns.to_owned(),
+            socket_id: String::new(),
+            inbox: VecDeque::new(),
+            binaries: VecDeque::new(),
+            next_ack: 0,
+            timeout: Duration::from_secs(5),
+        };
+        let (status, body) = client.request("GET", Bytes::new()).await?;
+        if status != StatusCode::OK || !body.starts_with('0') {
+            return Err(error(format!("handshake failed: {status} {body}")));
+        }
+        let open: serde_json::Value =
+            serde_json::from_str(&body[1..]).map_err(|e| error(format!("open packet: {e}")))?;
+        client.sid = open["sid"].as_str().unwrap_or_default().to_owned();
+        let prefix = client.ns_prefix();
+        let auth = auth.map(|a| a.to_string()).unwrap_or_default();
+        client.post(&format!("40{prefix}{auth}")).await?;
+        let answer = client.next_packet().await?;
+        let expected = format!("0{prefix}");
+        match answer.strip_prefix(&expected) {
+            Some(rest) => {
+                let connect: serde_json::Value = serde_json::from_str(rest)
+                    .map_err(|e| error(format!("CONNECT answer: {e}")))?;
+                client.socket_id = connect["sid"].as_str().unwrap_or_default().to_owned();
+                Ok(client)
+            }
+            None => Err(error(format!("connection refused: {answer}"))),
+        }
+    }
+
+    /// The socket id the server gave.
+    pub fn socket_id(&self) -> &str {
+        &self.socket_id
+    }
+
+    /// How long [`recv`](Self::recv) and acknowledgements wait (default 5 s).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Emits `event` with `data` as arguments (a tuple is several).
+    pub async fn emit<T: Serialize + ?Sized>(
+        &mut self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), TestError> {
+        let packet = parser::encode_args(&self.ns, Some(event), None, data)
+            .map_err(|e| error(format!("serialize: {e}")))?;
+        self.post_encoded(packet).await
+    }
+
+    /// Emits `event` and waits for the server's acknowledgement, read into `R` as
+    /// [`Data`](crate::extract::Data) reads arguments.
+    pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
+        &mut self,
+        event: &str,
+        data: &T,
+    ) -> Result<R, TestError> {
+        let id = self.next_ack;
+        self.next_ack += 1;
+        let packet = parser::encode_args(&self.ns, Some(event), Some(id), data)
+            .map_err(|e| error(format!("serialize: {e}")))?;
+        self.post_encoded(packet).await?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let index = self.inbox.iter().position(|p| self.is_ack(p, id));
+            if let Some(index) = index {
+                let packet = self.inbox.remove(index).expect("found above");
+                let (_, args) = self.decode(&packet)?;
+                return args_into(args).map_err(|e| error(format!("ack answer: {e}")));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(error("no acknowledgement in time"));
+            }
+            self.poll().await?;
+        }
+    }
+
+    /// The next event the server emitted to this client: its name and arguments (binary in
+    /// place).
+    pub async fn recv(&mut self) -> Result<(String, Vec<Value>), TestError> {
+        loop {
+            let packet = self.next_packet().await?;
+            let (name, args) = self.decode(&packet)?;
+            if let Some(name) = name {
+                return Ok((name, args));
+            }
+        }
+    }
+
+    /// Leaves the namespace and closes the session.
+    pub async fn disconnect(mut self) -> Result<(), TestError> {
+        let prefix = self.ns_prefix();
+        self.post(&format!("41{prefix}")).await?;
+        self.post("1").await
+    }
+
+    fn ns_prefix(&self) -> String {
+        if self.ns == "/" {
+            String::new()
+        } else {
+            format!("{},", self.ns)
+        }
+    }
+
+    fn is_ack(&self, packet: &str, id: u64) -> bool {
+        parser::decode(Str::from(packet.to_owned()))
+            .is_ok_and(|p| matches!(p.kind, Kind::Ack | Kind::BinaryAck) && p.id == Some(id))
+    }
+
+    /// Decodes an EVENT or ACK packet, taking its attachments from the ones received.
+    fn decode(&mut self, packet: &str) -> Result<(Option<String>, Vec<Value>), TestError> {
+        let raw = parser::decode(Str::from(packet.to_owned()))
+            .map_err(|e| error(format!("invalid packet {packet:?}: {e}")))?;
+        match raw.kind {
+            Kind::Event | Kind::BinaryEvent | Kind::Ack | Kind::BinaryAck => {
+                let attachments: Vec<Bytes> = self
+                    .binaries
+                    .drain(..raw.attachments.min(self.binaries.len()))
+                    .collect();
+                let event = matches!(raw.kind, Kind::Event | Kind::BinaryEvent);
+                parser::parse_args(&raw.payload, &attachments, event)
+                    .map_err(|e| error(format!("invalid packet {packet:?}: {e}")))
+            }
+            Kind::Disconnect => Err(error("the server disconnected the socket")),
+            _ => Ok((None, Vec::new())),
+        }
+    }
+
+    async fn next_packet(&mut self) -> Result<String, TestError> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            if let Some(packet) = self.inbox.pop_front() {
+                return Ok(packet);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(error("nothing received in time"));
+            }
+            self.poll().await?;
+        }
+    }
+
+    /// One GET poll: queues its Socket.IO packets, answers pings.
+    async fn poll(&mut self) -> Result<(), TestError> {
+        let (status, body) = tokio::time::timeout(self.timeout, self.request("GET", Bytes::new()))
+            .await
+            .map_err(|_| error("nothing received in time"))??;
+        if status != StatusCode::OK {
+            return Err(error(format!("poll failed: {status} {body}")));
+        }
+        for packet in body.split('\u{1e}') {
+            match packet.as_bytes().first() {
+                Some(b'2') => self.post("3").await?,
+                Some(b'4') => self.inbox.push_back(packet[1..].to_owned()),
+                Some(b'b') => {
+                    let data = base64::engine::general_purpose::STANDARD
+                        .decode(&packet[1..])
+                        .map_err(|e| error(format!("base64: {e}")))?;
+                    self.binaries.push_back(Bytes::from(data));
+                }
+                Some(b'1') => return Err(error("the server closed the session")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_encoded(&mut self, packet: parser::Encoded) -> Result<(), TestError> {
+        let mut body = packet.text.to_string();
+        for attachment in &packet.attachments {
+            body.push('\u{1e}');
+            body.push('b');
+            body.push_str(&base64::engine::general_purpose::STANDARD.encode(attachment));
+        }
+        self.post(&body).await
+    }
+
+    async fn post(&mut self, body: &str) -> Result<(), TestError> {
+        let (status, answer) = self
+            .request("POST", Bytes::copy_from_slice(body.as_bytes()))
+            .await?;
+        if status == StatusCode::OK {
+            Ok(())
+        } else {
+            Err(error(format!("POST failed: {status} {answer}")))
+        }
+    }
+
+    async fn request(
+        &mut self,
+        method: &str,
+        body: Bytes,
+    ) -> Result<(StatusCode, String), TestError> {
+        let sid = if self.sid.is_empty() {
+            String::new()
+        } else {
+            format!("&sid={}", self.sid)
+        };
+        let uri = format!("{}?EIO=4&transport=polling{sid}", self.path);
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Full::new(body))
+            .map_err(|e| error(format!("request: {e}")))?;
+        let mut service = self.service.clone();
+        poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .map_err(|e| error(format!("service not ready: {e:?}")))?;
+        let response = service
+            .call(req)
+            .await
+            .map_err(|e| error(format!("service error: {e:?}")))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| error(format!("body: {}", e.into())))?
+            .to_bytes();
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
