@@ -78,6 +78,12 @@ try {
 
   step = "bob reloads the page and logs in again with his nickname (freed on disconnect)";
   await bob.reload();
+  // The server frees the nickname when it has seen the old session end.
+  const deadline = Date.now() + TIMEOUT;
+  while ((await (await fetch(base + "/api/stats")).json()).users.includes("bob")) {
+    if (Date.now() > deadline) throw new Error("the old session of bob never ended");
+    await new Promise((r) => setTimeout(r, 50));
+  }
   await login(bob, "bob");
   await connected(bob);
   await seeText(bob, "#me", "You are bob");
