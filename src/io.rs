@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use crate::adapter::MemoryAdapter;
+use crate::adapter::{Adapter, MemoryAdapter};
 use crate::broadcast::{BroadcastOperator, Emitted, IntoRooms};
 use crate::config::EngineConfig;
 use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion};
@@ -60,6 +60,7 @@ impl SocketIo {
             state: (),
             namespaces: HashMap::new(),
             dynamic: Vec::new(),
+            adapter: Arc::new(|_: &str| Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>),
         }
     }
 
@@ -151,7 +152,11 @@ pub struct SocketIoBuilder<S> {
     state: S,
     namespaces: HashMap<String, Arc<dyn Dispatch>>,
     dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
+    adapter: AdapterFactory,
 }
+
+/// Makes the adapter of a namespace, given its name.
+type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
 
 /// Decides whether a namespace name belongs to a dynamic namespace.
 type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -197,6 +202,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             state,
             namespaces: self.namespaces,
             dynamic: self.dynamic,
+            adapter: self.adapter,
         }
     }
 
@@ -211,6 +217,27 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             state: self.state.clone(),
         };
         self.namespaces.insert(name, Arc::new(routes));
+        self
+    }
+
+    /// How each namespace's rooms and broadcasts are kept (Node: `adapter`): `make` is called
+    /// with the namespace's name and returns its adapter. Default: a [`MemoryAdapter`] each.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::adapter::{Adapter, MemoryAdapter};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .adapter(|_ns: &str| Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>)
+    ///     .build();
+    /// # let _ = io;
+    /// ```
+    pub fn adapter<F>(mut self, make: F) -> Self
+    where
+        F: Fn(&str) -> Arc<dyn Adapter> + Send + Sync + 'static,
+    {
+        self.adapter = Arc::new(make);
         self
     }
 
@@ -271,6 +298,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
         let handler = IoHandler {
             namespaces: RwLock::new(namespaces),
             dynamic: self.dynamic,
+            adapter: self.adapter,
             connect_timeout: self.connect_timeout,
             ack_timeout,
         };
@@ -286,6 +314,7 @@ pub struct IoHandler {
     /// Static namespaces, and the dynamic ones created so far.
     namespaces: RwLock<HashMap<String, Arc<NsCore>>>,
     dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
+    adapter: AdapterFactory,
     connect_timeout: Duration,
     ack_timeout: Duration,
 }
@@ -303,7 +332,7 @@ impl IoHandler {
             Arc::new(NsCore::new(
                 name.to_owned(),
                 routes.clone(),
-                Arc::new(MemoryAdapter::new()),
+                (self.adapter)(name),
                 self.ack_timeout,
             ))
         });
