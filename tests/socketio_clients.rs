@@ -39,7 +39,8 @@ fn server() -> SocketIo {
             let v2_reject = query.split('&').any(|p| p == "token=reject");
             let v5_reject = auth.get("token").and_then(Value::as_str) == Some("reject");
             if v2_reject || v5_reject {
-                Err(ConnectError::new("rejected").with_data(serde_json::json!({"reason": "bad token"})))
+                Err(ConnectError::new("rejected")
+                    .with_data(serde_json::json!({"reason": "bad token"})))
             } else {
                 Ok(())
             }
@@ -84,17 +85,25 @@ fn server() -> SocketIo {
         .on("panic", |_socket: SocketRef| async move {
             panic!("a handler panicked on purpose");
         })
-        .on("emit-reserved", |socket: SocketRef, ack: AckSender| async move {
-            let error = socket.emit("connect", &()).unwrap_err().to_string();
-            let _ = ack.send(&error);
-        })
-        .on("reasons", |State(seen): State<Seen>, ack: AckSender| async move {
-            let reasons = seen.reasons.lock().unwrap().clone();
-            let _ = ack.send(&reasons);
-        })
-        .on_disconnect(|State(seen): State<Seen>, reason: DisconnectReason| async move {
-            seen.reasons.lock().unwrap().push(reason.to_string());
-        });
+        .on(
+            "emit-reserved",
+            |socket: SocketRef, ack: AckSender| async move {
+                let error = socket.emit("connect", &()).unwrap_err().to_string();
+                let _ = ack.send(&error);
+            },
+        )
+        .on(
+            "reasons",
+            |State(seen): State<Seen>, ack: AckSender| async move {
+                let reasons = seen.reasons.lock().unwrap().clone();
+                let _ = ack.send(&reasons);
+            },
+        )
+        .on_disconnect(
+            |State(seen): State<Seen>, reason: DisconnectReason| async move {
+                seen.reasons.lock().unwrap().push(reason.to_string());
+            },
+        );
     let admin = Namespace::new().on_connect(|socket: SocketRef| async move {
         let _ = socket.emit("admin-welcome", &socket.id().to_string());
     });
@@ -130,7 +139,11 @@ async fn run_script(name: &str) {
     let script = js.join("socketio").join(format!("{name}.mjs"));
     let output = tokio::time::timeout(
         Duration::from_secs(40),
-        Command::new("node").arg(&script).arg(&url).kill_on_drop(true).output(),
+        Command::new("node")
+            .arg(&script)
+            .arg(&url)
+            .kill_on_drop(true)
+            .output(),
     )
     .await
     .unwrap_or_else(|_| panic!("{name}: the script did not finish in 40 s"))
@@ -149,7 +162,10 @@ async fn run_script(name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn serve_forever() {
-    let port = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4567);
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(4567);
     let (url, _stop) = start_server(port).await;
     println!("socket.io test server on {url}");
     std::future::pending::<()>().await;
@@ -168,4 +184,5 @@ macro_rules! scenarios {
 
 // One line a script of tests/js/socketio/.
 scenarios! {
+    v5_basics => "v5-basics",
 }
