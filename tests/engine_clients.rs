@@ -4,11 +4,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::process::Command;
 use tower_socketio::engine::EngineIo;
 use tower_socketio::{EngineConfig, Origins};
 
@@ -32,31 +30,8 @@ async fn start_server() -> (String, tokio::sync::oneshot::Sender<()>) {
 }
 
 async fn run_script(name: &str) {
-    let js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    assert!(
-        js.join("node_modules").is_dir(),
-        "the Node test clients are not installed: run scripts/test.sh (or `npm ci --prefix tests/js`)"
-    );
     let (url, _stop) = start_server().await;
-    let script = js.join("engine").join(format!("{name}.mjs"));
-    let output = tokio::time::timeout(
-        Duration::from_secs(40),
-        Command::new("node")
-            .arg(&script)
-            .arg(&url)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{name}: the script did not finish in 40 s"))
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains(&format!("ok {name}")),
-        "{name} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    common::examples::run_node(&format!("engine/{name}.mjs"), &[&url], name).await;
 }
 
 macro_rules! scenarios {

@@ -16,12 +16,13 @@
 //! - `/admin`: on connection emits `admin-welcome` with the socket id.
 //! - any other namespace is refused ("Invalid namespace").
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::net::TcpListener;
-use tokio::process::Command;
 use tower_socketio::extract::{AckSender, Args, Data, State};
 use tower_socketio::{
     ConnectError, DisconnectReason, EngineConfig, Namespace, SocketIo, SocketRef, Value,
@@ -130,31 +131,8 @@ async fn start_server(port: u16) -> (String, tokio::sync::oneshot::Sender<()>) {
 }
 
 async fn run_script(name: &str) {
-    let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    assert!(
-        js.join("node_modules").is_dir(),
-        "the Node test clients are not installed: run scripts/test.sh (or `npm ci --prefix tests/js`)"
-    );
     let (url, _stop) = start_server(0).await;
-    let script = js.join("socketio").join(format!("{name}.mjs"));
-    let output = tokio::time::timeout(
-        Duration::from_secs(40),
-        Command::new("node")
-            .arg(&script)
-            .arg(&url)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{name}: the script did not finish in 40 s"))
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains(&format!("ok {name}")),
-        "{name} failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    common::examples::run_node(&format!("socketio/{name}.mjs"), &[&url], name).await;
 }
 
 /// Serves the test server on $PORT (default 4567) until killed, for writing scripts:
