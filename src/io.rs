@@ -11,7 +11,7 @@ use bytes::Bytes;
 use crate::adapter::{Adapter, MemoryAdapter};
 use crate::broadcast::{BroadcastOperator, Emitted, IntoRooms};
 use crate::config::EngineConfig;
-use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion};
+use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion, Sid};
 use crate::handler;
 use crate::layer::SocketIoLayer;
 use crate::ns::{Dispatch, Namespace, NsCore, Routes};
@@ -504,7 +504,13 @@ impl IoHandler {
             issued: SystemTime::now(),
             ns_query: query,
         };
-        let socket = Arc::new(Socket::new(ns.clone(), esock.clone(), handshake));
+        // A 2.x client takes its engine id as its socket id in `/`, as the Node 2.x server does.
+        let id = if !v5 && ns.name() == "/" {
+            esock.id()
+        } else {
+            Sid::new()
+        };
+        let socket = Arc::new(Socket::new(id, ns.clone(), esock.clone(), handshake));
         let admit = ns.routes.admit(socket.clone(), auth.clone());
         let esock = esock.clone();
         handler::run(Box::pin(async move {

@@ -185,12 +185,13 @@ pub type SocketRef = Arc<Socket>;
 
 impl Socket {
     pub(crate) fn new(
+        id: Sid,
         ns: Arc<NsCore>,
         engine: Arc<engine::Socket<ClientState>>,
         handshake: Handshake,
     ) -> Self {
         Socket {
-            id: Sid::new(),
+            id,
             ns,
             engine,
             handshake,
@@ -200,7 +201,9 @@ impl Socket {
         }
     }
 
-    /// The socket id (Node: `socket.id`), distinct from the Engine.IO session id.
+    /// The socket id (Node: `socket.id`): a fresh id, distinct from the Engine.IO session id;
+    /// except for a v4 client (Socket.IO 2.x) in namespace `/`, whose client computes its id as
+    /// the Engine.IO session id, as the Node 2.x server does.
     pub fn id(&self) -> Sid {
         self.id
     }

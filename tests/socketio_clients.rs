@@ -163,4 +163,5 @@ macro_rules! scenarios {
 // One line a script of tests/js/socketio/.
 scenarios! {
     v5_basics => "v5-basics",
+    v4_basics => "v4-basics",
 }
