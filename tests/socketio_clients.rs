@@ -164,4 +164,5 @@ macro_rules! scenarios {
 scenarios! {
     v5_basics => "v5-basics",
     v4_basics => "v4-basics",
+    v5_resilience => "v5-resilience",
 }
