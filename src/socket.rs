@@ -364,6 +364,11 @@ impl Socket {
         self.to(rooms)
     }
 
+    /// Targets every socket of the namespace, this one included (Node: `socket.nsp`).
+    pub fn namespace(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.ns.clone())
+    }
+
     /// Targets every socket of the namespace but this one (Node: `socket.broadcast`).
     pub fn broadcast(&self) -> BroadcastOperator {
         BroadcastOperator::new(self.ns.clone()).excluding(self.id)

@@ -11,6 +11,7 @@
 //!   then emits `answer` with the client's answer, or `answer-error` with "timeout"), `binary`
 //!   (emits `binary` with bytes [1,2,3] and `{"nested": bytes [4,5]}`), `disconnect-me` (the
 //!   server disconnects the socket), `close-transport` (the server closes the whole connection),
+//!   `broadcast-ticks` (emits `tick` with 0, 1, ... count-1 to every socket of `/`),
 //!   `panic` (the handler panics), `emit-reserved` (acknowledges with the error of emitting
 //!   `connect`), `reasons` (acknowledges with the list of disconnect reasons seen so far).
 //! - `/admin`: on connection emits `admin-welcome` with the socket id.
@@ -77,6 +78,14 @@ fn server() -> SocketIo {
             )]);
             let _ = socket.emit("binary", &(Bytes::from_static(&[1, 2, 3]), nested));
         })
+        .on(
+            "broadcast-ticks",
+            |socket: SocketRef, Data(count): Data<u32>| async move {
+                for i in 0..count {
+                    let _ = socket.namespace().emit("tick", &i);
+                }
+            },
+        )
         .on("disconnect-me", |socket: SocketRef| async move {
             socket.disconnect();
         })
@@ -165,4 +174,5 @@ scenarios! {
     v5_basics => "v5-basics",
     v4_basics => "v4-basics",
     v5_resilience => "v5-resilience",
+    v5_fanout => "v5-fanout",
 }

@@ -8,12 +8,17 @@ import { scenario, withTimeout } from "../lib/harness.mjs";
 const once = (socket, event) => withTimeout(new Promise((resolve) => socket.once(event, (...args) => resolve(args))), 5_000, `'${event}'`);
 
 await scenario(import.meta.url, async (t) => {
-  for (const transports of [["websocket"], ["polling"]]) {
+  for (const transports of [["websocket"], ["polling"], ["polling", "websocket"]]) {
     t.step(`${transports}: connect with auth`);
     const socket = io(t.base, { transports, auth: { token: "abc" }, reconnection: false, forceNew: true });
     t.defer(() => socket.close());
     const [welcome] = await once(socket, "welcome");
     assert.equal(welcome.id, socket.id);
+    if (transports.length === 2) {
+      // Default transports: wait for the upgrade, the rest runs over WebSocket.
+      if (socket.io.engine.transport.name !== "websocket") await once(socket.io.engine, "upgrade");
+      assert.equal(socket.io.engine.transport.name, "websocket");
+    }
     assert.deepEqual(welcome.auth, { token: "abc" });
 
     t.step(`${transports}: echo keeps every argument`);
