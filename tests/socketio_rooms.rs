@@ -197,3 +197,29 @@ async fn fifty_clients_get_every_broadcast_exactly_once_in_order() {
         reader.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_malformed_packet_closes_only_its_own_connection() {
+    let (io, addr) = start().await;
+    let mut good = RawClient::connect(addr).await;
+    for bad in [
+        "4abc",
+        "42{}",
+        r#"42abc["x"]"#,
+        r#"451-["x",{"_placeholder":true,"num":0}]"#,
+    ] {
+        let mut evil = RawClient::connect(addr).await;
+        evil.send(bad).await;
+        if bad.starts_with("451-") {
+            // A text packet where the announced attachment should have come.
+            evil.send(r#"42["x"]"#).await;
+        }
+        evil.expect_closed().await;
+    }
+    // The well-behaved client and the server carry on.
+    good.send(r#"42["join","r"]"#).await;
+    settle().await;
+    let _ = io.to("r").emit("still", &"alive");
+    assert_eq!(good.recv().await, r#"2["still","alive"]"#);
+    assert_eq!(io.sockets("/").len(), 1);
+}
