@@ -4,15 +4,16 @@
 //! cargo run --example chat     # then open http://localhost:3000 in two tabs
 //! ```
 //!
-//! - a connection middleware checks the nickname (non-empty, at most 24 characters, not taken);
-//!   the page shows its refusal from `connect_error`;
+//! - a connection middleware checks the nickname (non-empty, at most 24 characters, not taken;
+//!   a reloaded tab takes its own nickname back); the page shows its refusal from
+//!   `connect_error`;
 //! - rooms to join and leave, messages broadcast to the room;
 //! - "is typing" sent as volatile packets;
 //! - joined / left notices;
 //! - every message acknowledged to its sender with the server's timestamp;
 //! - `GET /api/stats`: connected users and rooms, as JSON.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -21,15 +22,16 @@ use axum::Router;
 use axum::response::Html;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use tower_socketio::engine::Sid;
 use tower_socketio::extract::{AckSender, Data, Extension, State};
 use tower_socketio::{ConnectError, Namespace, SocketIo, SocketRef};
 
 /// The rooms a user can pick.
 const ROOMS: [&str; 3] = ["general", "random", "rust"];
 
-/// The nicknames in use.
+/// The nicknames in use: each with the token of the browser tab holding it and the socket.
 #[derive(Clone, Default)]
-struct Users(Arc<Mutex<HashSet<String>>>);
+struct Users(Arc<Mutex<HashMap<String, (String, Sid)>>>);
 
 /// A connected user's nickname, stored on the socket by the middleware.
 #[derive(Clone)]
@@ -39,6 +41,10 @@ struct Nick(String);
 struct Auth {
     #[serde(default)]
     nick: String,
+    /// A random token the page keeps for its tab: after a reload, the same tab may take its
+    /// nickname back at once, even before the server has seen the old connection end.
+    #[serde(default)]
+    token: String,
 }
 
 #[derive(Deserialize)]
@@ -84,11 +90,26 @@ fn chat_namespace() -> Namespace<Users> {
                 if nick.chars().count() > 24 {
                     return Err(ConnectError::new("Nicknames have at most 24 characters."));
                 }
-                if !users.0.lock().unwrap().insert(nick.clone()) {
-                    return Err(
-                        ConnectError::new(format!("\"{nick}\" is taken: pick another."))
-                            .with_data(serde_json::json!({ "taken": nick })),
-                    );
+                let previous = {
+                    let mut users = users.0.lock().unwrap();
+                    match users.get(&nick) {
+                        Some((token, _)) if auth.token.is_empty() || *token != auth.token => {
+                            return Err(ConnectError::new(format!(
+                                "\"{nick}\" is taken: pick another."
+                            ))
+                            .with_data(serde_json::json!({ "taken": nick })));
+                        }
+                        _ => users
+                            .insert(nick.clone(), (auth.token, socket.id()))
+                            .map(|(_, sid)| sid),
+                    }
+                };
+                // The same tab came back (a reload): its old connection is stale.
+                if let Some(stale) = previous {
+                    let sockets = socket.namespace().fetch_sockets().await.unwrap_or_default();
+                    if let Some(stale) = sockets.iter().find(|s| s.id() == stale) {
+                        stale.disconnect();
+                    }
                 }
                 socket.insert_extension(Nick(nick));
                 Ok(())
@@ -162,8 +183,14 @@ fn chat_namespace() -> Namespace<Users> {
             },
         )
         .on_disconnect(
-            |Extension(Nick(nick)): Extension<Nick>, State(users): State<Users>| async move {
-                users.0.lock().unwrap().remove(&nick);
+            |socket: SocketRef,
+             Extension(Nick(nick)): Extension<Nick>,
+             State(users): State<Users>| async move {
+                // Unless a reloaded tab took the nickname back meanwhile.
+                let mut users = users.0.lock().unwrap();
+                if users.get(&nick).is_some_and(|(_, sid)| *sid == socket.id()) {
+                    users.remove(&nick);
+                }
             },
         )
 }
