@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get as axum_get;
-use common::{Echo, call, get, post};
+use common::{Echo, WS_UPGRADE, call, get, post, request};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::service_fn;
@@ -188,13 +188,16 @@ async fn websocket_transport_without_upgrade_is_a_bad_request() {
         .await
         .assert_error(400, 3, "Bad request");
     // A WebSocket handshake with a wrong version.
-    let req = Request::get("/socket.io/?EIO=4&transport=websocket")
-        .header("connection", "Upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-version", "8")
-        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=websocket",
+        &[
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-version", "8"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
+    );
     call(app(&engine), req)
         .await
         .assert_error(400, 3, "Bad request");
@@ -203,30 +206,29 @@ async fn websocket_transport_without_upgrade_is_a_bad_request() {
 #[tokio::test]
 async fn forbidden_origin() {
     let engine = engine(EngineConfig::default().origins(Origins::list(["http://good.test"])));
-    let req = Request::get("/socket.io/?EIO=4&transport=polling")
-        .header("origin", "http://evil.test")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[("origin", "http://evil.test")],
+    );
     call(app(&engine), req)
         .await
         .assert_error(403, 4, "Forbidden");
-    let req = Request::get("/socket.io/?EIO=4&transport=websocket")
-        .header("origin", "http://evil.test")
-        .header("connection", "Upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-version", "13")
-        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=websocket",
+        &[&[("origin", "http://evil.test")][..], &WS_UPGRADE[..]].concat(),
+    );
     call(app(&engine), req)
         .await
         .assert_error(403, 4, "Forbidden");
     assert_eq!(engine.session_count(), 0);
     // Allowed origin: CORS headers on the response.
-    let req = Request::get("/socket.io/?EIO=4&transport=polling")
-        .header("origin", "http://good.test")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[("origin", "http://good.test")],
+    );
     let reply = call(app(&engine), req).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
@@ -238,12 +240,15 @@ async fn forbidden_origin() {
 #[tokio::test]
 async fn preflight_is_answered() {
     let engine = engine(EngineConfig::default().origins(Origins::list(["http://good.test"])));
-    let req = Request::options("/socket.io/?EIO=4&transport=polling&sid=x")
-        .header("origin", "http://good.test")
-        .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "OPTIONS",
+        "/socket.io/?EIO=4&transport=polling&sid=x",
+        &[
+            ("origin", "http://good.test"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type"),
+        ],
+    );
     let reply = call(app(&engine), req).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
@@ -259,11 +264,14 @@ async fn preflight_is_answered() {
     );
     // Default policy: any origin.
     let any = engine_any();
-    let req = Request::options("/socket.io/?EIO=4&transport=polling")
-        .header("origin", "http://anywhere.test")
-        .header("access-control-request-method", "POST")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "OPTIONS",
+        "/socket.io/?EIO=4&transport=polling",
+        &[
+            ("origin", "http://anywhere.test"),
+            ("access-control-request-method", "POST"),
+        ],
+    );
     let reply = call(app(&any), req).await;
     assert_eq!(reply.headers["access-control-allow-origin"], "*");
 }
@@ -275,10 +283,11 @@ fn engine_any() -> EngineIo<Echo> {
 #[tokio::test]
 async fn credentials_echo_the_origin() {
     let engine = engine(EngineConfig::default().cors_credentials(true));
-    let req = Request::get("/socket.io/?EIO=4&transport=polling")
-        .header("origin", "http://app.test")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[("origin", "http://app.test")],
+    );
     let reply = call(app(&engine), req).await;
     assert_eq!(
         reply.headers["access-control-allow-origin"],
@@ -299,17 +308,19 @@ async fn allow_request_hook_refuses() {
     call(app(&engine), get("/socket.io/?EIO=4&transport=polling"))
         .await
         .assert_error(403, 4, "no token");
-    let req = Request::get("/socket.io/?EIO=4&transport=polling")
-        .header("x-token", "nope")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[("x-token", "nope")],
+    );
     call(app(&engine), req)
         .await
         .assert_error(401, 4, "bad token");
-    let req = Request::get("/socket.io/?EIO=4&transport=polling")
-        .header("x-token", "ok")
-        .body(String::new())
-        .unwrap();
+    let req = request(
+        "GET",
+        "/socket.io/?EIO=4&transport=polling",
+        &[("x-token", "ok")],
+    );
     assert_eq!(call(app(&engine), req).await.status, StatusCode::OK);
     assert_eq!(engine.session_count(), 1);
 }

@@ -82,6 +82,23 @@ where
     }
 }
 
+/// A request with no body and these headers.
+pub fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request<String> {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(String::new()).unwrap()
+}
+
+/// The headers of a WebSocket handshake (RFC 6455 sample key).
+pub const WS_UPGRADE: [(&str, &str); 4] = [
+    ("connection", "Upgrade"),
+    ("upgrade", "websocket"),
+    ("sec-websocket-version", "13"),
+    ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+];
+
 pub fn get(uri: &str) -> Request<String> {
     Request::get(uri).body(String::new()).unwrap()
 }
