@@ -10,11 +10,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::adapter::{AdapterError, AdapterFuture, BroadcastOptions, EncodedPacket, Room};
+use crate::adapter::{AdapterError, AdapterFuture, BroadcastOptions, Room};
 use crate::engine::Sid;
 use crate::ns::NsCore;
-use crate::parser;
-use crate::socket::{AckError, EmitError, RESERVED_EVENTS, SocketRef};
+use crate::socket::{AckError, EmitError, SocketRef, encode_event};
 
 /// Room names: a `&str`, a `String`, or a list of them.
 pub trait IntoRooms {
@@ -173,7 +172,7 @@ impl BroadcastOperator {
     /// once and queued for this server's sockets before this returns; the returned [`Emitted`]
     /// can be dropped, or awaited to learn whether the other servers (if any) were reached.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Emitted {
-        let packet = match self.encode(event, data, None) {
+        let packet = match encode_event(self.ns.name(), event, data, None) {
             Ok(packet) => packet,
             Err(error) => return Emitted::failed(error),
         };
@@ -189,7 +188,7 @@ impl BroadcastOperator {
         data: &T,
     ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static {
         let id = self.ns.next_ack_id();
-        let encoded = self.encode(event, data, Some(id));
+        let encoded = encode_event(self.ns.name(), event, data, Some(id));
         let targets = self.ns.adapter.local_targets(&*self.ns, &self.opts);
         let sockets: Vec<SocketRef> = targets
             .into_iter()
@@ -242,23 +241,6 @@ impl BroadcastOperator {
         self.ns
             .adapter
             .disconnect_sockets(&*self.ns, &self.opts, close)
-    }
-
-    fn encode<T: Serialize + ?Sized>(
-        &self,
-        event: &str,
-        data: &T,
-        id: Option<u64>,
-    ) -> Result<EncodedPacket, EmitError> {
-        if RESERVED_EVENTS.contains(&event) {
-            return Err(EmitError::ReservedEvent(event.to_owned()));
-        }
-        let encoded = parser::encode_args(self.ns.name(), Some(event), id, data)
-            .map_err(EmitError::Serialize)?;
-        Ok(EncodedPacket {
-            text: encoded.text,
-            attachments: encoded.attachments,
-        })
     }
 }
 

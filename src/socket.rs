@@ -290,7 +290,7 @@ impl Socket {
     ///
     /// Packets leave in the order they are emitted.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.emit_inner(event, data, None)
+        self.send_packet(&encode_event(self.ns(), event, data, None)?)
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the ack timeout (5 s
@@ -302,13 +302,10 @@ impl Socket {
         data: &T,
     ) -> AckFuture<R> {
         let id = self.ns.next_ack_id();
-        let (tx, rx) = oneshot::channel();
-        self.lock_acks().insert(id, tx);
-        let error = self.emit_inner(event, data, Some(id)).err();
-        if error.is_some() {
-            self.lock_acks().remove(&id);
+        match encode_event(self.ns(), event, data, Some(id)) {
+            Ok(packet) => self.emit_packet_with_ack(&packet, id, self.ns.ack_timeout),
+            Err(error) => AckFuture::new(oneshot::channel().1, self.ns.ack_timeout, Some(error)),
         }
-        AckFuture::new(rx, self.ns.ack_timeout, error)
     }
 
     /// Queues a packet encoded for a broadcast.
@@ -374,25 +371,6 @@ impl Socket {
         BroadcastOperator::new(self.ns.clone()).excluding(self.id)
     }
 
-    fn emit_inner<T: Serialize + ?Sized>(
-        &self,
-        event: &str,
-        data: &T,
-        id: Option<u64>,
-    ) -> Result<(), EmitError> {
-        if RESERVED_EVENTS.contains(&event) {
-            return Err(EmitError::ReservedEvent(event.to_owned()));
-        }
-        if !self.connected() {
-            return Err(EmitError::Disconnected);
-        }
-        let packet =
-            parser::encode_args(self.ns(), Some(event), id, data).map_err(EmitError::Serialize)?;
-        self.engine
-            .send_encoded(packet.text, &packet.attachments, false)
-            .map_err(EmitError::from)
-    }
-
     /// Answers the client's acknowledgement request `id`.
     pub(crate) fn send_ack<T: Serialize + ?Sized>(
         &self,
@@ -455,6 +433,23 @@ impl fmt::Debug for Socket {
             .field("connected", &self.connected())
             .finish()
     }
+}
+
+/// Encodes an EVENT for namespace `ns`, refusing reserved event names.
+pub(crate) fn encode_event<T: Serialize + ?Sized>(
+    ns: &str,
+    event: &str,
+    data: &T,
+    id: Option<u64>,
+) -> Result<EncodedPacket, EmitError> {
+    if RESERVED_EVENTS.contains(&event) {
+        return Err(EmitError::ReservedEvent(event.to_owned()));
+    }
+    let encoded = parser::encode_args(ns, Some(event), id, data).map_err(EmitError::Serialize)?;
+    Ok(EncodedPacket {
+        text: encoded.text,
+        attachments: encoded.attachments,
+    })
 }
 
 /// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
