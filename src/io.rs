@@ -376,17 +376,15 @@ impl EngineHandler for IoHandler {
             return;
         }
         if !self.connect_timeout.is_zero() {
-            let weak = Arc::downgrade(&esock);
-            let timeout = self.connect_timeout;
-            tokio::spawn(async move {
-                tokio::time::sleep(timeout).await;
-                if let Some(esock) = weak.upgrade() {
-                    if esock.is_connected() && esock.data().sockets().is_empty() {
-                        tracing::debug!(sid = %esock.id(), "no namespace joined in time: closing");
-                        esock.close();
-                    }
-                }
-            });
+            esock.set_deadline(tokio::time::Instant::now() + self.connect_timeout);
+        }
+    }
+
+    /// The connect timeout: a client that joined no namespace in time is closed.
+    fn on_deadline(&self, esock: &EngineSocket) {
+        if esock.data().sockets().is_empty() {
+            tracing::debug!(sid = %esock.id(), "no namespace joined in time: closing");
+            esock.close();
         }
     }
 

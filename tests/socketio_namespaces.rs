@@ -148,3 +148,25 @@ async fn packet_middlewares_can_refuse_and_rewrite_events() {
     client.send(r#"423["whoami"]"#).await;
     assert_eq!(client.recv().await, r#"33["127.0.0.1"]"#);
 }
+
+#[tokio::test]
+async fn connect_timeout_closes_only_clients_that_join_no_namespace() {
+    let io = SocketIo::builder()
+        .connect_timeout(Duration::from_millis(200))
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let mut silent = RawClient::open(addr).await;
+    let mut joined = RawClient::connect(addr).await;
+    let started = std::time::Instant::now();
+    silent.expect_closed().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    joined.expect_silence(Duration::from_millis(300)).await;
+    assert_eq!(io.sockets("/").len(), 1);
+    assert_eq!(io.engine().session_count(), 1);
+}

@@ -37,7 +37,7 @@ pub(super) async fn run<H: EngineHandler>(
     let config = &shared.config;
     let mut heartbeat = Heartbeat::new(socket.protocol(), config);
     let reason = match start {
-        Start::Polling => match polling(&socket, config, &mut heartbeat).await {
+        Start::Polling => match polling(&shared, &socket, &mut heartbeat).await {
             PollingEnd::Closed(reason) => reason,
             PollingEnd::Upgraded(ws) => {
                 // From now on the WebSocket is the outbox's only reader: hold the poll lock for
@@ -146,19 +146,22 @@ enum PollingEnd {
 type ProbeFuture = Pin<Box<dyn Future<Output = Option<WsStream>> + Send>>;
 
 /// Drives a session on polling until it closes or upgrades.
-async fn polling<D: Send + Sync + 'static>(
-    socket: &Arc<Socket<D>>,
-    config: &EngineConfig,
+async fn polling<H: EngineHandler>(
+    shared: &EngineShared<H>,
+    socket: &Arc<Socket<H::Data>>,
     heartbeat: &mut Heartbeat,
 ) -> PollingEnd {
+    let config = &shared.config;
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
+    let mut handler_deadline = HandlerDeadline::new();
     let mut probe: Option<ProbeFuture> = None;
     let mut graceful: Option<DisconnectReason> = None;
     loop {
         tokio::select! {
             () = socket.wake.notified() => {
                 let signals = socket.take_signals();
+                handler_deadline.update(signals.deadline);
                 match signals.close {
                     Some((reason, CloseKind::Abort)) => return PollingEnd::Closed(reason),
                     Some((reason, CloseKind::Graceful)) => {
@@ -197,6 +200,10 @@ async fn polling<D: Send + Sync + 'static>(
                     }
                     Tick::TimedOut => return PollingEnd::Closed(DisconnectReason::PingTimeout),
                 }
+            }
+            () = handler_deadline.elapsed(), if handler_deadline.armed() => {
+                handler_deadline.disarm();
+                shared.handler.on_deadline(socket);
             }
             upgraded = async { probe.as_mut().expect("guarded by the condition").await }, if probe.is_some() => {
                 probe = None;
@@ -258,15 +265,24 @@ async fn websocket_loop<H: EngineHandler>(
     tokio::pin!(sleep);
     let mut batch = Vec::new();
     let mut close_frame = None;
+    let mut handler_deadline = HandlerDeadline::new();
+    // A deadline asked for before the WebSocket took over.
+    handler_deadline.update(socket.take_signals().deadline);
     let reason = loop {
         tokio::select! {
             biased;
             () = socket.wake.notified() => {
                 // A graceful close arrives through the outbox (its close packet ends the
                 // batch); only an abort is acted on here.
-                if let Some((reason, CloseKind::Abort)) = socket.take_signals().close {
+                let signals = socket.take_signals();
+                handler_deadline.update(signals.deadline);
+                if let Some((reason, CloseKind::Abort)) = signals.close {
                     break reason;
                 }
+            }
+            () = handler_deadline.elapsed(), if handler_deadline.armed() => {
+                handler_deadline.disarm();
+                shared.handler.on_deadline(socket);
             }
             () = socket.outbox.ready.notified() => {
                 socket.outbox.drain_into(&mut batch);
@@ -366,6 +382,40 @@ async fn websocket_loop<H: EngineHandler>(
     // Say goodbye with a close frame, but do not wait on a client that stopped reading.
     let _ = timeout(Duration::from_secs(1), ws.close(close_frame)).await;
     reason
+}
+
+/// The timer of [`EngineHandler::on_deadline`], kept by the driver.
+struct HandlerDeadline {
+    at: Option<Instant>,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl HandlerDeadline {
+    fn new() -> Self {
+        HandlerDeadline {
+            at: None,
+            sleep: Box::pin(sleep_until(Instant::now())),
+        }
+    }
+
+    fn update(&mut self, at: Option<Instant>) {
+        if let Some(at) = at {
+            self.at = Some(at);
+            self.sleep.as_mut().reset(at);
+        }
+    }
+
+    fn armed(&self) -> bool {
+        self.at.is_some()
+    }
+
+    fn disarm(&mut self) {
+        self.at = None;
+    }
+
+    fn elapsed(&mut self) -> &mut Pin<Box<Sleep>> {
+        &mut self.sleep
+    }
 }
 
 /// The reason for a failed WebSocket read: a connection that went away (even without a close

@@ -107,6 +107,11 @@ pub trait EngineHandler: Send + Sync + 'static {
     /// The client sent a message.
     fn on_message(&self, socket: &Arc<Socket<Self::Data>>, message: Message);
 
+    /// The time asked for with [`Socket::set_deadline`] has come (the session is still open).
+    fn on_deadline(&self, socket: &Arc<Socket<Self::Data>>) {
+        let _ = socket;
+    }
+
     /// The session ended; it accepts no more messages.
     fn on_disconnect(&self, socket: Arc<Socket<Self::Data>>, reason: DisconnectReason) {
         let _ = (socket, reason);

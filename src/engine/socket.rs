@@ -187,6 +187,8 @@ pub(crate) struct Signals {
     pub(crate) heartbeat: bool,
     /// The poll that carried the final `close` packet of a graceful close has been answered.
     pub(crate) close_delivered: bool,
+    /// A new time at which to call the handler's `on_deadline`.
+    pub(crate) deadline: Option<tokio::time::Instant>,
 }
 
 /// A connected Engine.IO session, shared by the server and the application.
@@ -404,7 +406,18 @@ impl<D> Socket<D> {
             upgrade_busy: signals.upgrade_busy,
             heartbeat: std::mem::take(&mut signals.heartbeat),
             close_delivered: signals.close_delivered,
+            deadline: signals.deadline.take(),
         }
+    }
+
+    /// Asks the session's driver to call [`EngineHandler::on_deadline`] for this session at
+    /// `at`, replacing any earlier request. It costs no task: the session's own driver keeps
+    /// the timer (the Socket.IO server times its connect timeout this way).
+    ///
+    /// [`EngineHandler::on_deadline`]: super::EngineHandler::on_deadline
+    pub fn set_deadline(&self, at: tokio::time::Instant) {
+        self.signals().deadline = Some(at);
+        self.wake.notify_one();
     }
 }
 
