@@ -145,6 +145,24 @@ impl SocketIo {
 }
 
 /// Builds a [`SocketIo`]: options, application state, namespaces.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_socketio::extract::State;
+/// use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef};
+///
+/// #[derive(Clone)]
+/// struct Db;
+///
+/// let io = SocketIo::builder()
+///     .config(EngineConfig::default().ping_interval(Duration::from_secs(10)))
+///     .connect_timeout(Duration::from_secs(10))
+///     .with_state(Db)
+///     .ns("/", Namespace::new().on_connect(|_socket: SocketRef, State(_db): State<Db>| async {}))
+///     .ns("/admin", Namespace::new())
+///     .build();
+/// # let _ = io;
+/// ```
 pub struct SocketIoBuilder<S> {
     config: EngineConfig,
     connect_timeout: Duration,

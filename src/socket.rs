@@ -170,6 +170,29 @@ pub struct Handshake {
 ///
 /// Handlers get it as a [`SocketRef`]. Cloning the `Arc` is cheap; the socket stays usable (emits
 /// fail with [`EmitError::Disconnected`]) after it disconnected.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_socketio::{Namespace, SocketRef};
+///
+/// let ns: Namespace = Namespace::new().on_connect(|socket: SocketRef| async move {
+///     socket.join("lobby");
+///     // One argument, then two (a tuple is several arguments).
+///     let _ = socket.emit("welcome", "hello");
+///     let _ = socket.emit("position", &(3, 4));
+///     // Everyone else in the lobby.
+///     let _ = socket.to("lobby").emit("joined", &socket.id().to_string());
+///     // Ask the client, and wait for its answer.
+///     let answer = socket
+///         .emit_with_ack::<_, String>("name?", &())
+///         .timeout(Duration::from_secs(2))
+///         .await;
+///     if let Ok(name) = answer {
+///         socket.insert_extension(name);
+///     }
+/// });
+/// # let _ = ns;
+/// ```
 pub struct Socket {
     id: Sid,
     ns: Arc<NsCore>,
