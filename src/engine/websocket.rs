@@ -99,7 +99,7 @@ pub(super) fn upgrade_session<D, B>(
 fn ws_config(config: &EngineConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(config.ws_read_buffer_size)
-        .write_buffer_size(0)
+        .write_buffer_size(16 * 1024)
         .max_message_size(Some(config.max_payload))
         .max_frame_size(Some(config.max_payload))
 }

@@ -1,0 +1,180 @@
+//! The load generator: speaks Engine.IO v4 + Socket.IO v5 over WebSocket, bounded in count and
+//! time, and prints one line per scenario: throughput, latency percentiles, and the server's CPU
+//! time per operation (from /proc/PID/stat) or memory per connection (/proc/PID/status).
+//!
+//! ```text
+//! loadgen HOST:PORT SERVER_PID connect N CONCURRENCY
+//! loadgen HOST:PORT SERVER_PID ack CLIENTS SECONDS
+//! loadgen HOST:PORT SERVER_PID fanout CLIENTS MESSAGES
+//! loadgen HOST:PORT SERVER_PID idle CLIENTS
+//! ```
+//!
+//! The bench server contract (every implementation): namespace `/`; `ack` is acknowledged with
+//! its arguments; `fanout` with a count M makes the server emit `tick` M times to every socket.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tower_socketio_bench::{Client, cpu_time, percentile, rss_kb};
+
+fn report(scenario: &str, ops: u64, elapsed: Duration, cpu: Duration, mut latencies: Vec<Duration>, extra: &str) {
+    latencies.sort();
+    let per_s = ops as f64 / elapsed.as_secs_f64();
+    let cpu_per_op = if ops == 0 { 0.0 } else { cpu.as_secs_f64() * 1e6 / ops as f64 };
+    println!(
+        "scenario={scenario} ops={ops} secs={:.2} ops_per_s={:.0} p50_us={} p99_us={} server_cpu_per_op_us={:.2}{extra}",
+        elapsed.as_secs_f64(),
+        per_s,
+        percentile(&latencies, 0.5).as_micros(),
+        percentile(&latencies, 0.99).as_micros(),
+        cpu_per_op,
+    );
+}
+
+async fn connect(addr: &str, pid: u32, total: usize, concurrency: usize) {
+    let limit = Arc::new(Semaphore::new(concurrency));
+    let cpu0 = cpu_time(pid);
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for _ in 0..total {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+        let addr = addr.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let t0 = Instant::now();
+            let client = Client::connect(&addr).await.expect("connect");
+            let took = t0.elapsed();
+            client.close().await;
+            drop(permit);
+            took
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for task in tasks {
+        latencies.push(task.await.expect("task"));
+    }
+    report("connect", total as u64, started.elapsed(), cpu_time(pid) - cpu0, latencies, "");
+}
+
+async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected.push(Client::connect(addr).await.expect("connect"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu0 = cpu_time(pid);
+    let started = Instant::now();
+    let tasks: Vec<_> = connected
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut id = 0u64;
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    client.send(&format!("42{id}[\"ack\",{id}]")).await.expect("send");
+                    let answer = client.next_text().await.expect("answer");
+                    assert_eq!(answer, format!("43{id}[{id}]"));
+                    latencies.push(t0.elapsed());
+                    id += 1;
+                }
+                client.close().await;
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("task"));
+    }
+    let elapsed = started.elapsed();
+    report("ack", latencies.len() as u64, elapsed, cpu_time(pid) - cpu0, latencies, "");
+}
+
+async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected.push(Client::connect(addr).await.expect("connect"));
+    }
+    let mut sender = connected.pop().expect("at least one client");
+    let readers: Vec<_> = connected
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                let mut seen = 0;
+                while seen < messages {
+                    let text = client.next_text().await.expect("tick");
+                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                    seen += 1;
+                }
+                client.close().await;
+            })
+        })
+        .collect();
+    let cpu0 = cpu_time(pid);
+    let started = Instant::now();
+    sender.send(&format!("42[\"fanout\",{messages}]")).await.expect("send");
+    let mut own = 0;
+    while own < messages {
+        sender.next_text().await.expect("tick");
+        own += 1;
+    }
+    for reader in readers {
+        reader.await.expect("reader");
+    }
+    let elapsed = started.elapsed();
+    let deliveries = clients as u64 * messages;
+    report("fanout", deliveries, elapsed, cpu_time(pid) - cpu0, Vec::new(), "");
+}
+
+async fn idle(addr: &str, pid: u32, clients: usize) {
+    let before = rss_kb(pid);
+    let limit = Arc::new(Semaphore::new(100));
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let permit = limit.clone().acquire_owned().await.expect("semaphore");
+        let addr = addr.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let client = Client::connect(&addr).await.expect("connect");
+            drop(permit);
+            client
+        }));
+    }
+    let mut held = Vec::with_capacity(clients);
+    for task in tasks {
+        held.push(task.await.expect("task"));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kb(pid);
+    let per_conn = (after.saturating_sub(before)) as f64 / clients as f64;
+    println!("scenario=idle clients={clients} rss_before_kb={before} rss_after_kb={after} kb_per_connection={per_conn:.2}");
+    drop(held);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 5 {
+        eprintln!("usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS)");
+        std::process::exit(2);
+    }
+    let addr = args[1].clone();
+    let pid: u32 = args[2].parse().expect("server pid");
+    let num = |i: usize| -> u64 { args.get(i).and_then(|a| a.parse().ok()).expect("a number") };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    // Every scenario is bounded: a hung server ends the run after 120 s.
+    runtime.block_on(async {
+        let run = async {
+            match args[3].as_str() {
+                "connect" => connect(&addr, pid, num(4) as usize, num(5) as usize).await,
+                "ack" => ack(&addr, pid, num(4) as usize, num(5)).await,
+                "fanout" => fanout(&addr, pid, num(4) as usize, num(5)).await,
+                "idle" => idle(&addr, pid, num(4) as usize).await,
+                other => panic!("unknown scenario {other}"),
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(120), run).await.is_err() {
+            eprintln!("scenario timed out");
+            std::process::exit(1);
+        }
+    });
+}

@@ -1,0 +1,31 @@
+//! The bench server contract with tower-socketio (see loadgen.rs): `ack` is acknowledged with
+//! its arguments; `fanout` M emits `tick` M times to every socket of `/`.
+
+use tower_socketio::extract::{AckSender, Args, Data};
+use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef};
+
+fn main() -> std::io::Result<()> {
+    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
+    let workers: usize = std::env::var("WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let ns = Namespace::new()
+            .on("ack", |ack: AckSender, args: Args| async move {
+                let _ = ack.send(&args);
+            })
+            .on("fanout", |socket: SocketRef, Data(count): Data<u64>| async move {
+                let everyone = socket.namespace();
+                for i in 0..count {
+                    let _ = everyone.emit("tick", &i);
+                }
+            });
+        let io = SocketIo::builder()
+            .config(EngineConfig::default().max_buffered_packets(100_000))
+            .ns("/", ns)
+            .build();
+        io.listen(format!("127.0.0.1:{port}")).await
+    })
+}
