@@ -166,3 +166,48 @@ export async function upgraded(socket, ms = 5_000) {
   const [transport] = await expectEvent(engine, "upgrade", { ms, what: "the engine's 'upgrade' to websocket" });
   assert.equal(transport?.name, "websocket", "transport of the 'upgrade' event");
 }
+
+/**
+ * The binary scenario shared by both client generations, over WebSocket only and polling only:
+ * `echo` with buffers at the top level and nested in objects and arrays comes back with the
+ * same bytes at the same places; `binary` brings the server's own buffers; the socket stays
+ * usable. `makeClient(t, opts)` opens a client (clientV5 or clientV2); `connectFailures` are the
+ * events that mean the connection failed.
+ */
+export async function binaryRoundTrips(t, makeClient, connectFailures) {
+  for (const transport of ["websocket", "polling"]) {
+    t.step(`${transport}: connect`);
+    const socket = makeClient(t, { transports: [transport] });
+    await expectEvent(socket, "welcome", { failOn: [...connectFailures, "disconnect"] });
+
+    t.step(`${transport}: echo with nested buffers`);
+    const echoed = expectEvent(socket, "echo", { failOn: ["disconnect"] });
+    socket.emit("echo", Buffer.from([1, 2, 3]), { a: Buffer.from([4]), b: [Buffer.from([5, 6])] }, "text");
+    const args = await echoed;
+    const what = `${transport}: echo ${show(args)}`;
+    assert.equal(args.length, 3, `${what}: 3 arguments`);
+    assertBytes(args[0], [1, 2, 3], `${what}: argument 0`);
+    assertKeys(args[1], ["a", "b"], `${what}: argument 1`);
+    assertBytes(args[1].a, [4], `${what}: argument 1 .a`);
+    assert.ok(Array.isArray(args[1].b) && args[1].b.length === 1, `${what}: argument 1 .b is an array of one`);
+    assertBytes(args[1].b[0], [5, 6], `${what}: argument 1 .b[0]`);
+    assert.equal(args[2], "text", `${what}: argument 2`);
+
+    t.step(`${transport}: the server's binary event`);
+    const binary = expectEvent(socket, "binary", { failOn: ["disconnect"] });
+    socket.emit("binary");
+    const got = await binary;
+    const what2 = `${transport}: binary ${show(got)}`;
+    assert.equal(got.length, 2, `${what2}: 2 arguments`);
+    assertBytes(got[0], [1, 2, 3], `${what2}: argument 0`);
+    assertKeys(got[1], ["nested"], `${what2}: argument 1`);
+    assertBytes(got[1].nested, [4, 5], `${what2}: argument 1 .nested`);
+
+    t.step(`${transport}: still usable after binary packets`);
+    const after = expectEvent(socket, "echo", { failOn: ["disconnect"] });
+    socket.emit("echo", "after");
+    assert.deepEqual(await after, ["after"]);
+    assert.equal(socket.io.engine.transport.name, transport, `${transport}: transport in use`);
+    socket.close();
+  }
+}
