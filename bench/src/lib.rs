@@ -1,6 +1,9 @@
 //! Shared pieces of the load generator: a minimal Engine.IO v4 + Socket.IO v5 client over
 //! WebSocket, latency statistics, and readings of a server process's CPU time and memory.
 
+pub mod bare;
+pub mod polling;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};

@@ -7,15 +7,22 @@
 //! loadgen HOST:PORT SERVER_PID ack CLIENTS SECONDS
 //! loadgen HOST:PORT SERVER_PID fanout CLIENTS MESSAGES
 //! loadgen HOST:PORT SERVER_PID idle CLIENTS
+//! loadgen HOST:PORT SERVER_PID rooms CLIENTS ROOMS MESSAGES
+//! loadgen HOST:PORT SERVER_PID polling CLIENTS SECONDS
 //! ```
 //!
 //! The bench server contract (every implementation): namespace `/`; `ack` is acknowledged with
-//! its arguments; `fanout` with a count M makes the server emit `tick` M times to every socket.
+//! its arguments; `fanout` with a count M makes the server emit `tick` M times to every socket;
+//! `join` R adds the socket to room R and is acknowledged; `rooms` with a list of room names
+//! makes the server emit `tick` i to the i-th room of the list, in order.
+//!
+//! Server CPU time is read when the last operation completed, before clients disconnect.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
+use tower_socketio_bench::polling::PollingClient;
 use tower_socketio_bench::{Client, cpu_time, percentile, rss_kb};
 
 fn report(scenario: &str, ops: u64, elapsed: Duration, cpu: Duration, mut latencies: Vec<Duration>, extra: &str) {
@@ -33,6 +40,10 @@ fn report(scenario: &str, ops: u64, elapsed: Duration, cpu: Duration, mut latenc
 }
 
 async fn connect(addr: &str, pid: u32, total: usize, concurrency: usize) {
+    // Warm-up, not measured: a tenth of the connections (JIT-compiled servers start cold).
+    for _ in 0..total / 10 {
+        Client::connect(addr).await.expect("connect").close().await;
+    }
     let limit = Arc::new(Semaphore::new(concurrency));
     let cpu0 = cpu_time(pid);
     let started = Instant::now();
@@ -78,17 +89,20 @@ async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
                     latencies.push(t0.elapsed());
                     id += 1;
                 }
-                client.close().await;
-                latencies
+                (client, latencies)
             })
         })
         .collect();
     let mut latencies = Vec::new();
+    let mut done = Vec::new();
     for task in tasks {
-        latencies.extend(task.await.expect("task"));
+        let (client, took) = task.await.expect("task");
+        latencies.extend(took);
+        done.push(client);
     }
     let elapsed = started.elapsed();
     report("ack", latencies.len() as u64, elapsed, cpu_time(pid) - cpu0, latencies, "");
+    close_all(done).await;
 }
 
 async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
@@ -107,7 +121,7 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
                     assert!(text.starts_with("42[\"tick\","), "{text}");
                     seen += 1;
                 }
-                client.close().await;
+                client
             })
         })
         .collect();
@@ -119,12 +133,117 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
         sender.next_text().await.expect("tick");
         own += 1;
     }
+    let mut done = vec![sender];
     for reader in readers {
-        reader.await.expect("reader");
+        done.push(reader.await.expect("reader"));
     }
     let elapsed = started.elapsed();
     let deliveries = clients as u64 * messages;
     report("fanout", deliveries, elapsed, cpu_time(pid) - cpu0, Vec::new(), "");
+    close_all(done).await;
+}
+
+async fn close_all(clients: Vec<Client>) {
+    for client in clients {
+        client.close().await;
+    }
+}
+
+/// A fixed pseudo-random sequence (64-bit LCG), the same for every server.
+fn lcg(state: &mut u64) -> u64 {
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
+async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages: usize) {
+    let mut members = Vec::with_capacity(clients);
+    for i in 0..clients {
+        let mut client = Client::connect(addr).await.expect("connect");
+        let room = format!("r{}", i % room_count);
+        client.send(&format!("420[\"join\",\"{room}\"]")).await.expect("join");
+        let answer = client.next_text().await.expect("join ack");
+        assert!(answer.starts_with("430["), "{answer}");
+        members.push((client, i % room_count));
+    }
+    let mut sizes = vec![0u64; room_count];
+    for (_, room) in &members {
+        sizes[*room] += 1;
+    }
+    let mut state = 42;
+    let targets: Vec<usize> = (0..messages).map(|_| lcg(&mut state) as usize % room_count).collect();
+    let mut expected = vec![0u64; room_count];
+    for room in &targets {
+        expected[*room] += 1;
+    }
+    let deliveries: u64 = targets.iter().map(|room| sizes[*room]).sum();
+    let readers: Vec<_> = members
+        .into_iter()
+        .map(|(mut client, room)| {
+            let wanted = expected[room];
+            tokio::spawn(async move {
+                for _ in 0..wanted {
+                    let text = client.next_text().await.expect("tick");
+                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                }
+                client
+            })
+        })
+        .collect();
+    let mut sender = Client::connect(addr).await.expect("connect");
+    let names: Vec<String> = targets.iter().map(|room| format!("r{room}")).collect();
+    let event = serde_json::to_string(&("rooms", names)).expect("json");
+    let cpu0 = cpu_time(pid);
+    let started = Instant::now();
+    sender.send(&format!("42{event}")).await.expect("send");
+    let mut done = vec![sender];
+    for reader in readers {
+        done.push(reader.await.expect("reader"));
+    }
+    let elapsed = started.elapsed();
+    report("rooms", deliveries, elapsed, cpu_time(pid) - cpu0, Vec::new(), "");
+    close_all(done).await;
+}
+
+async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected.push(PollingClient::connect(addr).await.expect("polling connect"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu0 = cpu_time(pid);
+    let started = Instant::now();
+    let tasks: Vec<_> = connected
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut id = 0u64;
+                while Instant::now() < deadline {
+                    let t0 = Instant::now();
+                    client.post(&format!("42{id}[\"ack\",{id}]")).await.expect("post");
+                    let expected = format!("43{id}[{id}]");
+                    loop {
+                        let packets = client.poll().await.expect("poll");
+                        if packets.iter().any(|p| *p == expected) {
+                            break;
+                        }
+                    }
+                    latencies.push(t0.elapsed());
+                    id += 1;
+                }
+                (client, latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut held = Vec::new();
+    for task in tasks {
+        let (client, took) = task.await.expect("task");
+        latencies.extend(took);
+        held.push(client);
+    }
+    let elapsed = started.elapsed();
+    report("polling", latencies.len() as u64, elapsed, cpu_time(pid) - cpu0, latencies, "");
 }
 
 async fn idle(addr: &str, pid: u32, clients: usize) {
@@ -154,7 +273,7 @@ async fn idle(addr: &str, pid: u32, clients: usize) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
-        eprintln!("usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS)");
+        eprintln!("usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS | rooms CLIENTS ROOMS MSGS | polling CLIENTS SECS)");
         std::process::exit(2);
     }
     let addr = args[1].clone();
@@ -169,6 +288,8 @@ fn main() {
                 "ack" => ack(&addr, pid, num(4) as usize, num(5)).await,
                 "fanout" => fanout(&addr, pid, num(4) as usize, num(5)).await,
                 "idle" => idle(&addr, pid, num(4) as usize).await,
+                "rooms" => rooms(&addr, pid, num(4) as usize, num(5) as usize, num(6) as usize).await,
+                "polling" => polling(&addr, pid, num(4) as usize, num(5)).await,
                 other => panic!("unknown scenario {other}"),
             }
         };
