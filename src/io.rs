@@ -538,10 +538,15 @@ impl IoHandler {
                     socket.set_connected(true);
                     ns.insert(socket.clone());
                     socket.join(socket.id());
-                    esock
-                        .data()
-                        .sockets()
-                        .insert(ns.name().to_owned(), socket.clone());
+                    let first = {
+                        let mut joined = esock.data().sockets();
+                        joined.insert(ns.name().to_owned(), socket.clone());
+                        joined.len() == 1
+                    };
+                    if first {
+                        // The connect timeout has done its job.
+                        esock.clear_deadline();
+                    }
                     let sid = socket.id();
                     let answer = parser::encode_connect(ns.name(), v5.then_some(sid.as_str()));
                     // Paced as in Node: the connect handler's first packets reach the client in a read of

@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::adapter::{Adapter, LocalSockets};
-use crate::engine::Sid;
+use crate::engine::{Sid, SidMap};
 use crate::extract::{ExtractError, HandlerContext};
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
 use crate::socket::{DisconnectReason, SocketRef};
@@ -366,7 +366,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 pub(crate) struct NsCore {
     name: String,
     pub(crate) routes: Arc<dyn Dispatch>,
-    sockets: RwLock<HashMap<Sid, SocketRef>>,
+    sockets: RwLock<SidMap<SocketRef>>,
     pub(crate) adapter: Arc<dyn Adapter>,
     /// Acknowledgement ids, shared by every socket of the namespace (as in Node), so that a
     /// broadcast with acknowledgements is one packet for all.
@@ -384,7 +384,7 @@ impl NsCore {
         NsCore {
             name,
             routes,
-            sockets: RwLock::new(HashMap::new()),
+            sockets: RwLock::new(SidMap::default()),
             adapter,
             ack_ids: AtomicU64::new(0),
             ack_timeout,
@@ -445,6 +445,16 @@ impl LocalSockets for NsCore {
 
     fn all(&self) -> Vec<SocketRef> {
         self.sockets()
+    }
+
+    fn for_each(&self, f: &mut dyn FnMut(&SocketRef)) {
+        let sockets = self.sockets.read().unwrap_or_else(|e| e.into_inner());
+        sockets.values().for_each(f);
+    }
+
+    fn for_each_of(&self, sids: &mut dyn Iterator<Item = Sid>, f: &mut dyn FnMut(&SocketRef)) {
+        let sockets = self.sockets.read().unwrap_or_else(|e| e.into_inner());
+        sids.filter_map(|sid| sockets.get(&sid)).for_each(f);
     }
 }
 

@@ -170,3 +170,42 @@ async fn connect_timeout_closes_only_clients_that_join_no_namespace() {
     assert_eq!(io.sockets("/").len(), 1);
     assert_eq!(io.engine().session_count(), 1);
 }
+
+#[tokio::test]
+async fn connect_timeout_holds_across_an_upgrade() {
+    let io = SocketIo::builder()
+        .connect_timeout(Duration::from_millis(300))
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    // The timer is armed while the session polls; it must still fire once it has moved to
+    // the WebSocket.
+    let started = std::time::Instant::now();
+    let mut upgraded = RawClient::open_by_upgrade(addr).await;
+    upgraded.expect_closed().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(io.engine().session_count(), 0);
+}
+
+#[tokio::test]
+async fn joining_a_namespace_withdraws_the_connect_timeout() {
+    let io = SocketIo::builder()
+        .connect_timeout(Duration::from_millis(200))
+        .ns("/", Namespace::new())
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let mut client = RawClient::connect(addr).await;
+    // As in Node, the first join clears the timer: leaving the namespace before it would
+    // have fired does not get the session closed.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    client.send("41").await;
+    client.expect_silence(Duration::from_millis(400)).await;
+    assert_eq!(io.engine().session_count(), 1);
+}

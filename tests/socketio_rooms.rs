@@ -76,6 +76,21 @@ async fn room_broadcast_reaches_the_room_but_not_the_sender() {
     assert_eq!(b.recv().await, r#"2["news",1]"#);
     a.expect_silence(Duration::from_millis(100)).await;
 
+    // Several rooms: a socket in two of them gets the packet once.
+    b.send(r#"42["join","r2"]"#).await;
+    c.send(r#"42["join","r2"]"#).await;
+    settle().await;
+    let _ = io.to(["r1", "r2"]).emit("both", &2);
+    assert_eq!(a.recv().await, r#"2["both",2]"#);
+    assert_eq!(b.recv().await, r#"2["both",2]"#);
+    assert_eq!(c.recv().await, r#"2["both",2]"#);
+    // ... and minus a room's members: only a is left.
+    let _ = io.to(["r1", "r2"]).except("r2").emit("both", &3);
+    assert_eq!(a.recv().await, r#"2["both",3]"#);
+    b.expect_silence(Duration::from_millis(100)).await;
+    c.expect_silence(Duration::from_millis(100)).await;
+    a.expect_silence(Duration::from_millis(50)).await;
+
     // rooms(): its own id and the joined room.
     a.send(r#"421["rooms"]"#).await;
     let mut want = vec![a.sid.clone(), "r1".to_owned()];

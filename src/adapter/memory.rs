@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use super::{Adapter, BroadcastOptions, LocalSockets, Room};
-use crate::engine::Sid;
+use crate::engine::{Sid, SidMap, SidSet};
+use crate::socket::SocketRef;
 
 /// Rooms kept in memory, for a single server (the default adapter).
 #[derive(Debug, Default)]
@@ -15,9 +16,9 @@ pub struct MemoryAdapter {
 #[derive(Debug, Default)]
 struct Rooms {
     /// room → its sockets
-    members: HashMap<Room, HashSet<Sid>>,
+    members: HashMap<Room, SidSet>,
     /// socket → its rooms
-    rooms_of: HashMap<Sid, HashSet<Room>>,
+    rooms_of: SidMap<HashSet<Room>>,
 }
 
 impl MemoryAdapter {
@@ -85,6 +86,53 @@ impl Adapter for MemoryAdapter {
 
     fn rooms(&self) -> Vec<Room> {
         self.read().members.keys().cloned().collect()
+    }
+
+    fn for_each_local(
+        &self,
+        sockets: &dyn LocalSockets,
+        opts: &BroadcastOptions,
+        f: &mut dyn FnMut(&SocketRef),
+    ) {
+        let state = self.read();
+        // The excluded ids, gathered once rather than looked up room by room for each target.
+        let excluded: SidSet = opts
+            .except
+            .iter()
+            .filter_map(|room| state.members.get(room))
+            .flatten()
+            .copied()
+            .collect();
+        let mut rooms = opts.rooms.iter();
+        match (rooms.next(), rooms.next()) {
+            (None, _) if excluded.is_empty() => sockets.for_each(f),
+            (None, _) => sockets.for_each(&mut |socket| {
+                if !excluded.contains(&socket.id()) {
+                    f(socket)
+                }
+            }),
+            (Some(room), None) => {
+                if let Some(members) = state.members.get(room) {
+                    let mut targets = members
+                        .iter()
+                        .copied()
+                        .filter(|sid| !excluded.contains(sid));
+                    sockets.for_each_of(&mut targets, f);
+                }
+            }
+            (Some(_), Some(_)) => {
+                // Several rooms: each socket once.
+                let mut seen = SidSet::default();
+                let mut targets = opts
+                    .rooms
+                    .iter()
+                    .filter_map(|room| state.members.get(room))
+                    .flatten()
+                    .copied()
+                    .filter(|sid| !excluded.contains(sid) && seen.insert(*sid));
+                sockets.for_each_of(&mut targets, f);
+            }
+        }
     }
 
     fn local_targets(&self, sockets: &dyn LocalSockets, opts: &BroadcastOptions) -> Vec<Sid> {

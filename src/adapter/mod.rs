@@ -62,6 +62,22 @@ pub trait LocalSockets: Send + Sync {
     fn get(&self, sid: Sid) -> Option<SocketRef>;
     /// Every socket.
     fn all(&self) -> Vec<SocketRef>;
+    /// Calls `f` with every socket, without collecting them first. `f` runs while the
+    /// namespace's socket table is locked for reading: it may send, not connect or disconnect.
+    fn for_each(&self, f: &mut dyn FnMut(&SocketRef)) {
+        for socket in self.all() {
+            f(&socket);
+        }
+    }
+    /// Calls `f` with the socket of each id in `sids` that is connected, under the same rule as
+    /// [`for_each`](LocalSockets::for_each).
+    fn for_each_of(&self, sids: &mut dyn Iterator<Item = Sid>, f: &mut dyn FnMut(&SocketRef)) {
+        for sid in sids {
+            if let Some(socket) = self.get(sid) {
+                f(&socket);
+            }
+        }
+    }
 }
 
 /// Rooms and broadcasts of one namespace. See the [module documentation](self).
@@ -79,6 +95,18 @@ pub trait Adapter: Send + Sync + 'static {
     /// The ids of this server's sockets targeted by `opts`.
     fn local_targets(&self, sockets: &dyn LocalSockets, opts: &BroadcastOptions) -> Vec<Sid>;
 
+    /// Calls `f` once with each of this server's sockets targeted by `opts`: the broadcast
+    /// path. The default goes through [`local_targets`](Adapter::local_targets);
+    /// [`MemoryAdapter`] walks its rooms without collecting anything.
+    fn for_each_local(
+        &self,
+        sockets: &dyn LocalSockets,
+        opts: &BroadcastOptions,
+        f: &mut dyn FnMut(&SocketRef),
+    ) {
+        sockets.for_each_of(&mut self.local_targets(sockets, opts).into_iter(), f);
+    }
+
     /// Queues `packet` for every socket targeted by `opts`, on every server. `volatile` packets
     /// are dropped for clients whose buffer is full; other packets too, but they are counted
     /// in the log (a broadcast never waits on its slowest client).
@@ -90,13 +118,11 @@ pub trait Adapter: Send + Sync + 'static {
         volatile: bool,
     ) -> AdapterFuture<()> {
         let mut full = 0usize;
-        for sid in self.local_targets(sockets, opts) {
-            if let Some(socket) = sockets.get(sid) {
-                if socket.send_packet(&packet).is_err() {
-                    full += 1;
-                }
+        self.for_each_local(sockets, opts, &mut |socket| {
+            if socket.send_packet(&packet).is_err() {
+                full += 1;
             }
-        }
+        });
         if full > 0 && !volatile {
             tracing::warn!(
                 clients = full,

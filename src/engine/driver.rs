@@ -36,8 +36,10 @@ pub(super) async fn run<H: EngineHandler>(
 ) {
     let config = &shared.config;
     let mut heartbeat = Heartbeat::new(socket.protocol(), config);
+    // Kept across an upgrade: a deadline armed while polling still holds on the WebSocket.
+    let mut deadline = HandlerDeadline::new();
     let reason = match start {
-        Start::Polling => match polling(&shared, &socket, &mut heartbeat).await {
+        Start::Polling => match polling(&shared, &socket, &mut heartbeat, &mut deadline).await {
             PollingEnd::Closed(reason) => reason,
             PollingEnd::Upgraded(ws) => {
                 // From now on the WebSocket is the outbox's only reader: hold the poll lock for
@@ -45,7 +47,7 @@ pub(super) async fn run<H: EngineHandler>(
                 let _poll = socket.poll_lock.lock().await;
                 socket.set_phase(Phase::WebSocket);
                 tracing::debug!("upgraded to websocket");
-                websocket_loop(&shared, &socket, *ws, &mut heartbeat).await
+                websocket_loop(&shared, &socket, *ws, &mut heartbeat, &mut deadline).await
             }
         },
         Start::WebSocket(on_upgrade) => {
@@ -61,7 +63,7 @@ pub(super) async fn run<H: EngineHandler>(
                 Ok(Some(ws)) => {
                     let _poll = socket.poll_lock.lock().await;
                     shared.handler.on_connect(socket.clone());
-                    websocket_loop(&shared, &socket, ws, &mut heartbeat).await
+                    websocket_loop(&shared, &socket, ws, &mut heartbeat, &mut deadline).await
                 }
                 _ => {
                     // The client never completed the WebSocket handshake: it was never
@@ -150,11 +152,11 @@ async fn polling<H: EngineHandler>(
     shared: &EngineShared<H>,
     socket: &Arc<Socket<H::Data>>,
     heartbeat: &mut Heartbeat,
+    handler_deadline: &mut HandlerDeadline,
 ) -> PollingEnd {
     let config = &shared.config;
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
-    let mut handler_deadline = HandlerDeadline::new();
     let mut probe: Option<ProbeFuture> = None;
     let mut graceful: Option<DisconnectReason> = None;
     loop {
@@ -259,14 +261,14 @@ async fn websocket_loop<H: EngineHandler>(
     socket: &Arc<Socket<H::Data>>,
     mut ws: WsStream,
     heartbeat: &mut Heartbeat,
+    handler_deadline: &mut HandlerDeadline,
 ) -> DisconnectReason {
     let protocol = socket.protocol();
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
     let mut batch = Vec::new();
     let mut close_frame = None;
-    let mut handler_deadline = HandlerDeadline::new();
-    // A deadline asked for before the WebSocket took over.
+    // A deadline asked for since the driver last looked.
     handler_deadline.update(socket.take_signals().deadline);
     let reason = loop {
         tokio::select! {
@@ -386,35 +388,39 @@ async fn websocket_loop<H: EngineHandler>(
 
 /// The timer of [`EngineHandler::on_deadline`], kept by the driver.
 struct HandlerDeadline {
-    at: Option<Instant>,
-    sleep: Pin<Box<Sleep>>,
+    /// Allocated while armed only: most sessions have no deadline once connected.
+    sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl HandlerDeadline {
     fn new() -> Self {
-        HandlerDeadline {
-            at: None,
-            sleep: Box::pin(sleep_until(Instant::now())),
-        }
+        HandlerDeadline { sleep: None }
     }
 
-    fn update(&mut self, at: Option<Instant>) {
-        if let Some(at) = at {
-            self.at = Some(at);
-            self.sleep.as_mut().reset(at);
+    /// Applies a signalled change: `None`, no change; `Some(None)`, disarm.
+    fn update(&mut self, change: Option<Option<Instant>>) {
+        match (change, &mut self.sleep) {
+            (None, _) => {}
+            (Some(None), _) => self.sleep = None,
+            (Some(Some(at)), Some(sleep)) => sleep.as_mut().reset(at),
+            (Some(Some(at)), None) => self.sleep = Some(Box::pin(sleep_until(at))),
         }
     }
 
     fn armed(&self) -> bool {
-        self.at.is_some()
+        self.sleep.is_some()
     }
 
     fn disarm(&mut self) {
-        self.at = None;
+        self.sleep = None;
     }
 
-    fn elapsed(&mut self) -> &mut Pin<Box<Sleep>> {
-        &mut self.sleep
+    /// Completes when the deadline passes; never while disarmed.
+    fn elapsed(&mut self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| match &mut self.sleep {
+            Some(sleep) => sleep.as_mut().poll(cx),
+            None => std::task::Poll::Pending,
+        })
     }
 }
 

@@ -44,7 +44,6 @@ mod sid;
 mod socket;
 mod websocket;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
@@ -55,6 +54,7 @@ use tracing::Instrument;
 
 pub use self::message::{Message, Str};
 pub use self::sid::{InvalidSid, Sid};
+pub(crate) use self::sid::{SidMap, SidSet};
 pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
 
@@ -122,7 +122,7 @@ pub trait EngineHandler: Send + Sync + 'static {
 pub(crate) struct EngineShared<H: EngineHandler> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
-    sessions: RwLock<HashMap<Sid, Arc<Socket<H::Data>>>>,
+    sessions: RwLock<SidMap<Arc<Socket<H::Data>>>>,
 }
 
 /// An Engine.IO server: its options, its handler and its open sessions.
@@ -157,7 +157,7 @@ impl<H: EngineHandler> EngineIo<H> {
             shared: Arc::new(EngineShared {
                 config,
                 handler,
-                sessions: RwLock::new(HashMap::new()),
+                sessions: RwLock::new(SidMap::default()),
             }),
         }
     }
@@ -293,7 +293,7 @@ impl<H: EngineHandler> EngineIo<H> {
             sid,
             protocol,
             transport,
-            parts,
+            detach(parts),
             shared.config.max_buffered_packets,
             H::Data::default(),
         ));
@@ -331,13 +331,11 @@ impl<H: EngineHandler> EngineIo<H> {
 }
 
 impl<H: EngineHandler> EngineShared<H> {
-    fn read_sessions(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Sid, Arc<Socket<H::Data>>>> {
+    fn read_sessions(&self) -> std::sync::RwLockReadGuard<'_, SidMap<Arc<Socket<H::Data>>>> {
         self.sessions.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_sessions(
-        &self,
-    ) -> std::sync::RwLockWriteGuard<'_, HashMap<Sid, Arc<Socket<H::Data>>>> {
+    fn write_sessions(&self) -> std::sync::RwLockWriteGuard<'_, SidMap<Arc<Socket<H::Data>>>> {
         self.sessions.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -404,9 +402,84 @@ impl<'a> Query<'a> {
     }
 }
 
+/// The handshake request's parts, copied out of the connection's read buffer.
+///
+/// hyper parses the URI and header values as slices of its read buffer (8 to 16 KiB); a
+/// session keeps its handshake request for its whole life, and with it that whole buffer,
+/// unless the parts are copied into allocations of their own.
+fn detach(parts: http::request::Parts) -> http::request::Parts {
+    let http::request::Parts {
+        method,
+        uri,
+        version,
+        headers,
+        extensions,
+        ..
+    } = parts;
+    let mut request = http::Request::new(());
+    *request.method_mut() = method;
+    *request.version_mut() = version;
+    *request.extensions_mut() = extensions;
+    *request.uri_mut() = http::Uri::try_from(uri.to_string()).unwrap_or(uri);
+    let copied = request.headers_mut();
+    copied.reserve(headers.len());
+    let mut name = None;
+    for (key, value) in headers {
+        // `into_iter` names a header once, however many values it has.
+        if let Some(key) = key {
+            name = http::HeaderName::from_bytes(key.as_str().as_bytes()).ok();
+        }
+        let Some(name) = &name else { continue };
+        let mut copy = http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        copied.append(name.clone(), copy);
+    }
+    request.into_parts().0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detached_parts_are_equal_and_own_their_bytes() {
+        // Header values sliced out of one buffer, as hyper parses them.
+        let buffer = bytes::Bytes::from_static(b"token-1value-2/socket.io/?EIO=4&x=1");
+        let slice = |range: std::ops::Range<usize>| {
+            http::HeaderValue::from_maybe_shared(buffer.slice(range)).unwrap()
+        };
+        let mut request = Request::builder()
+            .method("GET")
+            .uri(http::Uri::from_maybe_shared(buffer.slice(14..)).unwrap())
+            .body(())
+            .unwrap();
+        let mut secret = slice(0..7);
+        secret.set_sensitive(true);
+        request.headers_mut().append("authorization", secret);
+        request.headers_mut().append("x-many", slice(7..14));
+        request.headers_mut().append("x-many", slice(0..5));
+        request.extensions_mut().insert(42u32);
+        let (original, ()) = request.into_parts();
+        let copy = detach(original.clone());
+        assert_eq!(copy.uri, original.uri);
+        assert_eq!(copy.uri.query(), Some("EIO=4&x=1"));
+        assert_eq!(copy.headers, original.headers);
+        let many: Vec<_> = copy.headers.get_all("x-many").iter().collect();
+        assert_eq!(many, ["value-2", "token"]);
+        assert!(copy.headers["authorization"].is_sensitive());
+        assert_eq!(copy.extensions.get::<u32>(), Some(&42));
+        let within = |p: *const u8| buffer.as_ptr_range().contains(&p);
+        for value in copy.headers.values() {
+            assert!(
+                !within(value.as_bytes().as_ptr()),
+                "a header still points into the buffer"
+            );
+        }
+        assert!(
+            !within(copy.uri.path().as_ptr()),
+            "the URI still points into the buffer"
+        );
+    }
 
     #[test]
     fn parses_the_query() {

@@ -1,6 +1,8 @@
 //! Session ids.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::str::FromStr;
 
 use base64::Engine as _;
@@ -15,7 +17,7 @@ const LEN: usize = 20;
 ///
 /// The id is a bearer credential for its session over HTTP long-polling, so it comes from the
 /// operating system's cryptographically secure generator (through `rand`'s `ThreadRng`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sid([u8; LEN]);
 
 impl Sid {
@@ -38,6 +40,43 @@ impl Sid {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
+
+impl Hash for Sid {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Random characters: the first eight carry 48 random bits, plenty for a hash table.
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(head));
+    }
+}
+
+/// The hasher of the tables keyed by session id. The ids are random and chosen by the server
+/// (a request can look an id up, never insert one), so one multiply-and-fold spreads them as
+/// well as SipHash does, at a fraction of its cost on the broadcast path.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct SidHasher(u64);
+
+impl Hasher for SidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let mixed = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = mixed ^ (mixed >> 29);
+    }
+}
+
+/// A map keyed by session id.
+pub(crate) type SidMap<V> = HashMap<Sid, V, BuildHasherDefault<SidHasher>>;
+/// A set of session ids.
+pub(crate) type SidSet = HashSet<Sid, BuildHasherDefault<SidHasher>>;
 
 impl Default for Sid {
     fn default() -> Self {

@@ -10,6 +10,9 @@ use http::request::Parts;
 use hyper::upgrade::OnUpgrade;
 use tokio::sync::Notify;
 
+use bytes::Bytes;
+
+use super::Str;
 use super::packet::{Packet, PacketType};
 use super::{ProtocolVersion, Sid};
 use crate::config::Transport;
@@ -119,15 +122,19 @@ impl Outbox {
         Ok(())
     }
 
-    /// Queues several application packets together (a Socket.IO packet and its attachments), so
-    /// that nothing comes between them; all or none, as the capacity allows.
-    fn push_all(&self, packets: impl ExactSizeIterator<Item = Packet>) -> Result<(), ()> {
+    /// Queues a text packet, its binary attachments and, with `pause`, a [`Packet::Pause`]
+    /// together, so that nothing comes between them; all or none, as the capacity allows.
+    fn push_encoded(&self, text: Str, attachments: &[Bytes], pause: bool) -> Result<(), ()> {
         {
             let mut queue = self.lock();
-            if queue.len() + packets.len() > self.capacity {
+            if queue.len() + 1 + attachments.len() > self.capacity {
                 return Err(());
             }
-            queue.extend(packets);
+            queue.push_back(Packet::Text(text));
+            queue.extend(attachments.iter().cloned().map(Packet::Binary));
+            if pause {
+                queue.push_back(Packet::Pause);
+            }
         }
         self.ready.notify_one();
         Ok(())
@@ -187,8 +194,8 @@ pub(crate) struct Signals {
     pub(crate) heartbeat: bool,
     /// The poll that carried the final `close` packet of a graceful close has been answered.
     pub(crate) close_delivered: bool,
-    /// A new time at which to call the handler's `on_deadline`.
-    pub(crate) deadline: Option<tokio::time::Instant>,
+    /// A new time at which to call the handler's `on_deadline` (`Some(None)`: none any more).
+    pub(crate) deadline: Option<Option<tokio::time::Instant>>,
 }
 
 /// A connected Engine.IO session, shared by the server and the application.
@@ -302,12 +309,8 @@ impl<D> Socket<D> {
         if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
-        let packets = std::iter::once(Packet::Text(text))
-            .chain(attachments.iter().cloned().map(Packet::Binary))
-            .chain(pause.then_some(Packet::Pause));
-        let packets: Vec<Packet> = packets.collect();
         self.outbox
-            .push_all(packets.into_iter())
+            .push_encoded(text, attachments, pause)
             .map_err(|()| EncodedSendError::Full)
     }
 
@@ -416,7 +419,14 @@ impl<D> Socket<D> {
     ///
     /// [`EngineHandler::on_deadline`]: super::EngineHandler::on_deadline
     pub fn set_deadline(&self, at: tokio::time::Instant) {
-        self.signals().deadline = Some(at);
+        self.signals().deadline = Some(Some(at));
+        self.wake.notify_one();
+    }
+
+    /// Withdraws the request of [`set_deadline`](Socket::set_deadline), if any: the timer is
+    /// dropped and `on_deadline` is not called.
+    pub fn clear_deadline(&self) {
+        self.signals().deadline = Some(None);
         self.wake.notify_one();
     }
 }

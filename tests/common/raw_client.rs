@@ -53,6 +53,41 @@ impl RawClient {
         client
     }
 
+    /// Opens a session over long-polling (a raw HTTP/1.1 request), then upgrades it to a
+    /// WebSocket (probe, `upgrade`), without joining a namespace.
+    pub async fn open_by_upgrade(addr: std::net::SocketAddr) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut http = TcpStream::connect(addr).await.expect("tcp connect");
+        http.write_all(
+            b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .expect("handshake request");
+        let mut response = String::new();
+        http.read_to_string(&mut response)
+            .await
+            .expect("handshake response");
+        let sid = response
+            .split("\"sid\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a sid in the open packet")
+            .to_owned();
+        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket&sid={sid}");
+        let stream = TcpStream::connect(addr).await.expect("tcp connect");
+        let (ws, _) = tokio_tungstenite::client_async(url, stream)
+            .await
+            .expect("ws connect");
+        let mut client = RawClient {
+            ws,
+            sid: String::new(),
+        };
+        client.send("2probe").await;
+        assert_eq!(client.recv_raw().await, "3probe");
+        client.send("5").await;
+        client
+    }
+
     pub async fn send(&mut self, text: &str) {
         self.ws.send(Frame::text(text)).await.expect("ws send");
     }
