@@ -5,6 +5,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -86,8 +87,11 @@ impl<H: EngineHandler> EngineIo<H> {
 pub struct SocketIoService<S, H: EngineHandler> {
     inner: S,
     engine: EngineIo<H>,
-    /// The engine behind the CORS layer its origin policy asks for.
-    cors: Cors<EngineService<H>>,
+    /// The engine behind the CORS layer its origin policy asks for, shared by every clone.
+    cors_template: Arc<Cors<EngineService<H>>>,
+    /// This clone's copy of it, made on its first request that needs CORS: servers clone the
+    /// service per connection, and WebSocket connections never need it.
+    cors: Option<Cors<EngineService<H>>>,
 }
 
 impl<S: Clone, H: EngineHandler> Clone for SocketIoService<S, H> {
@@ -95,7 +99,8 @@ impl<S: Clone, H: EngineHandler> Clone for SocketIoService<S, H> {
         SocketIoService {
             inner: self.inner.clone(),
             engine: self.engine.clone(),
-            cors: self.cors.clone(),
+            cors_template: self.cors_template.clone(),
+            cors: None,
         }
     }
 }
@@ -122,7 +127,8 @@ impl<S, H: EngineHandler> SocketIoService<S, H> {
         SocketIoService {
             inner,
             engine,
-            cors,
+            cors_template: Arc::new(cors),
+            cors: None,
         }
     }
 
@@ -168,9 +174,21 @@ where
                 };
             }
         }
+        if req.headers().contains_key(http::header::UPGRADE) {
+            // A WebSocket handshake: CORS does not apply (the origin policy is enforced by the
+            // engine itself, with a 403).
+            let engine = self.engine.clone();
+            return ResponseFuture {
+                kind: Kind::Upgrade {
+                    future: Box::pin(async move { engine.handle(req).await }),
+                },
+            };
+        }
+        let template = &self.cors_template;
+        let cors = self.cors.get_or_insert_with(|| Cors::clone(template));
         ResponseFuture {
             kind: Kind::Engine {
-                future: self.cors.call(req),
+                future: cors.call(req),
             },
         }
     }
@@ -227,6 +245,7 @@ pin_project! {
     enum Kind<F> {
         Inner { #[pin] future: F },
         Engine { #[pin] future: CorsFuture },
+        Upgrade { future: Pin<Box<dyn Future<Output = EngineResponse> + Send>> },
         Ready { response: Option<Response<Full<Bytes>>> },
     }
 }
@@ -247,6 +266,10 @@ where
                 Poll::Ready(Err(never)) => match never {},
                 Poll::Pending => Poll::Pending,
             },
+            KindProj::Upgrade { future } => future
+                .as_mut()
+                .poll(cx)
+                .map(|response| Ok(response.map(ResponseBody::engine))),
             KindProj::Ready { response } => Poll::Ready(Ok(response
                 .take()
                 .expect("ResponseFuture polled after completion")

@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Empty;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
@@ -46,8 +46,11 @@ impl<B> Service<Request<B>> for NotFound {
 
 impl<H: EngineHandler> EngineIo<H> {
     /// Listens on `addr` and serves this server alone, until the process ends (the 1.x README's
-    /// standalone `listen(3000)`). HTTP/1.1 and HTTP/2 (cleartext) are served; requests outside
-    /// the path get 404.
+    /// standalone `listen(3000)`). HTTP/1.1 is served, as by Node's `http` server; requests
+    /// outside the path get 404. (For HTTP/2 or TLS, mount [`SocketIoLayer`] in a server that
+    /// speaks them, such as `axum::serve` behind a TLS acceptor.)
+    ///
+    /// [`SocketIoLayer`]: crate::SocketIoLayer
     pub async fn listen(self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let listener = TcpListener::bind(addr).await?;
         self.serve(listener, std::future::pending()).await
@@ -61,39 +64,56 @@ impl<H: EngineHandler> EngineIo<H> {
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let service = SocketIoService::new(NotFound, self.clone());
-        tokio::pin!(shutdown);
-        loop {
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        // Running out of file descriptors and the like: report, pause, go on.
-                        tracing::warn!(%error, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let mut service = service.clone();
-            let service = tower_service_fn(move |mut req: Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(RemoteAddr(peer));
-                service.call(req)
-            });
-            tokio::spawn(async move {
-                let builder = Builder::new(TokioExecutor::new());
-                let connection = builder.serve_connection_with_upgrades(
-                    TokioIo::new(stream),
-                    TowerToHyperService::new(service),
-                );
-                if let Err(error) = connection.await {
-                    tracing::debug!(%error, "connection ended with an error");
-                }
-            });
-        }
+        // The accept loop runs as a task of the runtime rather than in the caller's future
+        // (often `block_on` on the main thread): a connection task spawned from a worker
+        // starts there, without a cross-thread wake-up per connection.
+        let accepting = tokio::spawn(accept_loop(listener, service));
+        tokio::pin!(accepting);
+        let result = tokio::select! {
+            () = shutdown => {
+                accepting.abort();
+                Ok(())
+            }
+            ended = &mut accepting => match ended {
+                Ok(never) => match never {},
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => Ok(()),
+            },
+        };
         self.close();
-        Ok(())
+        result
+    }
+}
+
+/// Accepts connections and serves each with HTTP/1.1 (upgrades included) on a task of its own.
+async fn accept_loop<H: EngineHandler>(
+    listener: TcpListener,
+    service: SocketIoService<NotFound, H>,
+) -> std::convert::Infallible {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Running out of file descriptors and the like: report, pause, go on.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mut service = service.clone();
+        let service = tower_service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(RemoteAddr(peer));
+            service.call(req)
+        });
+        tokio::spawn(async move {
+            let connection = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .with_upgrades();
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+        });
     }
 }
 

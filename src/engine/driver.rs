@@ -290,7 +290,8 @@ async fn websocket_loop<H: EngineHandler>(
                 socket.outbox.drain_into(&mut batch);
                 let mut closing = false;
                 let mut failed = false;
-                for packet in batch.drain(..) {
+                let mut packets = batch.drain(..).peekable();
+                while let Some(packet) = packets.next() {
                     if packet.is_close() {
                         // Over WebSocket, the Node server ends a session by closing the
                         // connection, without a close packet.
@@ -299,6 +300,11 @@ async fn websocket_loop<H: EngineHandler>(
                     }
                     let written = match websocket::frame(protocol, packet) {
                         Some(frame) => ws.feed(frame).await,
+                        None if packets.peek().is_none() => {
+                            // A pause with nothing behind it: what comes later comes in a
+                            // later batch, a write of its own anyway.
+                            Ok(())
+                        }
                         None => {
                             // A pause: out with what precedes it, then wait a timer tick.
                             let flushed = ws.flush().await;
@@ -311,6 +317,7 @@ async fn websocket_loop<H: EngineHandler>(
                         break;
                     }
                 }
+                drop(packets);
                 batch.clear();
                 if failed || ws.flush().await.is_err() {
                     break DisconnectReason::TransportError;
