@@ -2,7 +2,6 @@
 //! are answered by the Engine.IO server (or the client bundle), every other request reaches the
 //! inner service untouched.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,10 +12,10 @@ use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
-use tower_http::cors::Cors;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::engine::cors::{Cors, CorsHeaders};
 use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse};
 
 /// A [`Layer`] that mounts an Engine.IO / Socket.IO server on a service.
@@ -87,11 +86,8 @@ impl<H: EngineHandler> EngineIo<H> {
 pub struct SocketIoService<S, H: EngineHandler> {
     inner: S,
     engine: EngineIo<H>,
-    /// The engine behind the CORS layer its origin policy asks for, shared by every clone.
-    cors_template: Arc<Cors<EngineService<H>>>,
-    /// This clone's copy of it, made on its first request that needs CORS: servers clone the
-    /// service per connection, and WebSocket connections never need it.
-    cors: Option<Cors<EngineService<H>>>,
+    /// The CORS answers of the engine's origin policy.
+    cors: Arc<Cors>,
 }
 
 impl<S: Clone, H: EngineHandler> Clone for SocketIoService<S, H> {
@@ -99,8 +95,7 @@ impl<S: Clone, H: EngineHandler> Clone for SocketIoService<S, H> {
         SocketIoService {
             inner: self.inner.clone(),
             engine: self.engine.clone(),
-            cors_template: self.cors_template.clone(),
-            cors: None,
+            cors: self.cors.clone(),
         }
     }
 }
@@ -118,17 +113,11 @@ impl<S, H: EngineHandler> SocketIoService<S, H> {
     /// The server `engine` in front of `inner`.
     pub fn new(inner: S, engine: EngineIo<H>) -> Self {
         let config = engine.config();
-        let cors = config
-            .origins
-            .cors_layer(config.credentials)
-            .layer(EngineService {
-                engine: engine.clone(),
-            });
+        let cors = Arc::new(Cors::new(config.origins.clone(), config.credentials));
         SocketIoService {
             inner,
             engine,
-            cors_template: Arc::new(cors),
-            cors: None,
+            cors,
         }
     }
 
@@ -174,63 +163,29 @@ where
                 };
             }
         }
-        if req.headers().contains_key(http::header::UPGRADE) {
-            // A WebSocket handshake: CORS does not apply (the origin policy is enforced by the
-            // engine itself, with a 403).
-            let engine = self.engine.clone();
-            return ResponseFuture {
-                kind: Kind::Upgrade {
-                    future: Box::pin(async move { engine.handle(req).await }),
-                },
-            };
-        }
-        let template = &self.cors_template;
-        let cors = self.cors.get_or_insert_with(|| Cors::clone(template));
+        // WebSocket handshakes get no CORS headers: browsers apply none to them (the origin
+        // policy is enforced by the engine itself, with a 403).
+        let cors = if req.headers().contains_key(http::header::UPGRADE) {
+            CorsHeaders::default()
+        } else {
+            if let Some(response) = self.cors.preflight(&req) {
+                return ResponseFuture {
+                    kind: Kind::Ready {
+                        response: Some(response),
+                    },
+                };
+            }
+            self.cors.headers_for(req.headers())
+        };
+        let engine = self.engine.clone();
         ResponseFuture {
             kind: Kind::Engine {
-                future: cors.call(req),
+                future: Box::pin(async move { engine.handle(req).await }),
+                cors: Some(cors),
             },
         }
     }
 }
-
-/// The engine as a service, for the CORS layer to wrap.
-pub(crate) struct EngineService<H: EngineHandler> {
-    engine: EngineIo<H>,
-}
-
-impl<H: EngineHandler> Clone for EngineService<H> {
-    fn clone(&self) -> Self {
-        EngineService {
-            engine: self.engine.clone(),
-        }
-    }
-}
-
-impl<H, B> Service<Request<B>> for EngineService<H>
-where
-    H: EngineHandler,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Response = EngineResponse;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<EngineResponse, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let engine = self.engine.clone();
-        Box::pin(async move { Ok(engine.handle(req).await) })
-    }
-}
-
-type CorsFuture = tower_http::cors::ResponseFuture<
-    Pin<Box<dyn Future<Output = Result<EngineResponse, Infallible>> + Send>>,
->;
 
 pin_project! {
     /// The response future of [`SocketIoService`].
@@ -244,8 +199,10 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F> {
         Inner { #[pin] future: F },
-        Engine { #[pin] future: CorsFuture },
-        Upgrade { future: Pin<Box<dyn Future<Output = EngineResponse> + Send>> },
+        Engine {
+            future: Pin<Box<dyn Future<Output = EngineResponse> + Send>>,
+            cors: Option<CorsHeaders>,
+        },
         Ready { response: Option<Response<Full<Bytes>>> },
     }
 }
@@ -261,15 +218,15 @@ where
             KindProj::Inner { future } => future
                 .poll(cx)
                 .map_ok(|response| response.map(|body| ResponseBody::inner(body))),
-            KindProj::Engine { future } => match future.poll(cx) {
-                Poll::Ready(Ok(response)) => Poll::Ready(Ok(response.map(ResponseBody::engine))),
-                Poll::Ready(Err(never)) => match never {},
+            KindProj::Engine { future, cors } => match future.as_mut().poll(cx) {
+                Poll::Ready(mut response) => {
+                    if let Some(cors) = cors.take() {
+                        cors.apply(response.headers_mut());
+                    }
+                    Poll::Ready(Ok(response.map(ResponseBody::engine)))
+                }
                 Poll::Pending => Poll::Pending,
             },
-            KindProj::Upgrade { future } => future
-                .as_mut()
-                .poll(cx)
-                .map(|response| Ok(response.map(ResponseBody::engine))),
             KindProj::Ready { response } => Poll::Ready(Ok(response
                 .take()
                 .expect("ResponseFuture polled after completion")

@@ -19,8 +19,9 @@ use tower_service::Service;
 use crate::engine::{EngineHandler, EngineIo};
 use crate::layer::SocketIoService;
 
-/// The address of the peer of a connection accepted by [`EngineIo::serve`], stored in each
-/// request's extensions (and so in [`Socket::req_parts`](crate::engine::Socket::req_parts)).
+/// The address of the peer of a connection accepted by [`EngineIo::serve`], stored in the
+/// extensions of each handshake request (and so in
+/// [`Socket::req_parts`](crate::engine::Socket::req_parts)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
 
@@ -103,7 +104,11 @@ async fn accept_loop<H: EngineHandler>(
         let _ = stream.set_nodelay(true);
         let mut service = service.clone();
         let service = tower_service_fn(move |mut req: Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(RemoteAddr(peer));
+            // Only a handshake (no session id yet) becomes a session's `req_parts`: the other
+            // requests are spared an extensions map.
+            if !req.uri().query().is_some_and(|q| q.contains("sid=")) {
+                req.extensions_mut().insert(RemoteAddr(peer));
+            }
             service.call(req)
         });
         tokio::spawn(async move {

@@ -250,10 +250,15 @@ async fn preflight_is_answered() {
         ],
     );
     let reply = call(app(&engine), req).await;
-    assert_eq!(reply.status, StatusCode::OK);
+    // 204, as Node's `cors` package answers.
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert_eq!(
         reply.headers["access-control-allow-origin"],
         "http://good.test"
+    );
+    assert_eq!(
+        reply.headers["access-control-allow-headers"],
+        "content-type"
     );
     let methods = reply.headers["access-control-allow-methods"]
         .to_str()

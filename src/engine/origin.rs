@@ -1,15 +1,14 @@
 //! Origin checks: which web pages may open sessions, and the CORS answers polling requests get.
 //!
 //! One policy serves two guards. Browsers apply CORS to polling requests, so allowed origins get
-//! CORS headers (built by tower-http's [`CorsLayer`]); they apply nothing to WebSocket upgrades,
-//! so every request carrying a disallowed `Origin` is refused with 403 before it reaches a
-//! session, whatever its transport.
+//! CORS headers (see the `cors` module); they apply nothing to WebSocket upgrades, so every
+//! request carrying a disallowed `Origin` is refused with 403 before it reaches a session,
+//! whatever its transport.
 
 use std::fmt;
 use std::sync::Arc;
 
-use http::{HeaderValue, Method, header};
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use http::{HeaderValue, header};
 
 /// Which page origins (`scheme://host[:port]`, as browsers send them in the `Origin` header) may
 /// connect.
@@ -75,30 +74,6 @@ impl Origins {
                 Ok(origin) => self.allows(origin),
                 Err(_) => false,
             },
-        }
-    }
-
-    /// The CORS layer answering polling requests and preflights for this policy.
-    pub(crate) fn cors_layer(&self, credentials: bool) -> CorsLayer {
-        let allow_origin = match self {
-            Origins::Any if credentials => AllowOrigin::mirror_request(),
-            Origins::Any => AllowOrigin::any(),
-            Origins::List(list) => AllowOrigin::list(list.iter().cloned()),
-            Origins::Predicate(allow) => {
-                let allow = allow.clone();
-                AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-                    origin.to_str().is_ok_and(|o| allow(o))
-                })
-            }
-        };
-        let layer = CorsLayer::new()
-            .allow_origin(allow_origin)
-            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-            .allow_credentials(credentials);
-        if credentials {
-            layer.allow_headers(AllowHeaders::mirror_request())
-        } else {
-            layer.allow_headers(tower_http::cors::Any)
         }
     }
 }
