@@ -39,6 +39,8 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 pub mod adapter;
+#[doc(hidden)]
+pub mod bench_support;
 mod broadcast;
 mod client_bundle;
 mod config;
