@@ -7,6 +7,8 @@
 #   scripts/bench.sh --quick    small sizes, a smoke run (about 1 minute)
 #   SERVERS="tower-socketio socketioxide" scripts/bench.sh   a subset of servers
 #   SCENARIOS="fanout rooms" scripts/bench.sh                a subset of scenarios
+#   REPEAT=5 scripts/bench.sh                                 runs per pair (default 3; the
+#                                                             table shows the median)
 #
 # Results: target/bench/results.txt (one line per run) and target/bench/table.md.
 set -euo pipefail
@@ -19,6 +21,8 @@ quick=0
 servers=${SERVERS:-"tower-socketio socketioxide node bare-tungstenite bare-fastwebsockets"}
 scenarios=${SCENARIOS:-"connect idle ack fanout rooms polling"}
 port=${BENCH_PORT:-3300}
+repeat=${REPEAT:-3}
+[[ $quick -eq 1 ]] && repeat=${REPEAT:-1}
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
@@ -79,25 +83,27 @@ wait_for_port() {
 results=$out/results.txt
 : > "$results"
 for scenario in $scenarios; do
-    for server in $servers; do
-        if [[ $server == bare-* && $scenario == polling ]]; then
-            continue  # the bare servers speak WebSocket only
-        fi
-        start_server "$server" > "$out/$server.log" 2>&1 &
-        pid=$!
-        trap 'kill $pid 2>/dev/null' EXIT
-        wait_for_port "$pid"
-        # taskset execs the server, so $pid is the server itself.
-        line=$("${load_cpu[@]}" "$bin/loadgen" "127.0.0.1:$port" "$pid" "$scenario" $(args_for "$scenario") 2>>"$out/loadgen.log" || echo "scenario=$scenario failed=1")
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        echo "server=$server $line" | tee -a "$results"
+    for run in $(seq 1 "$repeat"); do
+        for server in $servers; do
+            if [[ $server == bare-* && $scenario == polling ]]; then
+                continue  # the bare servers speak WebSocket only
+            fi
+            start_server "$server" > "$out/$server.log" 2>&1 &
+            pid=$!
+            trap 'kill $pid 2>/dev/null' EXIT
+            wait_for_port "$pid"
+            # taskset execs the server, so $pid is the server itself.
+            line=$("${load_cpu[@]}" "$bin/loadgen" "127.0.0.1:$port" "$pid" "$scenario" $(args_for "$scenario") 2>>"$out/loadgen.log" || echo "scenario=$scenario failed=1")
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            echo "server=$server run=$run $line" | tee -a "$results"
+        done
     done
 done
 
 {
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
-    echo "Command: scripts/bench.sh $*"
+    echo "Command: scripts/bench.sh $* (REPEAT=$repeat; figures are medians of the runs)"
     echo
     "$bin/table" "$results"
 } > "$out/table.md"

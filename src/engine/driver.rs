@@ -288,38 +288,8 @@ async fn websocket_loop<H: EngineHandler>(
             }
             () = socket.outbox.ready.notified() => {
                 socket.outbox.drain_into(&mut batch);
-                let mut closing = false;
-                let mut failed = false;
-                let mut packets = batch.drain(..).peekable();
-                while let Some(packet) = packets.next() {
-                    if packet.is_close() {
-                        // Over WebSocket, the Node server ends a session by closing the
-                        // connection, without a close packet.
-                        closing = true;
-                        break;
-                    }
-                    let written = match websocket::frame(protocol, packet) {
-                        Some(frame) => ws.feed(frame).await,
-                        None if packets.peek().is_none() => {
-                            // A pause with nothing behind it: what comes later comes in a
-                            // later batch, a write of its own anyway.
-                            Ok(())
-                        }
-                        None => {
-                            // A pause: out with what precedes it, then wait a timer tick.
-                            let flushed = ws.flush().await;
-                            tokio::time::sleep(Duration::from_millis(1)).await;
-                            flushed
-                        }
-                    };
-                    if written.is_err() {
-                        failed = true;
-                        break;
-                    }
-                }
-                drop(packets);
-                batch.clear();
-                if failed || ws.flush().await.is_err() {
+                let (written, closing) = write_batch(&mut ws, protocol, &mut batch).await;
+                if written.is_err() {
                     break DisconnectReason::TransportError;
                 }
                 if closing {
@@ -391,6 +361,74 @@ async fn websocket_loop<H: EngineHandler>(
     // Say goodbye with a close frame, but do not wait on a client that stopped reading.
     let _ = timeout(Duration::from_secs(1), ws.close(close_frame)).await;
     reason
+}
+
+/// Writes a batch of queued packets to the WebSocket, as frames encoded by the crate into one
+/// buffer (see [`websocket::encode_frame`]), written and flushed together; a pause flushes what
+/// precedes it and waits a timer tick. Stops at a close packet (second value `true`): over
+/// WebSocket, the Node server ends a session by closing the connection, without a close packet.
+async fn write_batch(
+    ws: &mut WsStream,
+    protocol: ProtocolVersion,
+    batch: &mut Vec<Packet>,
+) -> (std::io::Result<()>, bool) {
+    use tokio::io::AsyncWriteExt;
+    /// Written out as soon as the buffer holds this much.
+    const CHUNK: usize = 16 * 1024;
+    // Whatever tungstenite holds (a pong it answered by itself) leaves first.
+    if ws.flush().await.is_err() {
+        batch.clear();
+        return (Err(std::io::ErrorKind::BrokenPipe.into()), false);
+    }
+    let size: usize = batch.iter().map(Packet::len).sum::<usize>() + 10 * batch.len();
+    let mut out = Vec::with_capacity(size.min(CHUNK + 1024));
+    let mut closing = false;
+    let mut result = Ok(());
+    let mut packets = batch.drain(..).peekable();
+    while let Some(packet) = packets.next() {
+        if packet.is_close() {
+            closing = true;
+            break;
+        }
+        if matches!(packet, Packet::Pause) {
+            if packets.peek().is_some() {
+                // Out with what precedes the pause, then a timer tick before what follows.
+                result = write_out(ws, &mut out).await;
+                if result.is_ok() {
+                    result = ws.get_mut().flush().await;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        } else {
+            websocket::encode_frame(protocol, &packet, &mut out);
+            if out.len() >= CHUNK {
+                result = write_out(ws, &mut out).await;
+            }
+        }
+        if result.is_err() {
+            break;
+        }
+    }
+    drop(packets);
+    batch.clear();
+    if result.is_ok() {
+        result = write_out(ws, &mut out).await;
+    }
+    if result.is_ok() {
+        result = ws.get_mut().flush().await;
+    }
+    (result, closing)
+}
+
+/// Writes `out` to the connection under the WebSocket, and empties it.
+async fn write_out(ws: &mut WsStream, out: &mut Vec<u8>) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    if out.is_empty() {
+        return Ok(());
+    }
+    let written = ws.get_mut().write_all(out).await;
+    out.clear();
+    written
 }
 
 /// The timer of [`EngineHandler::on_deadline`], kept by the driver.

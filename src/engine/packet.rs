@@ -89,6 +89,15 @@ impl Packet {
     pub(crate) fn is_close(&self) -> bool {
         matches!(self, Packet::Text(frame) if frame.as_bytes() == b"1")
     }
+
+    /// The size of the packet's bytes (0 for a pause).
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Packet::Text(text) => text.len(),
+            Packet::Binary(data) => data.len(),
+            Packet::Pause => 0,
+        }
+    }
 }
 
 /// An incoming packet, decoded.

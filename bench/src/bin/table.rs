@@ -1,6 +1,7 @@
 //! Turns the result lines of `scripts/bench.sh` (`server=NAME scenario=... key=value ...`) into
 //! a Markdown table with ratios: ours / socketioxide, ours / Node, ours / bare limit (the
-//! better of the bare servers for each figure).
+//! better of the bare servers for each figure). A figure measured several times (repeated runs)
+//! is the median of its runs.
 //!
 //! ```text
 //! table RESULTS_FILE
@@ -48,7 +49,7 @@ fn figures(scenario: &str) -> Vec<Figure> {
 fn main() {
     let path = std::env::args().nth(1).expect("usage: table RESULTS_FILE");
     let text = std::fs::read_to_string(&path).expect("results file");
-    let mut results: HashMap<(String, String), HashMap<String, f64>> = HashMap::new();
+    let mut results: HashMap<(String, String), HashMap<String, Vec<f64>>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     for line in text.lines() {
         let fields: HashMap<&str, &str> = line.split_whitespace().filter_map(|f| f.split_once('=')).collect();
@@ -58,8 +59,12 @@ fn main() {
         if !order.iter().any(|s| s == scenario) {
             order.push(scenario.to_string());
         }
-        let values = fields.iter().filter_map(|(k, v)| v.parse().ok().map(|v| (k.to_string(), v))).collect();
-        results.insert((server.to_string(), scenario.to_string()), values);
+        let runs = results.entry((server.to_string(), scenario.to_string())).or_default();
+        for (key, value) in &fields {
+            if let Ok(value) = value.parse::<f64>() {
+                runs.entry(key.to_string()).or_default().push(value);
+            }
+        }
     }
     println!(
         "| scenario | figure | {OURS} | {SOCKETIOXIDE} | {NODE} | {} | {} | ours / socketioxide | ours / Node | ours / bare |",
@@ -68,7 +73,9 @@ fn main() {
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for scenario in &order {
         for figure in figures(scenario) {
-            let get = |server: &str| results.get(&(server.to_string(), scenario.clone())).and_then(|v| v.get(figure.key)).copied();
+            let get = |server: &str| {
+                results.get(&(server.to_string(), scenario.clone())).and_then(|v| v.get(figure.key)).map(|runs| median(runs))
+            };
             let cell = |v: Option<f64>| v.map(format_number).unwrap_or_else(|| "n/a".into());
             let ratio = |ours: Option<f64>, other: Option<f64>| match (ours, other) {
                 (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
@@ -92,6 +99,13 @@ fn main() {
             );
         }
     }
+}
+
+fn median(runs: &[f64]) -> f64 {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 }
 }
 
 fn format_number(v: f64) -> String {
