@@ -6,17 +6,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
-use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message as Frame};
 
+use super::frame::{ReadError, WsMessage, close_code};
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
-use super::websocket::{self, WsStream};
+use super::websocket::{self, WsConn};
 use super::{DisconnectReason, EngineHandler, EngineShared, ProtocolVersion, Socket};
 use crate::config::{EngineConfig, Transport};
 
@@ -54,9 +50,7 @@ pub(super) async fn run<H: EngineHandler>(
             let opened = async {
                 let mut ws = websocket::connect(on_upgrade, config).await.ok()?;
                 let open = shared.open_packet(socket.id(), Transport::WebSocket);
-                ws.send(websocket::frame(socket.protocol(), open)?)
-                    .await
-                    .ok()?;
+                ws.send(socket.protocol(), &open).await.ok()?;
                 Some(ws)
             };
             match timeout(config.upgrade_timeout, opened).await {
@@ -142,10 +136,10 @@ impl Heartbeat {
 
 enum PollingEnd {
     Closed(DisconnectReason),
-    Upgraded(Box<WsStream>),
+    Upgraded(Box<WsConn>),
 }
 
-type ProbeFuture = Pin<Box<dyn Future<Output = Option<WsStream>> + Send>>;
+type ProbeFuture = Pin<Box<dyn Future<Output = Option<WsConn>> + Send>>;
 
 /// Drives a session on polling until it closes or upgrades.
 async fn polling<H: EngineHandler>(
@@ -227,19 +221,25 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
     socket: Arc<Socket<D>>,
     on_upgrade: OnUpgrade,
     config: EngineConfig,
-) -> Option<WsStream> {
+) -> Option<WsConn> {
     let protocol = socket.protocol();
     let probe = async {
         let mut ws = websocket::connect(on_upgrade, &config).await.ok()?;
         let mut probed = false;
-        while let Some(frame) = ws.next().await {
-            let Ok(Frame::Text(text)) = frame else {
-                return None;
+        loop {
+            let text = match ws.next().await.ok()? {
+                WsMessage::Text(text) => text,
+                WsMessage::Ping(data) => {
+                    ws.pong(&data).await.ok()?;
+                    continue;
+                }
+                WsMessage::Pong => continue,
+                _ => return None,
             };
-            match packet::decode_text(text.into()).ok()? {
+            match packet::decode_text(text).ok()? {
                 Incoming::Ping(data) if !probed && data == "probe" => {
-                    let pong = websocket::frame(protocol, Packet::text(PacketType::Pong, "probe"))?;
-                    ws.send(pong).await.ok()?;
+                    let pong = Packet::text(PacketType::Pong, "probe");
+                    ws.send(protocol, &pong).await.ok()?;
                     probed = true;
                     // A pending poll returns now (with a noop when nothing is queued), so that
                     // the client, which paused polling, can send the upgrade packet.
@@ -250,7 +250,6 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
                 _ => return None,
             }
         }
-        None
     };
     timeout(config.upgrade_timeout, probe).await.ok().flatten()
 }
@@ -259,7 +258,7 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
 async fn websocket_loop<H: EngineHandler>(
     shared: &EngineShared<H>,
     socket: &Arc<Socket<H::Data>>,
-    mut ws: WsStream,
+    mut ws: WsConn,
     heartbeat: &mut Heartbeat,
     handler_deadline: &mut HandlerDeadline,
 ) -> DisconnectReason {
@@ -267,7 +266,7 @@ async fn websocket_loop<H: EngineHandler>(
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
     let mut batch = Vec::new();
-    let mut close_frame = None;
+    let mut close = (close_code::NORMAL, "");
     // A deadline asked for since the driver last looked.
     handler_deadline.update(socket.take_signals().deadline);
     let reason = loop {
@@ -297,22 +296,35 @@ async fn websocket_loop<H: EngineHandler>(
                     break reason;
                 }
             }
-            frame = ws.next() => {
-                let incoming = match frame {
-                    Some(Ok(Frame::Text(text))) => packet::decode_text(text.into()),
-                    Some(Ok(Frame::Binary(data))) => packet::decode_binary(protocol, data),
-                    Some(Ok(Frame::Close(_))) | None => break DisconnectReason::TransportClose,
-                    Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
-                    Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+            read = ws.next() => {
+                let incoming = match read {
+                    Ok(WsMessage::Text(text)) => packet::decode_text(text),
+                    Ok(WsMessage::Binary(data)) => packet::decode_binary(protocol, data),
+                    Ok(WsMessage::Close(_)) => break DisconnectReason::TransportClose,
+                    Ok(WsMessage::Ping(data)) => {
+                        if ws.pong(&data).await.is_err() {
+                            break DisconnectReason::TransportError;
+                        }
+                        continue;
+                    }
+                    Ok(WsMessage::Pong) => continue,
+                    Err(ReadError::TooBig { size, max }) => {
                         // As Node's `ws` does: close code 1009.
-                        tracing::debug!(size, max_size, "message over max_payload: closing");
-                        close_frame = Some(CloseFrame {
-                            code: CloseCode::Size,
-                            reason: "message too big".into(),
-                        });
+                        tracing::debug!(size, max, "message over max_payload: closing");
+                        close = (close_code::TOO_BIG, "message too big");
                         break DisconnectReason::TransportError;
                     }
-                    Some(Err(error)) => break transport_error(error),
+                    Err(ReadError::Violation { code, reason }) => {
+                        tracing::debug!(code, reason, "websocket protocol violation: closing");
+                        close = (code, reason);
+                        break DisconnectReason::TransportError;
+                    }
+                    Err(ReadError::Io(error)) => {
+                        // A connection that went away, even without a close frame, is a
+                        // transport close, as in Node.
+                        tracing::debug!(%error, "websocket read ended");
+                        break DisconnectReason::TransportClose;
+                    }
                 };
                 let Ok(incoming) = incoming else {
                     tracing::debug!("undecodable packet: closing");
@@ -329,8 +341,8 @@ async fn websocket_loop<H: EngineHandler>(
                         }
                     }
                     Incoming::Ping(data) if heartbeat.v3 => {
-                        let pong = websocket::frame(protocol, Packet::text(PacketType::Pong, &data));
-                        if ws.send(pong.expect("a pong is a frame")).await.is_err() {
+                        let pong = Packet::text(PacketType::Pong, &data);
+                        if ws.send(protocol, &pong).await.is_err() {
                             break DisconnectReason::TransportError;
                         }
                     }
@@ -348,8 +360,7 @@ async fn websocket_loop<H: EngineHandler>(
             }
             () = &mut sleep => match heartbeat.tick() {
                 Tick::SendPing => {
-                    let ping = websocket::frame(protocol, Packet::bare(PacketType::Ping));
-                    if ws.send(ping.expect("a ping is a frame")).await.is_err() {
+                    if ws.send(protocol, &Packet::bare(PacketType::Ping)).await.is_err() {
                         break DisconnectReason::TransportError;
                     }
                     heartbeat.reset(sleep.as_mut());
@@ -359,7 +370,8 @@ async fn websocket_loop<H: EngineHandler>(
         }
     };
     // Say goodbye with a close frame, but do not wait on a client that stopped reading.
-    let _ = timeout(Duration::from_secs(1), ws.close(close_frame)).await;
+    let (code, why) = close;
+    let _ = timeout(Duration::from_secs(1), ws.close(code, why)).await;
     reason
 }
 
@@ -368,18 +380,12 @@ async fn websocket_loop<H: EngineHandler>(
 /// precedes it and waits a timer tick. Stops at a close packet (second value `true`): over
 /// WebSocket, the Node server ends a session by closing the connection, without a close packet.
 async fn write_batch(
-    ws: &mut WsStream,
+    ws: &mut WsConn,
     protocol: ProtocolVersion,
     batch: &mut Vec<Packet>,
 ) -> (std::io::Result<()>, bool) {
-    use tokio::io::AsyncWriteExt;
     /// Written out as soon as the buffer holds this much.
     const CHUNK: usize = 16 * 1024;
-    // Whatever tungstenite holds (a pong it answered by itself) leaves first.
-    if ws.flush().await.is_err() {
-        batch.clear();
-        return (Err(std::io::ErrorKind::BrokenPipe.into()), false);
-    }
     let size: usize = batch.iter().map(Packet::len).sum::<usize>() + 10 * batch.len();
     let mut out = Vec::with_capacity(size.min(CHUNK + 1024));
     let mut closing = false;
@@ -395,7 +401,7 @@ async fn write_batch(
                 // Out with what precedes the pause, then a timer tick before what follows.
                 result = write_out(ws, &mut out).await;
                 if result.is_ok() {
-                    result = ws.get_mut().flush().await;
+                    result = ws.flush().await;
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
@@ -415,18 +421,17 @@ async fn write_batch(
         result = write_out(ws, &mut out).await;
     }
     if result.is_ok() {
-        result = ws.get_mut().flush().await;
+        result = ws.flush().await;
     }
     (result, closing)
 }
 
-/// Writes `out` to the connection under the WebSocket, and empties it.
-async fn write_out(ws: &mut WsStream, out: &mut Vec<u8>) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
+/// Writes `out` to the connection, and empties it.
+async fn write_out(ws: &mut WsConn, out: &mut Vec<u8>) -> std::io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
-    let written = ws.get_mut().write_all(out).await;
+    let written = ws.write(out).await;
     out.clear();
     written
 }
@@ -466,21 +471,5 @@ impl HandlerDeadline {
             Some(sleep) => sleep.as_mut().poll(cx),
             None => std::task::Poll::Pending,
         })
-    }
-}
-
-/// The reason for a failed WebSocket read: a connection that went away (even without a close
-/// frame) is a transport close, as in Node; a misbehaving client (oversize or malformed frames)
-/// is a transport error.
-fn transport_error(error: WsError) -> DisconnectReason {
-    tracing::debug!(%error, "websocket read failed");
-    match error {
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            DisconnectReason::TransportClose
-        }
-        WsError::Capacity(_) | WsError::Protocol(_) | WsError::Utf8(_) => {
-            DisconnectReason::TransportError
-        }
-        _ => DisconnectReason::TransportClose,
     }
 }

@@ -95,20 +95,6 @@ impl TryFrom<Bytes> for Str {
     }
 }
 
-impl From<Str> for tokio_tungstenite::tungstenite::Utf8Bytes {
-    fn from(s: Str) -> Self {
-        // SAFETY: a `Str` always holds valid UTF-8.
-        unsafe { tokio_tungstenite::tungstenite::Utf8Bytes::from_bytes_unchecked(s.0) }
-    }
-}
-
-impl From<tokio_tungstenite::tungstenite::Utf8Bytes> for Str {
-    fn from(s: tokio_tungstenite::tungstenite::Utf8Bytes) -> Self {
-        // `Utf8Bytes` holds valid UTF-8 too.
-        Str(Bytes::from(s))
-    }
-}
-
 impl PartialEq<str> for Str {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other

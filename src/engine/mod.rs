@@ -37,6 +37,7 @@
 pub(crate) mod cors;
 mod driver;
 mod error;
+mod frame;
 mod message;
 pub(crate) mod origin;
 pub(crate) mod packet;

@@ -1,27 +1,22 @@
 //! The WebSocket transport: the HTTP/1.1 upgrade handshake, the connection over hyper's upgraded
-//! IO (tokio-tungstenite, which carries payloads as shared `Bytes`), and the mapping between
-//! Engine.IO packets and frames (one packet a frame).
+//! IO (framed by [`super::frame`]), and the mapping between Engine.IO packets and frames (one
+//! packet a frame).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio::io::AsyncWriteExt;
 
 use super::error::RequestError;
+use super::frame::{self, FrameReader, ReadError, WsMessage};
 use super::packet::{Packet, PacketType};
 use super::{EngineResponse, ProtocolVersion, Socket};
 use crate::config::EngineConfig;
-
-/// A WebSocket connection over an upgraded HTTP connection.
-pub(crate) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
 
 /// Whether the request asks to upgrade to a WebSocket (`Connection: upgrade`,
 /// `Upgrade: websocket`).
@@ -63,6 +58,18 @@ pub(super) fn accept_response(headers: &HeaderMap) -> Result<EngineResponse, Req
     Ok(response)
 }
 
+/// The `Sec-WebSocket-Accept` value for a client's `Sec-WebSocket-Key` (RFC 6455, 4.2.2): the
+/// base64 of the SHA-1 of the key and the protocol's GUID.
+fn derive_accept_key(key: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    let mut sha1 = sha1::Sha1::new();
+    sha1.update(key);
+    sha1.update(GUID);
+    base64::engine::general_purpose::STANDARD.encode(sha1.finalize())
+}
+
 /// Answers a WebSocket request for an existing polling session: hands the connection to the
 /// session's driver, which runs the probe and upgrade.
 ///
@@ -79,13 +86,8 @@ pub(super) fn upgrade_session<D, B>(
         tokio::spawn(async move {
             let close = async {
                 if let Ok(upgraded) = on_upgrade.await {
-                    let mut ws = WebSocketStream::from_raw_socket(
-                        TokioIo::new(upgraded),
-                        Role::Server,
-                        None,
-                    )
-                    .await;
-                    let _ = ws.close(None).await;
+                    let mut ws = WsConn::new(upgraded, 1024, 1024);
+                    ws.close(frame::close_code::NORMAL, "").await;
                 }
             };
             let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
@@ -94,183 +96,133 @@ pub(super) fn upgrade_session<D, B>(
     Ok(response)
 }
 
-/// The tungstenite options for one connection: messages bounded by `max_payload` and a small
-/// read buffer, so that an idle connection costs little memory.
-fn ws_config(config: &EngineConfig) -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(config.ws_read_buffer_size)
-        .write_buffer_size(16 * 1024)
-        .max_message_size(Some(config.max_payload))
-        .max_frame_size(Some(config.max_payload))
+/// A WebSocket connection over an upgraded HTTP connection, server side.
+pub(crate) struct WsConn {
+    io: TokioIo<Upgraded>,
+    reader: FrameReader,
 }
 
-/// Waits for the HTTP upgrade to complete and opens the WebSocket on it.
+impl WsConn {
+    fn new(upgraded: Upgraded, read_size: usize, max_message: usize) -> Self {
+        WsConn {
+            io: TokioIo::new(upgraded),
+            reader: FrameReader::new(read_size, max_message),
+        }
+    }
+
+    /// The next message from the client. Cancel-safe: a `select!` may drop it and call again.
+    pub(crate) async fn next(&mut self) -> Result<WsMessage, ReadError> {
+        let WsConn { io, reader } = self;
+        std::future::poll_fn(|cx| reader.poll_next(cx, io)).await
+    }
+
+    /// Writes encoded frames (the driver's batch buffer); the caller flushes.
+    pub(crate) async fn write(&mut self, frames: &[u8]) -> std::io::Result<()> {
+        self.io.write_all(frames).await
+    }
+
+    pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
+        self.io.flush().await
+    }
+
+    /// Writes and flushes one packet.
+    pub(crate) async fn send(
+        &mut self,
+        protocol: ProtocolVersion,
+        packet: &Packet,
+    ) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(packet.len() + 10);
+        encode_frame(protocol, packet, &mut out);
+        self.write(&out).await?;
+        self.flush().await
+    }
+
+    /// Answers a ping.
+    pub(crate) async fn pong(&mut self, data: &[u8]) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(data.len() + 2);
+        frame::encode_pong(data, &mut out);
+        self.write(&out).await?;
+        self.flush().await
+    }
+
+    /// Sends a close frame and ends the connection (without waiting for the client's close
+    /// frame: the session is over either way).
+    pub(crate) async fn close(&mut self, code: u16, reason: &str) {
+        let mut out = Vec::with_capacity(4 + reason.len());
+        frame::encode_close(code, reason, &mut out);
+        if self.write(&out).await.is_ok() {
+            let _ = self.io.shutdown().await;
+        }
+    }
+}
+
+/// Waits for the HTTP upgrade to complete and opens the WebSocket on it: messages bounded by
+/// `max_payload`, reads of `ws_read_buffer_size` bytes at most.
 pub(super) async fn connect(
     on_upgrade: OnUpgrade,
     config: &EngineConfig,
-) -> Result<WsStream, hyper::Error> {
+) -> Result<WsConn, hyper::Error> {
     let upgraded = on_upgrade.await?;
-    Ok(WebSocketStream::from_raw_socket(
-        TokioIo::new(upgraded),
-        Role::Server,
-        Some(ws_config(config)),
-    )
-    .await)
+    Ok(WsConn::new(
+        upgraded,
+        config.ws_read_buffer_size,
+        config.max_payload,
+    ))
 }
 
-/// Appends the WebSocket frame carrying `packet` to `out`, as [`frame`] maps it (a pause
-/// appends nothing).
-///
-/// Server frames are unmasked, so a packet's frame is its header and its bytes as they are: the
-/// driver writes data frames this way, one copy into one buffer per batch, rather than through
-/// tungstenite's sink (which costs several hundred instructions per frame). Control frames
-/// (close, and pongs tungstenite answers by itself) still go through tungstenite, which the
-/// driver flushes first, so that frames never interleave.
+/// Appends the WebSocket frame carrying `packet` to `out`. Text packets travel as they are;
+/// binary messages as they are in v4, behind the message type byte (4) in v3. A pause appends
+/// nothing.
 pub(super) fn encode_frame(protocol: ProtocolVersion, packet: &Packet, out: &mut Vec<u8>) {
-    const FIN_TEXT: u8 = 0x81;
-    const FIN_BINARY: u8 = 0x82;
-    let (opcode, prefix, payload): (u8, Option<u8>, &[u8]) = match packet {
-        Packet::Pause => return,
-        Packet::Text(text) => (FIN_TEXT, None, text.as_bytes()),
+    match packet {
+        Packet::Pause => {}
+        Packet::Text(text) => frame::encode_text(text.as_bytes(), out),
         Packet::Binary(data) => match protocol {
-            ProtocolVersion::V4 => (FIN_BINARY, None, data),
-            ProtocolVersion::V3 => (FIN_BINARY, Some(PacketType::Message as u8), data),
+            ProtocolVersion::V4 => frame::encode_binary(&[], data, out),
+            ProtocolVersion::V3 => frame::encode_binary(&[PacketType::Message as u8], data, out),
         },
-    };
-    let len = payload.len() + usize::from(prefix.is_some());
-    out.reserve(len + 10);
-    out.push(opcode);
-    match len {
-        0..=125 => out.push(len as u8),
-        126..=0xffff => {
-            out.push(126);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        _ => {
-            out.push(127);
-            out.extend_from_slice(&(len as u64).to_be_bytes());
-        }
     }
-    out.extend(prefix);
-    out.extend_from_slice(payload);
-}
-
-/// The frame carrying `packet`. Text packets travel as they are; binary messages as they are in
-/// v4, behind the message type byte (4) in v3. A pause is no frame.
-pub(super) fn frame(protocol: ProtocolVersion, packet: Packet) -> Option<Frame> {
-    Some(match packet {
-        Packet::Pause => return None,
-        Packet::Text(text) => Frame::Text(text.into()),
-        Packet::Binary(data) => match protocol {
-            ProtocolVersion::V4 => Frame::Binary(data),
-            ProtocolVersion::V3 => {
-                let mut framed = BytesMut::with_capacity(data.len() + 1);
-                framed.put_u8(PacketType::Message as u8);
-                framed.put_slice(&data);
-                Frame::Binary(framed.freeze())
-            }
-        },
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// What tungstenite itself writes for a frame: the reference for `encode_frame`.
-    fn tungstenite_bytes(frame: Frame) -> Vec<u8> {
-        let mut out = Vec::new();
-        let frame = match frame {
-            Frame::Text(text) => tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
-                text,
-                tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
-                    tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Text,
-                ),
-                true,
-            ),
-            Frame::Binary(data) => tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
-                data,
-                tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
-                    tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Binary,
-                ),
-                true,
-            ),
-            other => panic!("not a data frame: {other:?}"),
-        };
-        frame.format(&mut out).unwrap();
-        out
-    }
-
     #[test]
-    fn encoded_frames_are_the_ones_tungstenite_writes() {
-        let sizes = [0usize, 1, 125, 126, 127, 65_535, 65_536, 70_000];
-        for protocol in [ProtocolVersion::V4, ProtocolVersion::V3] {
-            for size in sizes {
-                let text = Packet::Text(super::super::Str::from("4".repeat(size.max(1))));
-                let binary = Packet::Binary(Bytes::from(vec![7u8; size]));
-                for packet in [text, binary] {
-                    let mut ours = Vec::new();
-                    encode_frame(protocol, &packet, &mut ours);
-                    let reference = tungstenite_bytes(frame(protocol, packet).unwrap());
-                    assert_eq!(ours, reference, "{protocol:?}, {size} bytes");
-                }
-            }
-        }
-        let mut nothing = Vec::new();
-        encode_frame(ProtocolVersion::V4, &Packet::Pause, &mut nothing);
-        assert!(nothing.is_empty());
-    }
-
-    #[test]
-    fn recognises_upgrade_requests() {
-        let req = Request::get("/")
-            .header(header::CONNECTION, "keep-alive, Upgrade")
-            .header(header::UPGRADE, "WebSocket")
-            .body(())
-            .unwrap();
-        assert!(is_upgrade_request(&req));
-        let req = Request::get("/")
-            .header(header::UPGRADE, "websocket")
-            .body(())
-            .unwrap();
-        assert!(!is_upgrade_request(&req));
-    }
-
-    #[test]
-    fn accept_key_follows_rfc6455() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::SEC_WEBSOCKET_VERSION,
-            HeaderValue::from_static("13"),
-        );
-        headers.insert(
-            header::SEC_WEBSOCKET_KEY,
-            HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="),
-        );
-        let response = accept_response(&headers).unwrap();
-        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+    fn accept_key_of_the_rfc_example() {
+        // RFC 6455, section 1.3.
         assert_eq!(
-            response.headers()[header::SEC_WEBSOCKET_ACCEPT],
+            derive_accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
             "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
-        headers.insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("8"));
-        assert_eq!(
-            accept_response(&headers).unwrap_err(),
-            RequestError::BadRequest
-        );
     }
 
     #[test]
-    fn v3_binary_frames_get_the_type_byte() {
-        let packet = Packet::Binary(Bytes::from_static(&[1, 2]));
-        assert_eq!(
-            frame(ProtocolVersion::V3, packet.clone()),
-            Some(Frame::Binary(Bytes::from_static(&[4, 1, 2])))
+    fn packets_map_to_frames() {
+        let mut out = Vec::new();
+        encode_frame(
+            ProtocolVersion::V4,
+            &Packet::Text(super::super::Str::from("4hi")),
+            &mut out,
         );
-        assert_eq!(
-            frame(ProtocolVersion::V4, packet),
-            Some(Frame::Binary(Bytes::from_static(&[1, 2])))
+        assert_eq!(out, [0x81, 3, b'4', b'h', b'i']);
+        out.clear();
+        encode_frame(
+            ProtocolVersion::V4,
+            &Packet::Binary(Bytes::from_static(&[9])),
+            &mut out,
         );
-        assert_eq!(frame(ProtocolVersion::V4, Packet::Pause), None);
+        assert_eq!(out, [0x82, 1, 9]);
+        out.clear();
+        // v3: binary behind the message type byte.
+        encode_frame(
+            ProtocolVersion::V3,
+            &Packet::Binary(Bytes::from_static(&[9])),
+            &mut out,
+        );
+        assert_eq!(out, [0x82, 2, 4, 9]);
+        out.clear();
+        encode_frame(ProtocolVersion::V4, &Packet::Pause, &mut out);
+        assert!(out.is_empty());
     }
 }
