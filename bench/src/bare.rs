@@ -138,7 +138,9 @@ impl<T: Clone> Hub<T> {
     /// Queues a frame for every member of a room.
     pub fn broadcast_room(&self, room: &str, item: T) {
         let rooms = self.rooms.lock().unwrap();
-        let Some(members) = rooms.get(room) else { return };
+        let Some(members) = rooms.get(room) else {
+            return;
+        };
         let connections = self.connections.lock().unwrap();
         for id in members {
             if let Some(tx) = connections.get(id) {
@@ -172,7 +174,10 @@ impl<T: Clone> Hub<T> {
 
 /// Reads PORT from the environment (default 3000).
 pub fn port() -> u16 {
-    std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000)
+    std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000)
 }
 
 /// Reports dropped frames on stderr once a second while there are new ones.

@@ -53,9 +53,18 @@ impl PollingClient {
             .header("content-type", "text/plain;charset=UTF-8")
             .body(Full::new(body))
             .map_err(|e| e.to_string())?;
-        let response = self.sender.send_request(request).await.map_err(|e| e.to_string())?;
+        let response = self
+            .sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status();
-        let body = response.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
         let text = String::from_utf8(body.to_vec()).map_err(|e| e.to_string())?;
         if !status.is_success() {
             return Err(format!("HTTP {status}: {text}"));
@@ -65,7 +74,9 @@ impl PollingClient {
 
     /// Sends one packet.
     pub async fn post(&mut self, packet: &str) -> Result<(), String> {
-        self.request(Method::POST, Bytes::copy_from_slice(packet.as_bytes())).await.map(drop)
+        self.request(Method::POST, Bytes::copy_from_slice(packet.as_bytes()))
+            .await
+            .map(drop)
     }
 
     /// One GET: the packets it carried, pings answered and left out.

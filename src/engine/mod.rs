@@ -423,18 +423,24 @@ fn detach(parts: http::request::Parts) -> http::request::Parts {
     *request.version_mut() = version;
     *request.extensions_mut() = extensions;
     *request.uri_mut() = http::Uri::try_from(uri.to_string()).unwrap_or(uri);
+    // Every value copied into one allocation, each header a slice of it. (Names need no copy:
+    // hyper gives custom names storage of their own, and standard names are static.)
+    let total = headers.iter().map(|(_, value)| value.len()).sum();
+    let mut store = bytes::BytesMut::with_capacity(total);
+    for (_, value) in headers.iter() {
+        store.extend_from_slice(value.as_bytes());
+    }
+    let store = store.freeze();
     let copied = request.headers_mut();
     copied.reserve(headers.len());
-    let mut name = None;
-    for (key, value) in headers {
-        // `into_iter` names a header once, however many values it has.
-        if let Some(key) = key {
-            name = http::HeaderName::from_bytes(key.as_str().as_bytes()).ok();
-        }
-        let Some(name) = &name else { continue };
-        let mut copy = http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value.clone());
+    let mut offset = 0;
+    for (name, value) in headers.iter() {
+        let end = offset + value.len();
+        let mut copy = HeaderValue::from_maybe_shared(store.slice(offset..end))
+            .unwrap_or_else(|_| value.clone());
         copy.set_sensitive(value.is_sensitive());
         copied.append(name.clone(), copy);
+        offset = end;
     }
     request.into_parts().0
 }

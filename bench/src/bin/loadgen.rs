@@ -25,10 +25,21 @@ use tokio::sync::Semaphore;
 use tower_socketio_bench::polling::PollingClient;
 use tower_socketio_bench::{Client, cpu_time, percentile, rss_kb};
 
-fn report(scenario: &str, ops: u64, elapsed: Duration, cpu: Duration, mut latencies: Vec<Duration>, extra: &str) {
+fn report(
+    scenario: &str,
+    ops: u64,
+    elapsed: Duration,
+    cpu: Duration,
+    mut latencies: Vec<Duration>,
+    extra: &str,
+) {
     latencies.sort();
     let per_s = ops as f64 / elapsed.as_secs_f64();
-    let cpu_per_op = if ops == 0 { 0.0 } else { cpu.as_secs_f64() * 1e6 / ops as f64 };
+    let cpu_per_op = if ops == 0 {
+        0.0
+    } else {
+        cpu.as_secs_f64() * 1e6 / ops as f64
+    };
     println!(
         "scenario={scenario} ops={ops} secs={:.2} ops_per_s={:.0} p50_us={} p99_us={} server_cpu_per_op_us={:.2}{extra}",
         elapsed.as_secs_f64(),
@@ -64,7 +75,14 @@ async fn connect(addr: &str, pid: u32, total: usize, concurrency: usize) {
     for task in tasks {
         latencies.push(task.await.expect("task"));
     }
-    report("connect", total as u64, started.elapsed(), cpu_time(pid) - cpu0, latencies, "");
+    report(
+        "connect",
+        total as u64,
+        started.elapsed(),
+        cpu_time(pid) - cpu0,
+        latencies,
+        "",
+    );
 }
 
 async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
@@ -83,7 +101,10 @@ async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
                 let mut id = 0u64;
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
-                    client.send(&format!("42{id}[\"ack\",{id}]")).await.expect("send");
+                    client
+                        .send(&format!("42{id}[\"ack\",{id}]"))
+                        .await
+                        .expect("send");
                     let answer = client.next_text().await.expect("answer");
                     assert_eq!(answer, format!("43{id}[{id}]"));
                     latencies.push(t0.elapsed());
@@ -101,7 +122,14 @@ async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
         done.push(client);
     }
     let elapsed = started.elapsed();
-    report("ack", latencies.len() as u64, elapsed, cpu_time(pid) - cpu0, latencies, "");
+    report(
+        "ack",
+        latencies.len() as u64,
+        elapsed,
+        cpu_time(pid) - cpu0,
+        latencies,
+        "",
+    );
     close_all(done).await;
 }
 
@@ -127,7 +155,10 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
         .collect();
     let cpu0 = cpu_time(pid);
     let started = Instant::now();
-    sender.send(&format!("42[\"fanout\",{messages}]")).await.expect("send");
+    sender
+        .send(&format!("42[\"fanout\",{messages}]"))
+        .await
+        .expect("send");
     let mut own = 0;
     while own < messages {
         sender.next_text().await.expect("tick");
@@ -139,7 +170,14 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
     }
     let elapsed = started.elapsed();
     let deliveries = clients as u64 * messages;
-    report("fanout", deliveries, elapsed, cpu_time(pid) - cpu0, Vec::new(), "");
+    report(
+        "fanout",
+        deliveries,
+        elapsed,
+        cpu_time(pid) - cpu0,
+        Vec::new(),
+        "",
+    );
     close_all(done).await;
 }
 
@@ -151,7 +189,9 @@ async fn close_all(clients: Vec<Client>) {
 
 /// A fixed pseudo-random sequence (64-bit LCG), the same for every server.
 fn lcg(state: &mut u64) -> u64 {
-    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     *state >> 33
 }
 
@@ -160,7 +200,10 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
     for i in 0..clients {
         let mut client = Client::connect(addr).await.expect("connect");
         let room = format!("r{}", i % room_count);
-        client.send(&format!("420[\"join\",\"{room}\"]")).await.expect("join");
+        client
+            .send(&format!("420[\"join\",\"{room}\"]"))
+            .await
+            .expect("join");
         let answer = client.next_text().await.expect("join ack");
         assert!(answer.starts_with("430["), "{answer}");
         members.push((client, i % room_count));
@@ -170,7 +213,9 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
         sizes[*room] += 1;
     }
     let mut state = 42;
-    let targets: Vec<usize> = (0..messages).map(|_| lcg(&mut state) as usize % room_count).collect();
+    let targets: Vec<usize> = (0..messages)
+        .map(|_| lcg(&mut state) as usize % room_count)
+        .collect();
     let mut expected = vec![0u64; room_count];
     for room in &targets {
         expected[*room] += 1;
@@ -200,7 +245,14 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
         done.push(reader.await.expect("reader"));
     }
     let elapsed = started.elapsed();
-    report("rooms", deliveries, elapsed, cpu_time(pid) - cpu0, Vec::new(), "");
+    report(
+        "rooms",
+        deliveries,
+        elapsed,
+        cpu_time(pid) - cpu0,
+        Vec::new(),
+        "",
+    );
     close_all(done).await;
 }
 
@@ -220,7 +272,10 @@ async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
                 let mut id = 0u64;
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
-                    client.post(&format!("42{id}[\"ack\",{id}]")).await.expect("post");
+                    client
+                        .post(&format!("42{id}[\"ack\",{id}]"))
+                        .await
+                        .expect("post");
                     let expected = format!("43{id}[{id}]");
                     loop {
                         let packets = client.poll().await.expect("poll");
@@ -243,7 +298,14 @@ async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
         held.push(client);
     }
     let elapsed = started.elapsed();
-    report("polling", latencies.len() as u64, elapsed, cpu_time(pid) - cpu0, latencies, "");
+    report(
+        "polling",
+        latencies.len() as u64,
+        elapsed,
+        cpu_time(pid) - cpu0,
+        latencies,
+        "",
+    );
 }
 
 async fn idle(addr: &str, pid: u32, clients: usize) {
@@ -266,20 +328,27 @@ async fn idle(addr: &str, pid: u32, clients: usize) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kb(pid);
     let per_conn = (after.saturating_sub(before)) as f64 / clients as f64;
-    println!("scenario=idle clients={clients} rss_before_kb={before} rss_after_kb={after} kb_per_connection={per_conn:.2}");
+    println!(
+        "scenario=idle clients={clients} rss_before_kb={before} rss_after_kb={after} kb_per_connection={per_conn:.2}"
+    );
     drop(held);
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
-        eprintln!("usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS | rooms CLIENTS ROOMS MSGS | polling CLIENTS SECS)");
+        eprintln!(
+            "usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS | rooms CLIENTS ROOMS MSGS | polling CLIENTS SECS)"
+        );
         std::process::exit(2);
     }
     let addr = args[1].clone();
     let pid: u32 = args[2].parse().expect("server pid");
     let num = |i: usize| -> u64 { args.get(i).and_then(|a| a.parse().ok()).expect("a number") };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     // Every scenario is bounded: a hung server ends the run after 120 s.
     runtime.block_on(async {
         let run = async {
@@ -288,12 +357,24 @@ fn main() {
                 "ack" => ack(&addr, pid, num(4) as usize, num(5)).await,
                 "fanout" => fanout(&addr, pid, num(4) as usize, num(5)).await,
                 "idle" => idle(&addr, pid, num(4) as usize).await,
-                "rooms" => rooms(&addr, pid, num(4) as usize, num(5) as usize, num(6) as usize).await,
+                "rooms" => {
+                    rooms(
+                        &addr,
+                        pid,
+                        num(4) as usize,
+                        num(5) as usize,
+                        num(6) as usize,
+                    )
+                    .await
+                }
                 "polling" => polling(&addr, pid, num(4) as usize, num(5)).await,
                 other => panic!("unknown scenario {other}"),
             }
         };
-        if tokio::time::timeout(Duration::from_secs(120), run).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(120), run)
+            .await
+            .is_err()
+        {
             eprintln!("scenario timed out");
             std::process::exit(1);
         }

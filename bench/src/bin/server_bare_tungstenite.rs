@@ -24,7 +24,8 @@ async fn connection(upgraded: hyper::upgrade::Upgraded, hub: Arc<Frames>) {
         .write_buffer_size(16 * 1024)
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
-    let mut ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+    let mut ws =
+        WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
     let (id, tx, mut rx) = hub.add();
     if ws.send(Message::text(bare::open_packet(id))).await.is_ok() {
         loop {
@@ -71,13 +72,21 @@ fn upgrade(req: &mut Request<Incoming>, hub: Arc<Frames>) -> Response<Empty<Byte
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", bare::port())).await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", bare::port()))
+            .await
+            .unwrap();
         let hub = Arc::new(Frames::default());
         bare::watch_drops(hub.clone());
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let hub = hub.clone();
             tokio::spawn(async move {

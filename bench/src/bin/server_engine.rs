@@ -21,5 +21,6 @@ fn main() -> std::io::Result<()> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    runtime.block_on(EngineIo::new(EngineConfig::default(), Echo).listen(format!("127.0.0.1:{port}")))
+    runtime
+        .block_on(EngineIo::new(EngineConfig::default(), Echo).listen(format!("127.0.0.1:{port}")))
 }

@@ -8,8 +8,14 @@ use socketioxide::extract::{AckSender, Data, SocketRef};
 
 fn main() -> std::io::Result<()> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let workers: usize = std::env::var("WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?;
+    let workers: usize = std::env::var("WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let (layer, io) = SocketIo::builder().max_buffer_size(100_000).build_layer();
         let everyone = io.clone();
@@ -17,10 +23,13 @@ fn main() -> std::io::Result<()> {
             socket.on("ack", async |ack: AckSender, Data(value): Data<Value>| {
                 let _ = ack.send(&value);
             });
-            socket.on("join", async |socket: SocketRef, ack: AckSender, Data(room): Data<String>| {
-                socket.join(room);
-                let _ = ack.send(&());
-            });
+            socket.on(
+                "join",
+                async |socket: SocketRef, ack: AckSender, Data(room): Data<String>| {
+                    socket.join(room);
+                    let _ = ack.send(&());
+                },
+            );
             let io = everyone.clone();
             socket.on("fanout", async move |Data(count): Data<u64>| {
                 for i in 0..count {

@@ -7,7 +7,10 @@ use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef};
 
 fn main() -> std::io::Result<()> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let workers: usize = std::env::var("WORKERS").ok().and_then(|w| w.parse().ok()).unwrap_or(1);
+    let workers: usize = std::env::var("WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -17,21 +20,30 @@ fn main() -> std::io::Result<()> {
             .on("ack", |ack: AckSender, args: Args| async move {
                 let _ = ack.send(&args);
             })
-            .on("join", |socket: SocketRef, ack: AckSender, Data(room): Data<String>| async move {
-                socket.join(room);
-                let _ = ack.send(&());
-            })
-            .on("fanout", |socket: SocketRef, Data(count): Data<u64>| async move {
-                let everyone = socket.namespace();
-                for i in 0..count {
-                    let _ = everyone.emit("tick", &i).await;
-                }
-            })
-            .on("rooms", |socket: SocketRef, Data(rooms): Data<Vec<String>>| async move {
-                for (i, room) in rooms.into_iter().enumerate() {
-                    let _ = socket.namespace().to(room).emit("tick", &i).await;
-                }
-            });
+            .on(
+                "join",
+                |socket: SocketRef, ack: AckSender, Data(room): Data<String>| async move {
+                    socket.join(room);
+                    let _ = ack.send(&());
+                },
+            )
+            .on(
+                "fanout",
+                |socket: SocketRef, Data(count): Data<u64>| async move {
+                    let everyone = socket.namespace();
+                    for i in 0..count {
+                        let _ = everyone.emit("tick", &i).await;
+                    }
+                },
+            )
+            .on(
+                "rooms",
+                |socket: SocketRef, Data(rooms): Data<Vec<String>>| async move {
+                    for (i, room) in rooms.into_iter().enumerate() {
+                        let _ = socket.namespace().to(room).emit("tick", &i).await;
+                    }
+                },
+            );
         let io = SocketIo::builder()
             .config(EngineConfig::default().max_buffered_packets(100_000))
             .ns("/", ns)

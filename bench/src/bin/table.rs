@@ -22,7 +22,11 @@ struct Figure {
 }
 
 const fn figure(key: &'static str, label: &'static str, higher_is_better: bool) -> Figure {
-    Figure { key, label, higher_is_better }
+    Figure {
+        key,
+        label,
+        higher_is_better,
+    }
 }
 
 fn figures(scenario: &str) -> Vec<Figure> {
@@ -30,7 +34,11 @@ fn figures(scenario: &str) -> Vec<Figure> {
         "idle" => vec![figure("kb_per_connection", "kB per connection", false)],
         "connect" => vec![
             figure("ops_per_s", "connections/s", true),
-            figure("server_cpu_per_op_us", "server CPU µs per connection", false),
+            figure(
+                "server_cpu_per_op_us",
+                "server CPU µs per connection",
+                false,
+            ),
             figure("p99_us", "p99 connect µs", false),
         ],
         "ack" | "polling" => vec![
@@ -52,14 +60,19 @@ fn main() {
     let mut results: HashMap<(String, String), HashMap<String, Vec<f64>>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     for line in text.lines() {
-        let fields: HashMap<&str, &str> = line.split_whitespace().filter_map(|f| f.split_once('=')).collect();
+        let fields: HashMap<&str, &str> = line
+            .split_whitespace()
+            .filter_map(|f| f.split_once('='))
+            .collect();
         let (Some(server), Some(scenario)) = (fields.get("server"), fields.get("scenario")) else {
             continue;
         };
         if !order.iter().any(|s| s == scenario) {
             order.push(scenario.to_string());
         }
-        let runs = results.entry((server.to_string(), scenario.to_string())).or_default();
+        let runs = results
+            .entry((server.to_string(), scenario.to_string()))
+            .or_default();
         for (key, value) in &fields {
             if let Ok(value) = value.parse::<f64>() {
                 runs.entry(key.to_string()).or_default().push(value);
@@ -74,7 +87,10 @@ fn main() {
     for scenario in &order {
         for figure in figures(scenario) {
             let get = |server: &str| {
-                results.get(&(server.to_string(), scenario.clone())).and_then(|v| v.get(figure.key)).map(|runs| median(runs))
+                results
+                    .get(&(server.to_string(), scenario.clone()))
+                    .and_then(|v| v.get(figure.key))
+                    .map(|runs| median(runs))
             };
             let cell = |v: Option<f64>| v.map(format_number).unwrap_or_else(|| "n/a".into());
             let ratio = |ours: Option<f64>, other: Option<f64>| match (ours, other) {
@@ -82,7 +98,11 @@ fn main() {
                 _ => "n/a".into(),
             };
             let bare = BARE.iter().filter_map(|s| get(s)).reduce(|a, b| {
-                if figure.higher_is_better { a.max(b) } else { a.min(b) }
+                if figure.higher_is_better {
+                    a.max(b)
+                } else {
+                    a.min(b)
+                }
             });
             let ours = get(OURS);
             println!(
@@ -105,9 +125,17 @@ fn median(runs: &[f64]) -> f64 {
     let mut sorted = runs.to_vec();
     sorted.sort_by(f64::total_cmp);
     let middle = sorted.len() / 2;
-    if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 }
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    }
 }
 
 fn format_number(v: f64) -> String {
-    if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
 }
