@@ -3,11 +3,11 @@
 # each scenario against each server, one fresh server process per run, the server pinned to
 # CPU 0 and the load generator to CPU 1, and prints a Markdown table with ratios.
 #
-#   scripts/bench.sh            full sizes (about 10 minutes on 2 cores)
+#   scripts/bench.sh            full sizes (about 12 minutes on 2 cores)
 #   scripts/bench.sh --quick    small sizes, a smoke run (about 1 minute)
 #   SERVERS="tower-socketio socketioxide" scripts/bench.sh   a subset of servers
 #   SCENARIOS="fanout rooms" scripts/bench.sh                a subset of scenarios
-#   REPEAT=5 scripts/bench.sh                                 runs per pair (default 3; the
+#   REPEAT=3 scripts/bench.sh                                 runs per pair (default 5; the
 #                                                             table shows the median)
 #
 # Results: target/bench/results.txt (one line per run) and target/bench/table.md.
@@ -21,7 +21,7 @@ quick=0
 servers=${SERVERS:-"tower-socketio socketioxide node bare-tungstenite bare-fastwebsockets"}
 scenarios=${SCENARIOS:-"connect idle ack fanout rooms polling"}
 port=${BENCH_PORT:-3300}
-repeat=${REPEAT:-3}
+repeat=${REPEAT:-5}
 [[ $quick -eq 1 ]] && repeat=${REPEAT:-1}
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

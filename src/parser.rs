@@ -239,42 +239,44 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
         Some(_) => (Kind::Event, Kind::BinaryEvent),
         None => (Kind::Ack, Kind::BinaryAck),
     };
-    let mut payload = Vec::with_capacity(64);
+    // Written after the header of a packet without attachments (the common case), so that the
+    // text is built in one buffer; binary data found on the way means another header.
+    let mut out = Vec::with_capacity(64 + ns.len());
+    header(&mut out, kind, 0, ns, id);
+    let start = out.len();
     let mut attachments = Vec::new();
-    payload.push(b'[');
+    out.push(b'[');
     if let Some(name) = event {
-        write_json(&mut payload, &mut attachments, name)?;
+        write_json(&mut out, &mut attachments, name)?;
     }
     match spread(data) {
         Spread::None => {}
         Spread::One => {
             if event.is_some() {
-                payload.push(b',');
+                out.push(b',');
             }
-            write_json(&mut payload, &mut attachments, data)?;
+            write_json(&mut out, &mut attachments, data)?;
         }
         Spread::Tuple => {
-            let start = payload.len();
-            write_json(&mut payload, &mut attachments, data)?;
+            let tuple = out.len();
+            write_json(&mut out, &mut attachments, data)?;
             // The tuple was written as `[a,b]`: drop its `]`, and turn its `[` into the comma
             // after the event name, or drop it too (the first argument of an ack).
-            payload.pop();
+            out.pop();
             if event.is_some() {
-                payload[start] = b',';
+                out[tuple] = b',';
             } else {
-                payload.remove(start);
+                out.remove(tuple);
             }
         }
     }
-    payload.push(b']');
-    let kind = if attachments.is_empty() {
-        kind
-    } else {
-        binary_kind
-    };
-    let mut out = Vec::with_capacity(payload.len() + ns.len() + 16);
-    header(&mut out, kind, attachments.len(), ns, id);
-    out.extend_from_slice(&payload);
+    out.push(b']');
+    if !attachments.is_empty() {
+        let mut binary = Vec::with_capacity(out.len() + 8);
+        header(&mut binary, binary_kind, attachments.len(), ns, id);
+        binary.extend_from_slice(&out[start..]);
+        out = binary;
+    }
     let text = String::from_utf8(out).expect("serde_json writes UTF-8");
     Ok(Encoded {
         text: Str::from(text),

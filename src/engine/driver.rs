@@ -266,6 +266,7 @@ async fn websocket_loop<H: EngineHandler>(
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
     let mut batch = Vec::new();
+    let mut frames = Vec::new();
     let mut close = (close_code::NORMAL, "");
     // A deadline asked for since the driver last looked.
     handler_deadline.update(socket.take_signals().deadline);
@@ -285,9 +286,11 @@ async fn websocket_loop<H: EngineHandler>(
                 handler_deadline.disarm();
                 shared.handler.on_deadline(socket);
             }
+            // Made anew each turn on purpose: while a message is handled no waiter is
+            // registered, so what the handler queues costs a stored permit, not a wake-up.
             () = socket.outbox.ready.notified() => {
                 socket.outbox.drain_into(&mut batch);
-                let (written, closing) = write_batch(&mut ws, protocol, &mut batch).await;
+                let (written, closing) = write_batch(&mut ws, protocol, &mut batch, &mut frames).await;
                 if written.is_err() {
                     break DisconnectReason::TransportError;
                 }
@@ -383,11 +386,12 @@ async fn write_batch(
     ws: &mut WsConn,
     protocol: ProtocolVersion,
     batch: &mut Vec<Packet>,
+    out: &mut Vec<u8>,
 ) -> (std::io::Result<()>, bool) {
     /// Written out as soon as the buffer holds this much.
     const CHUNK: usize = 16 * 1024;
     let size: usize = batch.iter().map(Packet::len).sum::<usize>() + 10 * batch.len();
-    let mut out = Vec::with_capacity(size.min(CHUNK + 1024));
+    out.reserve(size.min(CHUNK + 1024));
     let mut closing = false;
     let mut result = Ok(());
     let mut packets = batch.drain(..).peekable();
@@ -399,16 +403,16 @@ async fn write_batch(
         if matches!(packet, Packet::Pause) {
             if packets.peek().is_some() {
                 // Out with what precedes the pause, then a timer tick before what follows.
-                result = write_out(ws, &mut out).await;
+                result = write_out(ws, out).await;
                 if result.is_ok() {
                     result = ws.flush().await;
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         } else {
-            websocket::encode_frame(protocol, &packet, &mut out);
+            websocket::encode_frame(protocol, &packet, out);
             if out.len() >= CHUNK {
-                result = write_out(ws, &mut out).await;
+                result = write_out(ws, out).await;
             }
         }
         if result.is_err() {
@@ -418,10 +422,15 @@ async fn write_batch(
     drop(packets);
     batch.clear();
     if result.is_ok() {
-        result = write_out(ws, &mut out).await;
+        result = write_out(ws, out).await;
     }
     if result.is_ok() {
         result = ws.flush().await;
+    }
+    out.clear();
+    if out.capacity() > 4096 {
+        // A burst is over: do not keep its buffer for the connection's life.
+        *out = Vec::new();
     }
     (result, closing)
 }
