@@ -168,3 +168,58 @@ async fn a_client_hanging_up_right_after_the_upgrade_ends_its_session() {
         [DisconnectReason::TransportClose]
     );
 }
+
+#[tokio::test]
+async fn websocket_frames_beyond_single_messages() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+
+    let engine = EngineIo::new(EngineConfig::default(), common::Echo::default());
+    let addr = serve(engine.clone()).await;
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    let Some(Ok(Frame::Text(_open))) = ws.next().await else {
+        panic!("no open packet")
+    };
+
+    // A WebSocket ping gets its pong.
+    ws.send(Frame::Ping(Bytes::from_static(b"hb")))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Frame::Pong(Bytes::from_static(b"hb"))
+    );
+
+    // A message in three fragments arrives whole.
+    let text = OpCode::Data(Data::Text);
+    let more = OpCode::Data(Data::Continue);
+    for (opcode, part, fin) in [
+        (text, "4frag", false),
+        (more, "men", false),
+        (more, "ted", true),
+    ] {
+        let frame = RawFrame::message(Bytes::from_static(part.as_bytes()), opcode, fin);
+        ws.send(Frame::Frame(frame)).await.unwrap();
+    }
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Frame::text("4fragmented")
+    );
+
+    // Text that is not UTF-8: closed with 1007.
+    let invalid = RawFrame::message(Bytes::from_static(&[b'4', 0xFF, 0xFE]), text, true);
+    ws.send(Frame::Frame(invalid)).await.unwrap();
+    match ws.next().await {
+        Some(Ok(Frame::Close(Some(close)))) => assert_eq!(close.code, CloseCode::Invalid),
+        other => panic!("expected a close frame with 1007, got {other:?}"),
+    }
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while engine.session_count() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the session ends");
+}
