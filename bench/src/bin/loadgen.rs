@@ -160,23 +160,33 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
         .await
         .expect("send");
     let mut own = 0;
+    let mut first = Duration::ZERO;
     while own < messages {
         sender.next_text().await.expect("tick");
+        if own == 0 {
+            first = started.elapsed();
+        }
         own += 1;
     }
+    let sender_done = started.elapsed();
     let mut done = vec![sender];
     for reader in readers {
         done.push(reader.await.expect("reader"));
     }
     let elapsed = started.elapsed();
     let deliveries = clients as u64 * messages;
+    let timeline = format!(
+        " first_tick_us={} sender_done_us={}",
+        first.as_micros(),
+        sender_done.as_micros()
+    );
     report(
         "fanout",
         deliveries,
         elapsed,
         cpu_time(pid) - cpu0,
         Vec::new(),
-        "",
+        &timeline,
     );
     close_all(done).await;
 }
