@@ -421,6 +421,10 @@ async fn write_batch(
     }
     drop(packets);
     batch.clear();
+    if batch.capacity() > 128 {
+        // A burst is over: the connection does not keep its peak.
+        batch.shrink_to(16);
+    }
     if result.is_ok() {
         result = write_out(ws, out).await;
     }

@@ -147,9 +147,14 @@ impl Outbox {
         self.ready.notify_one();
     }
 
-    /// Moves every queued packet into `into`, in order.
+    /// Moves every queued packet into `into`, in order. A queue that grew for a burst gives
+    /// its memory back, so that a burst does not leave every connection holding its peak.
     pub(crate) fn drain_into(&self, into: &mut Vec<Packet>) {
-        into.extend(self.lock().drain(..));
+        let mut queue = self.lock();
+        into.extend(queue.drain(..));
+        if queue.capacity() > 128 {
+            queue.shrink_to(16);
+        }
     }
 
     /// Drops every queued packet and queues `last` alone.
@@ -456,6 +461,19 @@ mod tests {
             capacity,
             (),
         )
+    }
+
+    #[test]
+    fn a_burst_does_not_leave_its_memory_behind() {
+        let socket = socket(10_000);
+        for _ in 0..1000 {
+            socket
+                .send_encoded(Str::from("42[\"tick\"]"), &[], false)
+                .unwrap();
+        }
+        assert!(socket.outbox.lock().capacity() >= 1000);
+        assert_eq!(drain(&socket).len(), 1000);
+        assert!(socket.outbox.lock().capacity() <= 128);
     }
 
     fn drain(socket: &Socket) -> Vec<String> {

@@ -176,9 +176,10 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
     let elapsed = started.elapsed();
     let deliveries = clients as u64 * messages;
     let timeline = format!(
-        " first_tick_us={} sender_done_us={}",
+        " first_tick_us={} sender_done_us={} rss_after_burst_kb={}",
         first.as_micros(),
-        sender_done.as_micros()
+        sender_done.as_micros(),
+        rss_kb(pid)
     );
     report(
         "fanout",
