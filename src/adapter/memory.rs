@@ -95,68 +95,62 @@ impl Adapter for MemoryAdapter {
         f: &mut dyn FnMut(&SocketRef),
     ) {
         let state = self.read();
-        // The excluded ids, gathered once rather than looked up room by room for each target.
-        let excluded: SidSet = opts
-            .except
-            .iter()
-            .filter_map(|room| state.members.get(room))
-            .flatten()
-            .copied()
-            .collect();
-        let mut rooms = opts.rooms.iter();
-        match (rooms.next(), rooms.next()) {
-            (None, _) if excluded.is_empty() => sockets.for_each(f),
-            (None, _) => sockets.for_each(&mut |socket| {
+        let excluded = state.ids_in(&opts.except);
+        if !opts.rooms.is_empty() {
+            sockets.for_each_of(&mut state.members_of(&opts.rooms, &excluded), f);
+        } else if excluded.is_empty() {
+            sockets.for_each(f);
+        } else {
+            sockets.for_each(&mut |socket| {
                 if !excluded.contains(&socket.id()) {
                     f(socket)
                 }
-            }),
-            (Some(room), None) => {
-                if let Some(members) = state.members.get(room) {
-                    let mut targets = members
-                        .iter()
-                        .copied()
-                        .filter(|sid| !excluded.contains(sid));
-                    sockets.for_each_of(&mut targets, f);
-                }
-            }
-            (Some(_), Some(_)) => {
-                // Several rooms: each socket once.
-                let mut seen = SidSet::default();
-                let mut targets = opts
-                    .rooms
-                    .iter()
-                    .filter_map(|room| state.members.get(room))
-                    .flatten()
-                    .copied()
-                    .filter(|sid| !excluded.contains(sid) && seen.insert(*sid));
-                sockets.for_each_of(&mut targets, f);
-            }
+            });
         }
     }
 
     fn local_targets(&self, sockets: &dyn LocalSockets, opts: &BroadcastOptions) -> Vec<Sid> {
         let state = self.read();
-        let excluded = |sid: &Sid| {
-            opts.except
-                .iter()
-                .any(|room| state.members.get(room).is_some_and(|m| m.contains(sid)))
-        };
+        let excluded = state.ids_in(&opts.except);
         if opts.rooms.is_empty() {
             return sockets
                 .all()
                 .into_iter()
                 .map(|s| s.id())
-                .filter(|sid| !excluded(sid))
+                .filter(|sid| !excluded.contains(sid))
                 .collect();
         }
-        let mut targets = HashSet::new();
-        for room in &opts.rooms {
-            if let Some(members) = state.members.get(room) {
-                targets.extend(members.iter().copied().filter(|sid| !excluded(sid)));
-            }
-        }
-        targets.into_iter().collect()
+        state.members_of(&opts.rooms, &excluded).collect()
+    }
+}
+
+impl Rooms {
+    /// The ids of the members of any of `rooms`, gathered once (rather than looked up room by
+    /// room for each target).
+    fn ids_in(&self, rooms: &HashSet<Room>) -> SidSet {
+        rooms
+            .iter()
+            .filter_map(|room| self.members.get(room))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// The members of `rooms` minus `excluded`, each once (deduplicated only when there are
+    /// several rooms: one room's members are distinct already).
+    fn members_of<'a>(
+        &'a self,
+        rooms: &'a HashSet<Room>,
+        excluded: &'a SidSet,
+    ) -> impl Iterator<Item = Sid> + 'a {
+        let several = rooms.len() > 1;
+        let mut seen = SidSet::default();
+        rooms
+            .iter()
+            .filter_map(|room| self.members.get(room))
+            .flatten()
+            .copied()
+            .filter(move |sid| !excluded.contains(sid) && (!several || seen.insert(*sid)))
     }
 }
 
