@@ -5,8 +5,16 @@
 //! objects, one serialization per broadcast shared by every recipient, batched writes.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
 
 use tokio::sync::mpsc;
 
@@ -181,7 +189,7 @@ pub fn port() -> u16 {
 }
 
 /// Reports dropped frames on stderr once a second while there are new ones.
-pub fn watch_drops<T: Clone + Send + 'static>(hub: std::sync::Arc<Hub<T>>) {
+fn watch_drops<T: Clone + Send + 'static>(hub: Arc<Hub<T>>) {
     tokio::spawn(async move {
         let mut last = 0;
         loop {
@@ -193,4 +201,41 @@ pub fn watch_drops<T: Clone + Send + 'static>(hub: std::sync::Arc<Hub<T>>) {
             }
         }
     });
+}
+
+/// Runs a bare server on PORT with one worker thread: HTTP/1.1 connections whose requests
+/// `upgrade` answers (101 and a task for the WebSocket, or an error status).
+pub fn serve<T>(upgrade: fn(&mut Request<Incoming>, Arc<Hub<T>>) -> Response<Empty<Bytes>>)
+where
+    T: Clone + Send + 'static,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port()))
+            .await
+            .unwrap();
+        let hub = Arc::new(Hub::<T>::default());
+        watch_drops(hub.clone());
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |mut req| {
+                    let response = upgrade(&mut req, hub.clone());
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    })
 }

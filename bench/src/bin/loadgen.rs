@@ -85,15 +85,43 @@ async fn connect(addr: &str, pid: u32, total: usize, concurrency: usize) {
     );
 }
 
-async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
-    let mut connected = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        connected.push(Client::connect(addr).await.expect("connect"));
+/// A client that makes acknowledged round trips: `ack` with argument `id`, answered `[id]`.
+trait RoundTrip: Send + 'static {
+    fn round_trip(&mut self, id: u64) -> impl Future<Output = ()> + Send;
+}
+
+impl RoundTrip for Client {
+    async fn round_trip(&mut self, id: u64) {
+        self.send(&format!("42{id}[\"ack\",{id}]"))
+            .await
+            .expect("send");
+        let answer = self.next_text().await.expect("answer");
+        assert_eq!(answer, format!("43{id}[{id}]"));
     }
+}
+
+impl RoundTrip for PollingClient {
+    async fn round_trip(&mut self, id: u64) {
+        self.post(&format!("42{id}[\"ack\",{id}]"))
+            .await
+            .expect("post");
+        let expected = format!("43{id}[{id}]");
+        while !self.poll().await.expect("poll").contains(&expected) {}
+    }
+}
+
+/// Every client makes sequential round trips for `seconds`; reports `scenario` and gives the
+/// clients back (still connected: the server's CPU time is read first).
+async fn round_trips<C: RoundTrip>(
+    scenario: &str,
+    pid: u32,
+    clients: Vec<C>,
+    seconds: u64,
+) -> Vec<C> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let cpu0 = cpu_time(pid);
     let started = Instant::now();
-    let tasks: Vec<_> = connected
+    let tasks: Vec<_> = clients
         .into_iter()
         .map(|mut client| {
             tokio::spawn(async move {
@@ -101,12 +129,7 @@ async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
                 let mut id = 0u64;
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
-                    client
-                        .send(&format!("42{id}[\"ack\",{id}]"))
-                        .await
-                        .expect("send");
-                    let answer = client.next_text().await.expect("answer");
-                    assert_eq!(answer, format!("43{id}[{id}]"));
+                    client.round_trip(id).await;
                     latencies.push(t0.elapsed());
                     id += 1;
                 }
@@ -123,13 +146,22 @@ async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
     }
     let elapsed = started.elapsed();
     report(
-        "ack",
+        scenario,
         latencies.len() as u64,
         elapsed,
         cpu_time(pid) - cpu0,
         latencies,
         "",
     );
+    done
+}
+
+async fn ack(addr: &str, pid: u32, clients: usize, seconds: u64) {
+    let mut connected = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        connected.push(Client::connect(addr).await.expect("connect"));
+    }
+    let done = round_trips("ack", pid, connected, seconds).await;
     close_all(done).await;
 }
 
@@ -272,51 +304,7 @@ async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
     for _ in 0..clients {
         connected.push(PollingClient::connect(addr).await.expect("polling connect"));
     }
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let cpu0 = cpu_time(pid);
-    let started = Instant::now();
-    let tasks: Vec<_> = connected
-        .into_iter()
-        .map(|mut client| {
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut id = 0u64;
-                while Instant::now() < deadline {
-                    let t0 = Instant::now();
-                    client
-                        .post(&format!("42{id}[\"ack\",{id}]"))
-                        .await
-                        .expect("post");
-                    let expected = format!("43{id}[{id}]");
-                    loop {
-                        let packets = client.poll().await.expect("poll");
-                        if packets.iter().any(|p| *p == expected) {
-                            break;
-                        }
-                    }
-                    latencies.push(t0.elapsed());
-                    id += 1;
-                }
-                (client, latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    let mut held = Vec::new();
-    for task in tasks {
-        let (client, took) = task.await.expect("task");
-        latencies.extend(took);
-        held.push(client);
-    }
-    let elapsed = started.elapsed();
-    report(
-        "polling",
-        latencies.len() as u64,
-        elapsed,
-        cpu_time(pid) - cpu0,
-        latencies,
-        "",
-    );
+    round_trips("polling", pid, connected, seconds).await;
 }
 
 async fn idle(addr: &str, pid: u32, clients: usize) {

@@ -2,14 +2,13 @@
 //! scenarios (see `bare.rs`): the practical limit of that stack. Reads and writes run as two
 //! halves of one task; writes go through a 16 KiB buffer flushed once per batch.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use fastwebsockets::{FragmentCollectorRead, Frame, OpCode, Payload};
-use hyper::Request;
+use http_body_util::Empty;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
 use tokio::sync::mpsc;
@@ -102,53 +101,20 @@ where
     tokio::join!(read_loop, write_half(writer, rx));
 }
 
-fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", bare::port()))
-            .await
-            .unwrap();
-        let hub = Arc::new(Frames::default());
-        bare::watch_drops(hub.clone());
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let hub = hub.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |mut req: Request<Incoming>| {
-                    let hub = hub.clone();
-                    let response =
-                        fastwebsockets::upgrade::upgrade(&mut req).map(|(response, upgraded)| {
-                            tokio::spawn(async move {
-                                if let Ok(ws) = upgraded.await {
-                                    let io: TokioIo<hyper::upgrade::Upgraded> = ws.into_inner();
-                                    let (read, write) =
-                                        tokio::io::split(TokioIo::new(io.into_inner()));
-                                    run(read, BufWriter::with_capacity(16 * 1024, write), hub).await
-                                }
-                            });
-                            response
-                        });
-                    async move {
-                        Ok::<_, Infallible>(response.unwrap_or_else(|_| {
-                            hyper::Response::builder()
-                                .status(400)
-                                .body(http_body_util::Empty::new())
-                                .unwrap()
-                        }))
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
-            });
+fn upgrade(req: &mut Request<Incoming>, hub: Arc<Frames>) -> Response<Empty<Bytes>> {
+    let Ok((response, upgraded)) = fastwebsockets::upgrade::upgrade(req) else {
+        return Response::builder().status(400).body(Empty::new()).unwrap();
+    };
+    tokio::spawn(async move {
+        if let Ok(ws) = upgraded.await {
+            let io: TokioIo<hyper::upgrade::Upgraded> = ws.into_inner();
+            let (read, write) = tokio::io::split(TokioIo::new(io.into_inner()));
+            run(read, BufWriter::with_capacity(16 * 1024, write), hub).await
         }
     });
+    response
+}
+
+fn main() {
+    bare::serve(upgrade);
 }

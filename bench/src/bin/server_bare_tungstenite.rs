@@ -1,14 +1,12 @@
 //! A bare WebSocket server on hyper 1 + tokio-tungstenite that speaks only the frames of the
 //! bench scenarios (see `bare.rs`): the practical limit of that stack.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Empty;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
@@ -72,33 +70,5 @@ fn upgrade(req: &mut Request<Incoming>, hub: Arc<Frames>) -> Response<Empty<Byte
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", bare::port()))
-            .await
-            .unwrap();
-        let hub = Arc::new(Frames::default());
-        bare::watch_drops(hub.clone());
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let hub = hub.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |mut req| {
-                    let response = upgrade(&mut req, hub.clone());
-                    async move { Ok::<_, Infallible>(response) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
-            });
-        }
-    });
+    bare::serve(upgrade);
 }
