@@ -448,6 +448,27 @@ impl Socket {
     }
 }
 
+/// Broadcasts reach a socket while it is connected to its namespace.
+impl engine::batch::Recipient for Socket {
+    fn send_now(
+        &self,
+        text: &engine::Str,
+        attachments: &[bytes::Bytes],
+    ) -> Result<(), EncodedSendError> {
+        if !self.connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        self.engine.send_encoded(text.clone(), attachments, false)
+    }
+
+    fn send_run(&self, packets: &Arc<[engine::packet::Packet]>) -> Result<(), EncodedSendError> {
+        if !self.connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        self.engine.send_shared(packets)
+    }
+}
+
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")

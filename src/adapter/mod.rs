@@ -17,7 +17,7 @@ use std::pin::Pin;
 
 pub use memory::MemoryAdapter;
 
-use crate::engine::{Sid, Str};
+use crate::engine::{Sid, Str, batch};
 use crate::socket::SocketRef;
 
 /// A room name.
@@ -117,18 +117,10 @@ pub trait Adapter: Send + Sync + 'static {
         opts: &BroadcastOptions,
         volatile: bool,
     ) -> AdapterFuture<()> {
-        let mut full = 0usize;
-        self.for_each_local(sockets, opts, &mut |socket| {
-            if socket.send_packet(&packet).is_err() {
-                full += 1;
-            }
+        let EncodedPacket { text, attachments } = packet;
+        batch::broadcast(text, attachments, volatile, |visit| {
+            self.for_each_local(sockets, opts, visit)
         });
-        if full > 0 && !volatile {
-            tracing::warn!(
-                clients = full,
-                "broadcast not queued for clients whose buffer is full"
-            );
-        }
         Box::pin(std::future::ready(Ok(())))
     }
 

@@ -34,6 +34,7 @@
 //! in order (a second concurrent POST is refused), and a GET takes everything queued at once.
 //! Every session's outbox is bounded ([`EngineConfig::max_buffered_packets`]).
 
+pub(crate) mod batch;
 pub(crate) mod cors;
 mod driver;
 mod error;

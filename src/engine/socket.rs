@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use http::request::Parts;
 use hyper::upgrade::OnUpgrade;
@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use bytes::Bytes;
 
 use super::Str;
+use super::batch;
 use super::packet::{Packet, PacketType};
 use super::{ProtocolVersion, Sid};
 use crate::config::Transport;
@@ -86,10 +87,32 @@ pub(crate) enum EncodedSendError {
     Closed,
 }
 
+/// What the outbox holds: one packet, or a run of packets shared with other sessions (a
+/// handler's consecutive broadcasts to the same sockets, see [`super::batch`]).
+enum Entry {
+    One(Packet),
+    Shared(Arc<[Packet]>),
+}
+
+/// The queue behind the outbox's lock.
+#[derive(Default)]
+struct Queue {
+    entries: VecDeque<Entry>,
+    /// Packets queued, counting every packet of a shared run.
+    packets: usize,
+}
+
+impl Queue {
+    fn push(&mut self, packet: Packet) {
+        self.entries.push_back(Entry::One(packet));
+        self.packets += 1;
+    }
+}
+
 /// The packets waiting for the client, bounded, with a wake-up for the one reader (the pending
 /// GET poll, or the WebSocket writer).
 pub(crate) struct Outbox {
-    queue: Mutex<VecDeque<Packet>>,
+    queue: Mutex<Queue>,
     /// Woken when packets arrive, and when a waiting poll must return early (upgrade).
     pub(crate) ready: Notify,
     capacity: usize,
@@ -98,25 +121,26 @@ pub(crate) struct Outbox {
 impl Outbox {
     fn new(capacity: usize) -> Self {
         Outbox {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
             capacity,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Packet>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         // A panic cannot leave the queue half-updated: every critical section is one call.
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues an application packet, unless the queue is full.
     fn push(&self, packet: Packet) -> Result<(), Packet> {
+        batch::flush_pending();
         {
             let mut queue = self.lock();
-            if queue.len() >= self.capacity {
+            if queue.packets >= self.capacity {
                 return Err(packet);
             }
-            queue.push_back(packet);
+            queue.push(packet);
         }
         self.ready.notify_one();
         Ok(())
@@ -125,16 +149,34 @@ impl Outbox {
     /// Queues a text packet, its binary attachments and, with `pause`, a [`Packet::Pause`]
     /// together, so that nothing comes between them; all or none, as the capacity allows.
     fn push_encoded(&self, text: Str, attachments: &[Bytes], pause: bool) -> Result<(), ()> {
+        batch::flush_pending();
         {
             let mut queue = self.lock();
-            if queue.len() + 1 + attachments.len() > self.capacity {
+            if queue.packets + 1 + attachments.len() > self.capacity {
                 return Err(());
             }
-            queue.push_back(Packet::Text(text));
-            queue.extend(attachments.iter().cloned().map(Packet::Binary));
-            if pause {
-                queue.push_back(Packet::Pause);
+            queue.push(Packet::Text(text));
+            for attachment in attachments {
+                queue.push(Packet::Binary(attachment.clone()));
             }
+            if pause {
+                queue.push(Packet::Pause);
+            }
+        }
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Queues a run of packets shared with other sessions, all or none as the capacity allows.
+    /// Called by [`batch`] when it delivers, so it does not flush the batch itself.
+    fn push_shared(&self, packets: &Arc<[Packet]>) -> Result<(), ()> {
+        {
+            let mut queue = self.lock();
+            if queue.packets + packets.len() > self.capacity {
+                return Err(());
+            }
+            queue.entries.push_back(Entry::Shared(packets.clone()));
+            queue.packets += packets.len();
         }
         self.ready.notify_one();
         Ok(())
@@ -143,7 +185,8 @@ impl Outbox {
     /// Queues a protocol packet (ping, pong, noop, close): always accepted, their number being
     /// bounded by the protocol itself.
     pub(crate) fn push_control(&self, packet: Packet) {
-        self.lock().push_back(packet);
+        batch::flush_pending();
+        self.lock().push(packet);
         self.ready.notify_one();
     }
 
@@ -151,18 +194,27 @@ impl Outbox {
     /// its memory back, so that a burst does not leave every connection holding its peak.
     pub(crate) fn drain_into(&self, into: &mut Vec<Packet>) {
         let mut queue = self.lock();
-        into.extend(queue.drain(..));
-        if queue.capacity() > 128 {
-            queue.shrink_to(16);
+        into.reserve(queue.packets);
+        for entry in queue.entries.drain(..) {
+            match entry {
+                Entry::One(packet) => into.push(packet),
+                Entry::Shared(packets) => into.extend(packets.iter().cloned()),
+            }
+        }
+        queue.packets = 0;
+        if queue.entries.capacity() > 128 {
+            queue.entries.shrink_to(16);
         }
     }
 
     /// Drops every queued packet and queues `last` alone.
     fn replace_all(&self, last: Packet) {
+        batch::flush_pending();
         {
             let mut queue = self.lock();
-            queue.clear();
-            queue.push_back(last);
+            queue.entries.clear();
+            queue.packets = 0;
+            queue.push(last);
         }
         self.ready.notify_one();
     }
@@ -319,6 +371,16 @@ impl<D> Socket<D> {
             .map_err(|()| EncodedSendError::Full)
     }
 
+    /// Queues a run of whole encoded packets shared with other sessions, all or none.
+    pub(crate) fn send_shared(&self, packets: &Arc<[Packet]>) -> Result<(), EncodedSendError> {
+        if !self.is_connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        self.outbox
+            .push_shared(packets)
+            .map_err(|()| EncodedSendError::Full)
+    }
+
     /// Ends the session at once (a protocol violation seen above Engine.IO).
     pub(crate) fn abort(&self, reason: DisconnectReason) {
         self.request_close(reason, CloseKind::Abort);
@@ -355,6 +417,8 @@ impl<D> Socket<D> {
     /// An abort drops what is queued and leaves one packet for a pending poll: a `noop` when the
     /// client itself closed (the Node server's answer), a `close` otherwise.
     pub(crate) fn request_close(&self, reason: DisconnectReason, kind: CloseKind) {
+        // Broadcasts held back by this thread's batch were emitted before this close.
+        batch::flush_pending();
         if self.closing.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -471,9 +535,9 @@ mod tests {
                 .send_encoded(Str::from("42[\"tick\"]"), &[], false)
                 .unwrap();
         }
-        assert!(socket.outbox.lock().capacity() >= 1000);
+        assert!(socket.outbox.lock().entries.capacity() >= 1000);
         assert_eq!(drain(&socket).len(), 1000);
-        assert!(socket.outbox.lock().capacity() <= 128);
+        assert!(socket.outbox.lock().entries.capacity() <= 128);
     }
 
     fn drain(socket: &Socket) -> Vec<String> {
@@ -486,6 +550,25 @@ mod tests {
                 Packet::Pause => "pause".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_shared_run_counts_each_of_its_packets_against_the_bound() {
+        let s = socket(4);
+        let run: Arc<[Packet]> = ["4a", "4b", "4c"]
+            .into_iter()
+            .map(|t| Packet::Text(Str::from(t)))
+            .collect();
+        s.send_shared(&run).unwrap();
+        assert_eq!(s.send_shared(&run), Err(EncodedSendError::Full));
+        s.send("d").unwrap();
+        assert_eq!(s.send("e"), Err(SendError::Full(Message::from("e"))));
+        assert_eq!(drain(&s), ["4a", "4b", "4c", "4d"]);
+        // Drained: room again.
+        s.send_shared(&run).unwrap();
+        s.close();
+        assert_eq!(s.send_shared(&run), Err(EncodedSendError::Closed));
+        assert_eq!(drain(&s), ["4a", "4b", "4c", "1"]);
     }
 
     #[test]

@@ -1,0 +1,206 @@
+//! Broadcasts a handler emits in a row are queued together (one shared run per recipient); these
+//! tests check that nothing is reordered or lost on the way: against direct emits, acks, other
+//! recipients, a disconnect, the group size bound, binary attachments and a full buffer.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::raw_client::RawClient;
+use tokio::net::TcpListener;
+use tower_socketio::extract::{AckSender, Data};
+use tower_socketio::testing::TestClient;
+use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef, Value};
+
+fn namespace() -> Namespace {
+    Namespace::new()
+        .on(
+            "join",
+            |socket: SocketRef, ack: AckSender, Data(room): Data<String>| async move {
+                socket.join(room);
+                let _ = ack.send(&());
+            },
+        )
+        .on("mixed", |socket: SocketRef, ack: AckSender| async move {
+            let everyone = socket.namespace();
+            for i in 0..3 {
+                let _ = everyone.emit("all", &i);
+            }
+            let _ = socket.emit("direct", &());
+            for i in 3..5 {
+                let _ = everyone.emit("all", &i);
+            }
+            let _ = ack.send(&"done");
+        })
+        .on("alternate", |socket: SocketRef| async move {
+            // r1, r1, everyone, everyone, r1, r2, r2: groups start and end on the way.
+            let ns = || socket.namespace();
+            let _ = ns().to("r1").emit("t", &0);
+            let _ = ns().to("r1").emit("t", &1);
+            let _ = ns().emit("t", &2);
+            let _ = ns().emit("t", &3);
+            let _ = ns().to("r1").emit("t", &4);
+            let _ = ns().to("r2").emit("t", &5);
+            let _ = ns().to("r2").emit("t", &6);
+            let _ = ns().emit("t", &"end");
+        })
+        .on(
+            "many",
+            |socket: SocketRef, Data(count): Data<u64>| async move {
+                let everyone = socket.namespace();
+                for i in 0..count {
+                    let _ = everyone.emit("tick", &i);
+                }
+                let _ = everyone.emit("tick", &"end");
+            },
+        )
+        .on("then_disconnect", |socket: SocketRef| async move {
+            let everyone = socket.namespace();
+            let _ = everyone.emit("bye", &1);
+            let _ = everyone.emit("bye", &2);
+            socket.disconnect();
+        })
+        .on("binary", |socket: SocketRef| async move {
+            let everyone = socket.namespace();
+            let _ = everyone.emit("b", &(0, Bytes::from_static(&[0, 0])));
+            let _ = everyone.emit("b", &(1, Bytes::from_static(&[1])));
+            let _ = everyone.emit("b", &(2, "text only"));
+        })
+        .on(
+            "overflow",
+            |socket: SocketRef, Data(count): Data<u64>| async move {
+                let everyone = socket.namespace();
+                for i in 0..count {
+                    let _ = everyone.emit("tick", &i);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = everyone.emit("tick", &"after");
+            },
+        )
+}
+
+async fn start(config: EngineConfig) -> std::net::SocketAddr {
+    let io = SocketIo::builder()
+        .config(config)
+        .ns("/", namespace())
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.serve(listener, std::future::pending()));
+    addr
+}
+
+async fn join(client: &mut RawClient, room: &str) {
+    client.send(&format!(r#"420["join","{room}"]"#)).await;
+    assert_eq!(client.recv().await, "30[]");
+}
+
+#[tokio::test]
+async fn broadcasts_direct_emits_and_acks_keep_their_order() {
+    let addr = start(EngineConfig::default()).await;
+    let mut a = RawClient::connect(addr).await;
+    let mut b = RawClient::connect(addr).await;
+    a.send(r#"421["mixed"]"#).await;
+    for i in 0..3 {
+        assert_eq!(a.recv().await, format!(r#"2["all",{i}]"#));
+    }
+    assert_eq!(a.recv().await, r#"2["direct"]"#);
+    for i in 3..5 {
+        assert_eq!(a.recv().await, format!(r#"2["all",{i}]"#));
+    }
+    assert_eq!(a.recv().await, r#"31["done"]"#);
+    for i in 0..5 {
+        assert_eq!(b.recv().await, format!(r#"2["all",{i}]"#));
+    }
+}
+
+#[tokio::test]
+async fn changing_recipients_keeps_each_clients_order() {
+    let addr = start(EngineConfig::default()).await;
+    let mut one = RawClient::connect(addr).await;
+    let mut two = RawClient::connect(addr).await;
+    let mut both = RawClient::connect(addr).await;
+    let mut none = RawClient::connect(addr).await;
+    join(&mut one, "r1").await;
+    join(&mut two, "r2").await;
+    join(&mut both, "r1").await;
+    join(&mut both, "r2").await;
+    none.send(r#"42["alternate"]"#).await;
+    let expect = |ticks: &[&str]| -> Vec<String> {
+        ticks.iter().map(|t| format!(r#"2["t",{t}]"#)).collect()
+    };
+    for (client, ticks) in [
+        (&mut one, expect(&["0", "1", "2", "3", "4", "\"end\""])),
+        (&mut two, expect(&["2", "3", "5", "6", "\"end\""])),
+        (
+            &mut both,
+            expect(&["0", "1", "2", "3", "4", "5", "6", "\"end\""]),
+        ),
+        (&mut none, expect(&["2", "3", "\"end\""])),
+    ] {
+        for tick in ticks {
+            assert_eq!(client.recv().await, tick);
+        }
+    }
+}
+
+#[tokio::test]
+async fn more_broadcasts_than_one_group_holds_all_arrive_in_order() {
+    let addr = start(EngineConfig::default().max_buffered_packets(10_000)).await;
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        clients.push(RawClient::connect(addr).await);
+    }
+    clients[0].send(r#"42["many",1500]"#).await;
+    for client in &mut clients {
+        for i in 0..1500 {
+            assert_eq!(client.recv().await, format!(r#"2["tick",{i}]"#));
+        }
+        assert_eq!(client.recv().await, r#"2["tick","end"]"#);
+    }
+}
+
+#[tokio::test]
+async fn broadcasts_before_a_disconnect_arrive_before_it() {
+    let addr = start(EngineConfig::default()).await;
+    let mut leaving = RawClient::connect(addr).await;
+    let mut staying = RawClient::connect(addr).await;
+    leaving.send(r#"42["then_disconnect"]"#).await;
+    assert_eq!(leaving.recv().await, r#"2["bye",1]"#);
+    assert_eq!(leaving.recv().await, r#"2["bye",2]"#);
+    assert_eq!(leaving.recv().await, "1");
+    assert_eq!(staying.recv().await, r#"2["bye",1]"#);
+    assert_eq!(staying.recv().await, r#"2["bye",2]"#);
+}
+
+#[tokio::test]
+async fn a_full_buffer_gets_what_fits_in_order() {
+    let addr = start(EngineConfig::default().max_buffered_packets(10)).await;
+    let mut client = RawClient::connect(addr).await;
+    // 30 broadcasts in one poll of the handler: nothing is written meanwhile, so the buffer
+    // takes the first 10 and the rest is dropped, as when each is queued on its own.
+    client.send(r#"42["overflow",30]"#).await;
+    for i in 0..10 {
+        assert_eq!(client.recv().await, format!(r#"2["tick",{i}]"#));
+    }
+    assert_eq!(client.recv().await, r#"2["tick","after"]"#);
+}
+
+#[tokio::test]
+async fn grouped_binary_broadcasts_arrive_whole_over_polling() {
+    let io = SocketIo::builder().ns("/", namespace()).build();
+    let service = axum::Router::new().layer(io.layer());
+    let mut client = TestClient::connect(service, "/").await.unwrap();
+    client.emit("binary", &()).await.unwrap();
+    let expected = [
+        vec![Value::from(0), Value::Binary(Bytes::from_static(&[0, 0]))],
+        vec![Value::from(1), Value::Binary(Bytes::from_static(&[1]))],
+        vec![Value::from(2), Value::from("text only")],
+    ];
+    for args in expected {
+        let (event, got) = client.recv().await.unwrap();
+        assert_eq!(event, "b");
+        assert_eq!(got, args);
+    }
+}
