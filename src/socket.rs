@@ -461,11 +461,11 @@ impl engine::batch::Recipient for Socket {
         self.engine.send_encoded(text.clone(), attachments, false)
     }
 
-    fn send_run(&self, packets: &Arc<[engine::packet::Packet]>) -> Result<(), EncodedSendError> {
+    fn send_run(&self, run: &Arc<engine::batch::Run>) -> Result<(), EncodedSendError> {
         if !self.connected() {
             return Err(EncodedSendError::Closed);
         }
-        self.engine.send_shared(packets)
+        self.engine.send_run(run)
     }
 }
 

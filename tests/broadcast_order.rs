@@ -55,6 +55,19 @@ fn namespace() -> Namespace {
                 let _ = everyone.emit("tick", &"end");
             },
         )
+        .on("across_threads", |socket: SocketRef| async move {
+            let everyone = socket.namespace();
+            let _ = everyone.emit("x", &0);
+            let _ = everyone.emit("x", &1);
+            // Queued from another thread, after the two broadcasts and before the third.
+            let other = socket.clone();
+            std::thread::spawn(move || {
+                let _ = other.emit("direct", &());
+            })
+            .join()
+            .unwrap();
+            let _ = everyone.emit("x", &2);
+        })
         .on("then_disconnect", |socket: SocketRef| async move {
             let everyone = socket.namespace();
             let _ = everyone.emit("bye", &1);
@@ -158,6 +171,25 @@ async fn more_broadcasts_than_one_group_holds_all_arrive_in_order() {
             assert_eq!(client.recv().await, format!(r#"2["tick",{i}]"#));
         }
         assert_eq!(client.recv().await, r#"2["tick","end"]"#);
+    }
+}
+
+#[tokio::test]
+async fn a_packet_queued_from_another_thread_keeps_its_place() {
+    let addr = start(EngineConfig::default()).await;
+    let mut sender = RawClient::connect(addr).await;
+    let mut other = RawClient::connect(addr).await;
+    sender.send(r#"42["across_threads"]"#).await;
+    for expected in [
+        r#"2["x",0]"#,
+        r#"2["x",1]"#,
+        r#"2["direct"]"#,
+        r#"2["x",2]"#,
+    ] {
+        assert_eq!(sender.recv().await, expected);
+    }
+    for i in 0..3 {
+        assert_eq!(other.recv().await, format!(r#"2["x",{i}]"#));
     }
 }
 

@@ -87,22 +87,37 @@ pub(crate) enum EncodedSendError {
     Closed,
 }
 
-/// What the outbox holds: one packet, or a run of packets shared with other sessions (a
-/// handler's consecutive broadcasts to the same sockets, see [`super::batch`]).
+/// What the outbox holds: one packet, or a run of broadcast packets shared with other
+/// sessions (see [`batch`]), of which this session takes at most `limit` packets.
 enum Entry {
     One(Packet),
-    Shared(Arc<[Packet]>),
+    Run { run: Arc<batch::Run>, limit: usize },
 }
 
 /// The queue behind the outbox's lock.
 #[derive(Default)]
 struct Queue {
     entries: VecDeque<Entry>,
-    /// Packets queued, counting every packet of a shared run.
+    /// Packets queued. An open run counts as its limit until it is sealed.
     packets: usize,
+    /// The last entry is a run that may still grow.
+    open: bool,
 }
 
 impl Queue {
+    /// Seals the open run, if any, before something else is queued after it; its count
+    /// becomes what it holds.
+    fn seal(&mut self) {
+        if !std::mem::take(&mut self.open) {
+            return;
+        }
+        if let Some(Entry::Run { run, limit }) = self.entries.back_mut() {
+            let kept = run.seal_within(*limit);
+            self.packets -= *limit - kept;
+            *limit = kept;
+        }
+    }
+
     fn push(&mut self, packet: Packet) {
         self.entries.push_back(Entry::One(packet));
         self.packets += 1;
@@ -134,9 +149,9 @@ impl Outbox {
 
     /// Queues an application packet, unless the queue is full.
     fn push(&self, packet: Packet) -> Result<(), Packet> {
-        batch::flush_pending();
         {
             let mut queue = self.lock();
+            queue.seal();
             if queue.packets >= self.capacity {
                 return Err(packet);
             }
@@ -149,9 +164,9 @@ impl Outbox {
     /// Queues a text packet, its binary attachments and, with `pause`, a [`Packet::Pause`]
     /// together, so that nothing comes between them; all or none, as the capacity allows.
     fn push_encoded(&self, text: Str, attachments: &[Bytes], pause: bool) -> Result<(), ()> {
-        batch::flush_pending();
         {
             let mut queue = self.lock();
+            queue.seal();
             if queue.packets + 1 + attachments.len() > self.capacity {
                 return Err(());
             }
@@ -167,16 +182,24 @@ impl Outbox {
         Ok(())
     }
 
-    /// Queues a run of packets shared with other sessions, all or none as the capacity allows.
-    /// Called by [`batch`] when it delivers, so it does not flush the batch itself.
-    fn push_shared(&self, packets: &Arc<[Packet]>) -> Result<(), ()> {
+    /// Queues a shared run of broadcast packets, open: it may grow until something else is
+    /// queued or the queue is drained. It may take as many packets as the queue has room for
+    /// now (at most [`batch::MAX_RUN_PACKETS`]); fails when there is no room at all.
+    fn push_run(&self, run: &Arc<batch::Run>) -> Result<(), ()> {
         {
             let mut queue = self.lock();
-            if queue.packets + packets.len() > self.capacity {
+            queue.seal();
+            let room = self.capacity.saturating_sub(queue.packets);
+            if room == 0 {
                 return Err(());
             }
-            queue.entries.push_back(Entry::Shared(packets.clone()));
-            queue.packets += packets.len();
+            let limit = room.min(batch::MAX_RUN_PACKETS);
+            queue.entries.push_back(Entry::Run {
+                run: run.clone(),
+                limit,
+            });
+            queue.packets += limit;
+            queue.open = true;
         }
         self.ready.notify_one();
         Ok(())
@@ -185,8 +208,11 @@ impl Outbox {
     /// Queues a protocol packet (ping, pong, noop, close): always accepted, their number being
     /// bounded by the protocol itself.
     pub(crate) fn push_control(&self, packet: Packet) {
-        batch::flush_pending();
-        self.lock().push(packet);
+        {
+            let mut queue = self.lock();
+            queue.seal();
+            queue.push(packet);
+        }
         self.ready.notify_one();
     }
 
@@ -194,11 +220,12 @@ impl Outbox {
     /// its memory back, so that a burst does not leave every connection holding its peak.
     pub(crate) fn drain_into(&self, into: &mut Vec<Packet>) {
         let mut queue = self.lock();
-        into.reserve(queue.packets);
+        queue.open = false;
+        into.reserve(queue.packets.min(4096));
         for entry in queue.entries.drain(..) {
             match entry {
                 Entry::One(packet) => into.push(packet),
-                Entry::Shared(packets) => into.extend(packets.iter().cloned()),
+                Entry::Run { run, limit } => run.drain_within(limit, into),
             }
         }
         queue.packets = 0;
@@ -209,9 +236,9 @@ impl Outbox {
 
     /// Drops every queued packet and queues `last` alone.
     fn replace_all(&self, last: Packet) {
-        batch::flush_pending();
         {
             let mut queue = self.lock();
+            queue.seal();
             queue.entries.clear();
             queue.packets = 0;
             queue.push(last);
@@ -371,13 +398,13 @@ impl<D> Socket<D> {
             .map_err(|()| EncodedSendError::Full)
     }
 
-    /// Queues a run of whole encoded packets shared with other sessions, all or none.
-    pub(crate) fn send_shared(&self, packets: &Arc<[Packet]>) -> Result<(), EncodedSendError> {
+    /// Queues a shared run of broadcast packets (see [`batch`]).
+    pub(crate) fn send_run(&self, run: &Arc<batch::Run>) -> Result<(), EncodedSendError> {
         if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
         self.outbox
-            .push_shared(packets)
+            .push_run(run)
             .map_err(|()| EncodedSendError::Full)
     }
 
@@ -417,8 +444,6 @@ impl<D> Socket<D> {
     /// An abort drops what is queued and leaves one packet for a pending poll: a `noop` when the
     /// client itself closed (the Node server's answer), a `close` otherwise.
     pub(crate) fn request_close(&self, reason: DisconnectReason, kind: CloseKind) {
-        // Broadcasts held back by this thread's batch were emitted before this close.
-        batch::flush_pending();
         if self.closing.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -553,22 +578,50 @@ mod tests {
     }
 
     #[test]
-    fn a_shared_run_counts_each_of_its_packets_against_the_bound() {
+    fn an_open_run_grows_until_something_else_is_queued() {
         let s = socket(4);
-        let run: Arc<[Packet]> = ["4a", "4b", "4c"]
-            .into_iter()
-            .map(|t| Packet::Text(Str::from(t)))
-            .collect();
-        s.send_shared(&run).unwrap();
-        assert_eq!(s.send_shared(&run), Err(EncodedSendError::Full));
+        let run = batch::Run::for_test("4a", 0);
+        s.send_run(&run).unwrap();
+        assert!(run.append_for_test("4b", 0));
+        assert!(run.append_for_test("4c", 0));
+        // A direct send seals the run: it goes after, and the run takes no more.
         s.send("d").unwrap();
+        assert!(!run.append_for_test("4x", 0));
         assert_eq!(s.send("e"), Err(SendError::Full(Message::from("e"))));
         assert_eq!(drain(&s), ["4a", "4b", "4c", "4d"]);
-        // Drained: room again.
-        s.send_shared(&run).unwrap();
+    }
+
+    #[test]
+    fn draining_seals_the_run() {
+        let s = socket(8);
+        let run = batch::Run::for_test("4a", 0);
+        s.send_run(&run).unwrap();
+        assert_eq!(drain(&s), ["4a"]);
+        assert!(!run.append_for_test("4b", 0));
+        assert_eq!(drain(&s), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_run_takes_what_fits_in_whole_packets() {
+        // Room for one packet: of a run of two plain events, the first.
+        let s = socket(2);
+        s.send("z").unwrap();
+        let run = batch::Run::for_test("4a", 0);
+        s.send_run(&run).unwrap();
+        assert!(run.append_for_test("4b", 0));
+        assert_eq!(drain(&s), ["4z", "4a"]);
+        // Room for one packet: an event with an attachment (two packets) is dropped whole.
+        s.send("y").unwrap();
+        let binary = batch::Run::for_test("451-", 1);
+        s.send_run(&binary).unwrap();
+        assert_eq!(drain(&s), ["4y"]);
+        // No room at all: refused.
+        s.send("w").unwrap();
+        s.send("v").unwrap();
+        assert_eq!(s.send_run(&run), Err(EncodedSendError::Full));
+        // Closed: refused.
         s.close();
-        assert_eq!(s.send_shared(&run), Err(EncodedSendError::Closed));
-        assert_eq!(drain(&s), ["4a", "4b", "4c", "1"]);
+        assert_eq!(s.send_run(&run), Err(EncodedSendError::Closed));
     }
 
     #[test]
