@@ -333,11 +333,7 @@ impl Socket {
 
     /// Queues a packet encoded for a broadcast.
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
-        if !self.connected() {
-            return Err(EmitError::Disconnected);
-        }
-        self.engine
-            .send_encoded(packet.text.clone(), &packet.attachments, false)
+        engine::batch::Recipient::send_now(self, &packet.text, &packet.attachments)
             .map_err(EmitError::from)
     }
 

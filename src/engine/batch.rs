@@ -100,41 +100,43 @@ impl Run {
     pub(crate) fn seal_within(&self, limit: usize) -> usize {
         let mut state = self.lock();
         state.sealed = true;
-        if state.packets <= limit {
-            return state.packets;
-        }
-        let mut kept = 0;
-        for unit in &state.units {
-            if kept + unit.packets() > limit {
-                break;
-            }
-            kept += unit.packets();
-        }
-        kept
+        state.fit(limit).1
     }
 
     /// Seals the run and copies its packets, in whole units up to `limit`, into `into`.
     pub(crate) fn drain_within(&self, limit: usize, into: &mut Vec<Packet>) {
         let mut state = self.lock();
         state.sealed = true;
-        let mut kept = 0;
-        let mut dropped = 0;
-        for unit in &state.units {
-            if dropped > 0 || kept + unit.packets() > limit {
-                dropped += 1;
-                continue;
-            }
-            kept += unit.packets();
+        let (kept, _) = state.fit(limit);
+        for unit in &state.units[..kept] {
             into.push(Packet::Text(unit.text.clone()));
             into.extend(unit.attachments.iter().cloned().map(Packet::Binary));
         }
+        let dropped = state.units.len() - kept;
         drop(state);
         if dropped > 0 && !self.volatile {
             tracing::warn!(
-                packets = dropped,
+                broadcasts = dropped,
                 "broadcast not queued for a client whose buffer is full"
             );
         }
+    }
+}
+
+impl RunState {
+    /// How many of the first units, and how many packets they make, fit in `limit` packets.
+    fn fit(&self, limit: usize) -> (usize, usize) {
+        if self.packets <= limit {
+            return (self.units.len(), self.packets);
+        }
+        let mut packets = 0;
+        for (kept, unit) in self.units.iter().enumerate() {
+            if packets + unit.packets() > limit {
+                return (kept, packets);
+            }
+            packets += unit.packets();
+        }
+        (self.units.len(), packets)
     }
 }
 
@@ -166,8 +168,9 @@ struct Group {
 #[derive(Default)]
 struct Batch {
     group: Option<Group>,
-    /// The addresses of the recipients of the last broadcast queued at once, in order. Only
-    /// compared, never followed: a broadcast to the same sockets starts a group.
+    /// The addresses of the last broadcast's recipients, in order (the group's, if any). Only
+    /// compared, never followed: a broadcast to the same sockets appends to the group's run, or
+    /// starts one.
     last: Vec<*const ()>,
 }
 
@@ -211,87 +214,54 @@ pub(crate) fn broadcast<T: Recipient + 'static>(
 ) {
     let mut full = 0usize;
     let unit = Unit { text, attachments };
-    let mut send_now = |recipient: &dyn Recipient| {
-        if let Err(EncodedSendError::Full) = recipient.send_now(&unit.text, &unit.attachments) {
-            full += 1;
-        }
-    };
     if !ACTIVE.get() {
-        walk(&mut |recipient| send_now(&**recipient));
+        walk(&mut |recipient| send(&**recipient, &unit, &mut full));
     } else {
         // Taken out while the recipients are visited: queuing does not come back here.
         let mut batch = BATCH.take();
+        // A run holds broadcasts of one kind only.
+        let (mut same, run) = match batch.group.take().filter(|g| g.run.volatile == volatile) {
+            Some(group) => (group.recipients, Some(group.run)),
+            None => (Vec::new(), None),
+        };
+        // Does this broadcast reach the last one's recipients, in the same order? `same` holds
+        // them, owned: the group's already, or gathered on the way to start one.
         let mut matched = 0usize;
         let mut matching = true;
-        if let Some(group) = batch.group.take().filter(|g| g.run.volatile == volatile) {
-            // Does this broadcast reach the group's recipients, in the same order?
-            let mut group = Some(group);
-            walk(&mut |recipient| {
-                if matching {
-                    let held = group.as_ref().expect("held while matching");
-                    if held
-                        .recipients
-                        .get(matched)
-                        .is_some_and(|r| address(r) == address(recipient))
-                    {
-                        matched += 1;
-                        return;
-                    }
-                    matching = false;
-                    let held = group.take().expect("held while matching");
-                    for earlier in &held.recipients[..matched] {
-                        send_now(&**earlier);
-                        batch.last.push(address(earlier));
-                    }
-                }
-                send_now(&**recipient);
-                batch.last.push(address(recipient));
-            });
-            if let Some(held) = group {
-                if matched == held.recipients.len() {
-                    batch.group = Some(match held.run.append(unit) {
-                        Ok(()) => held,
-                        // Sealed (something else was queued for a recipient) or full.
-                        Err(unit) => start(held.recipients, unit, volatile, &mut full),
-                    });
-                } else {
-                    // The first `matched` of the group's recipients.
-                    for earlier in &held.recipients[..matched] {
-                        send_now(&**earlier);
-                        batch.last.push(address(earlier));
-                    }
-                }
-            }
-        } else {
-            // Does this broadcast reach the last one's recipients? If so, a run starts.
-            let mut same: Vec<Arc<dyn Recipient>> = Vec::new();
-            walk(&mut |recipient| {
-                if matching {
-                    if batch.last.get(matched) == Some(&address(recipient)) {
-                        same.push(recipient.clone());
-                        matched += 1;
-                        return;
-                    }
-                    matching = false;
-                    for earlier in same.drain(..) {
-                        send_now(&*earlier);
-                    }
-                    batch.last.truncate(matched);
-                }
-                send_now(&**recipient);
-                batch.last.push(address(recipient));
-            });
+        walk(&mut |recipient| {
             if matching {
-                if matched > 0 && matched == batch.last.len() {
-                    batch.last.clear();
-                    batch.group = Some(start(same, unit, volatile, &mut full));
-                } else {
-                    for earlier in same.drain(..) {
-                        send_now(&*earlier);
+                if batch.last.get(matched) == Some(&address(recipient)) {
+                    if run.is_none() {
+                        same.push(recipient.clone());
                     }
-                    batch.last.truncate(matched);
+                    matched += 1;
+                    return;
                 }
+                matching = false;
+                send_all(&same[..matched], &unit, &mut full);
+                batch.last.truncate(matched);
             }
+            send(&**recipient, &unit, &mut full);
+            batch.last.push(address(recipient));
+        });
+        if matching && matched > 0 && matched == batch.last.len() {
+            // The same recipients: the packet joins the group's run, or starts a new one
+            // if there is none, or if it is sealed (something else was queued for a
+            // recipient) or full.
+            batch.group = Some(match run {
+                Some(run) => match run.append(unit) {
+                    Ok(()) => Group {
+                        recipients: same,
+                        run,
+                    },
+                    Err(unit) => start(same, unit, volatile, &mut full),
+                },
+                None => start(same, unit, volatile, &mut full),
+            });
+        } else if matching {
+            // The first `matched` of the last broadcast's recipients.
+            send_all(&same[..matched], &unit, &mut full);
+            batch.last.truncate(matched);
         }
         BATCH.set(batch);
     }
@@ -300,6 +270,19 @@ pub(crate) fn broadcast<T: Recipient + 'static>(
             clients = full,
             "broadcast not queued for clients whose buffer is full"
         );
+    }
+}
+
+/// Queues `unit` for `recipient` now, counting it in `full` if its buffer is full.
+fn send(recipient: &dyn Recipient, unit: &Unit, full: &mut usize) {
+    if let Err(EncodedSendError::Full) = recipient.send_now(&unit.text, &unit.attachments) {
+        *full += 1;
+    }
+}
+
+fn send_all(recipients: &[Arc<dyn Recipient>], unit: &Unit, full: &mut usize) {
+    for recipient in recipients {
+        send(&**recipient, unit, full);
     }
 }
 
