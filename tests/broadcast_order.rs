@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::raw_client::RawClient;
-use tokio::net::TcpListener;
 use tower_socketio::extract::{AckSender, Data};
 use tower_socketio::testing::TestClient;
 use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef, Value};
@@ -98,10 +97,14 @@ async fn start(config: EngineConfig) -> std::net::SocketAddr {
         .config(config)
         .ns("/", namespace())
         .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.serve(listener, std::future::pending()));
-    addr
+    common::serve(io).await
+}
+
+/// Asserts that the next packets are `event` with each of `numbers`, in order.
+async fn expect_events(client: &mut RawClient, event: &str, numbers: std::ops::Range<u32>) {
+    for i in numbers {
+        assert_eq!(client.recv().await, format!(r#"2["{event}",{i}]"#));
+    }
 }
 
 async fn join(client: &mut RawClient, room: &str) {
@@ -115,17 +118,11 @@ async fn broadcasts_direct_emits_and_acks_keep_their_order() {
     let mut a = RawClient::connect(addr).await;
     let mut b = RawClient::connect(addr).await;
     a.send(r#"421["mixed"]"#).await;
-    for i in 0..3 {
-        assert_eq!(a.recv().await, format!(r#"2["all",{i}]"#));
-    }
+    expect_events(&mut a, "all", 0..3).await;
     assert_eq!(a.recv().await, r#"2["direct"]"#);
-    for i in 3..5 {
-        assert_eq!(a.recv().await, format!(r#"2["all",{i}]"#));
-    }
+    expect_events(&mut a, "all", 3..5).await;
     assert_eq!(a.recv().await, r#"31["done"]"#);
-    for i in 0..5 {
-        assert_eq!(b.recv().await, format!(r#"2["all",{i}]"#));
-    }
+    expect_events(&mut b, "all", 0..5).await;
 }
 
 #[tokio::test]
@@ -167,9 +164,7 @@ async fn more_broadcasts_than_one_group_holds_all_arrive_in_order() {
     }
     clients[0].send(r#"42["many",1500]"#).await;
     for client in &mut clients {
-        for i in 0..1500 {
-            assert_eq!(client.recv().await, format!(r#"2["tick",{i}]"#));
-        }
+        expect_events(client, "tick", 0..1500).await;
         assert_eq!(client.recv().await, r#"2["tick","end"]"#);
     }
 }
@@ -188,9 +183,7 @@ async fn a_packet_queued_from_another_thread_keeps_its_place() {
     ] {
         assert_eq!(sender.recv().await, expected);
     }
-    for i in 0..3 {
-        assert_eq!(other.recv().await, format!(r#"2["x",{i}]"#));
-    }
+    expect_events(&mut other, "x", 0..3).await;
 }
 
 #[tokio::test]
@@ -213,9 +206,7 @@ async fn a_full_buffer_gets_what_fits_in_order() {
     // 30 broadcasts in one poll of the handler: nothing is written meanwhile, so the buffer
     // takes the first 10 and the rest is dropped, as when each is queued on its own.
     client.send(r#"42["overflow",30]"#).await;
-    for i in 0..10 {
-        assert_eq!(client.recv().await, format!(r#"2["tick",{i}]"#));
-    }
+    expect_events(&mut client, "tick", 0..10).await;
     assert_eq!(client.recv().await, r#"2["tick","after"]"#);
 }
 

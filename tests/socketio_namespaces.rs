@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::raw_client::RawClient;
-use tokio::net::TcpListener;
 use tower_socketio::extract::State;
 use tower_socketio::{DisconnectReason, Namespace, SocketIo, SocketRef};
 
@@ -41,9 +40,7 @@ async fn start() -> (SocketIo, std::net::SocketAddr, Log) {
         .with_state(log.clone())
         .dynamic_ns(|name: &str| name.starts_with("/team-"), team)
         .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let addr = common::serve(io.clone()).await;
     (io, addr, log)
 }
 
@@ -137,9 +134,7 @@ async fn packet_middlewares_can_refuse_and_rewrite_events() {
             let _ = ack.send(&socket.remote_addr().map(|a| a.ip().to_string()));
         });
     let io = SocketIo::builder().ns("/", ns).build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.serve(listener, std::future::pending()));
+    let addr = common::serve(io).await;
     let mut client = RawClient::connect(addr).await;
     client.send(r#"421["echo",1,2,3]"#).await;
     assert_eq!(client.recv().await, "31[1]");
@@ -154,9 +149,7 @@ async fn connect_timeout_closes_only_clients_that_join_no_namespace() {
     let io = SocketIo::builder()
         .connect_timeout(Duration::from_millis(200))
         .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let addr = common::serve(io.clone()).await;
     let mut silent = RawClient::open(addr).await;
     let mut joined = RawClient::connect(addr).await;
     let started = std::time::Instant::now();
@@ -176,9 +169,7 @@ async fn connect_timeout_holds_across_an_upgrade() {
     let io = SocketIo::builder()
         .connect_timeout(Duration::from_millis(300))
         .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let addr = common::serve(io.clone()).await;
     // The timer is armed while the session polls; it must still fire once it has moved to
     // the WebSocket.
     let started = std::time::Instant::now();
@@ -198,9 +189,7 @@ async fn joining_a_namespace_withdraws_the_connect_timeout() {
         .connect_timeout(Duration::from_millis(200))
         .ns("/", Namespace::new())
         .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let addr = common::serve(io.clone()).await;
     let mut client = RawClient::connect(addr).await;
     // As in Node, the first join clears the timer: leaving the namespace before it would
     // have fired does not get the session closed.

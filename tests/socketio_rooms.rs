@@ -5,7 +5,6 @@ mod common;
 use std::time::Duration;
 
 use common::raw_client::RawClient;
-use tokio::net::TcpListener;
 use tower_socketio::extract::{AckSender, Data};
 use tower_socketio::{Namespace, SocketIo, SocketRef};
 
@@ -41,9 +40,7 @@ async fn start() -> (SocketIo, std::net::SocketAddr) {
             let _ = ack.send(&rooms);
         });
     let io = SocketIo::builder().ns("/", ns).build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(io.clone().serve(listener, std::future::pending()));
+    let addr = common::serve(io.clone()).await;
     (io, addr)
 }
 

@@ -180,14 +180,6 @@ impl<T: Clone> Hub<T> {
     }
 }
 
-/// Reads PORT from the environment (default 3000).
-pub fn port() -> u16 {
-    std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000)
-}
-
 /// Reports dropped frames on stderr once a second while there are new ones.
 fn watch_drops<T: Clone + Send + 'static>(hub: Arc<Hub<T>>) {
     tokio::spawn(async move {
@@ -203,19 +195,18 @@ fn watch_drops<T: Clone + Send + 'static>(hub: Arc<Hub<T>>) {
     });
 }
 
-/// Runs a bare server on PORT with one worker thread: HTTP/1.1 connections whose requests
+/// Answers a request: 101 and a task for the WebSocket, or an error status.
+pub type Upgrade<T> = fn(&mut Request<Incoming>, Arc<Hub<T>>) -> Response<Empty<Bytes>>;
+
+/// Runs a bare server on PORT (see [`crate::server_runtime`]): HTTP/1.1 connections whose requests
 /// `upgrade` answers (101 and a task for the WebSocket, or an error status).
-pub fn serve<T>(upgrade: fn(&mut Request<Incoming>, Arc<Hub<T>>) -> Response<Empty<Bytes>>)
+pub fn serve<T>(upgrade: Upgrade<T>)
 where
     T: Clone + Send + 'static,
 {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::server_runtime().unwrap();
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port()))
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", crate::port()))
             .await
             .unwrap();
         let hub = Arc::new(Hub::<T>::default());

@@ -97,3 +97,24 @@ pub fn rss_kb(pid: u32) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// The port a bench server listens on: PORT from the environment (default 3000).
+pub fn port() -> u16 {
+    std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000)
+}
+
+/// The runtime every bench server runs on: WORKERS worker threads (default 1, the server's
+/// one pinned CPU).
+pub fn server_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let workers: usize = std::env::var("WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(1);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+}

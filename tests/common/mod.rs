@@ -13,6 +13,14 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_socketio::engine::{DisconnectReason, EngineHandler, Message, Socket};
 
+/// Serves `io` on a free local port until the test ends; returns the address.
+pub async fn serve(io: tower_socketio::SocketIo) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(io.serve(listener, std::future::pending()));
+    addr
+}
+
 /// Sends every message back; counts connects and disconnects.
 #[derive(Default)]
 pub struct Echo {

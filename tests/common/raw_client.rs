@@ -39,15 +39,7 @@ impl RawClient {
 
     /// Opens a WebSocket session without joining a namespace.
     pub async fn open(addr: std::net::SocketAddr) -> Self {
-        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-        let stream = TcpStream::connect(addr).await.expect("tcp connect");
-        let (ws, _) = tokio_tungstenite::client_async(url, stream)
-            .await
-            .expect("ws connect");
-        let mut client = RawClient {
-            ws,
-            sid: String::new(),
-        };
+        let mut client = Self::websocket(addr, "EIO=4&transport=websocket").await;
         let open = client.recv_raw().await;
         assert!(open.starts_with("0{"), "{open}");
         client
@@ -73,19 +65,25 @@ impl RawClient {
             .and_then(|rest| rest.split('"').next())
             .expect("a sid in the open packet")
             .to_owned();
-        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket&sid={sid}");
-        let stream = TcpStream::connect(addr).await.expect("tcp connect");
-        let (ws, _) = tokio_tungstenite::client_async(url, stream)
-            .await
-            .expect("ws connect");
-        let mut client = RawClient {
-            ws,
-            sid: String::new(),
-        };
+        let query = format!("EIO=4&transport=websocket&sid={sid}");
+        let mut client = Self::websocket(addr, &query).await;
         client.send("2probe").await;
         assert_eq!(client.recv_raw().await, "3probe");
         client.send("5").await;
         client
+    }
+
+    /// A WebSocket connection to the Engine.IO path with `query`, nothing read yet.
+    async fn websocket(addr: std::net::SocketAddr, query: &str) -> Self {
+        let url = format!("ws://{addr}/socket.io/?{query}");
+        let stream = TcpStream::connect(addr).await.expect("tcp connect");
+        let (ws, _) = tokio_tungstenite::client_async(url, stream)
+            .await
+            .expect("ws connect");
+        RawClient {
+            ws,
+            sid: String::new(),
+        }
     }
 
     pub async fn send(&mut self, text: &str) {

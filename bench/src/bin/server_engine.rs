@@ -16,11 +16,8 @@ impl EngineHandler for Echo {
 }
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    let port = tower_socketio_bench::port();
+    let runtime = tower_socketio_bench::server_runtime()?;
     runtime
         .block_on(EngineIo::new(EngineConfig::default(), Echo).listen(format!("127.0.0.1:{port}")))
 }

@@ -7,15 +7,8 @@ use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let workers: usize = std::env::var("WORKERS")
-        .ok()
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
+    let port = tower_socketio_bench::port();
+    let runtime = tower_socketio_bench::server_runtime()?;
     runtime.block_on(async {
         let (layer, io) = SocketIo::builder().max_buffer_size(100_000).build_layer();
         let everyone = io.clone();

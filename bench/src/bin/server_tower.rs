@@ -6,15 +6,8 @@ use tower_socketio::extract::{AckSender, Args, Data};
 use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef};
 
 fn main() -> std::io::Result<()> {
-    let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
-    let workers: usize = std::env::var("WORKERS")
-        .ok()
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_all()
-        .build()?;
+    let port = tower_socketio_bench::port();
+    let runtime = tower_socketio_bench::server_runtime()?;
     runtime.block_on(async {
         let ns = Namespace::new()
             .on("ack", |ack: AckSender, args: Args| async move {
