@@ -24,7 +24,7 @@ pub fn eio_decode_payload(body: Bytes) -> usize {
     packet::decode_payload(ProtocolVersion::V4, body, false)
         .map(|packets| {
             packets
-                .iter()
+                .into_iter()
                 .filter(|p| matches!(p, Incoming::Message(_)))
                 .count()
         })

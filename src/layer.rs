@@ -16,7 +16,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::engine::cors::{Cors, CorsHeaders};
-use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse};
+use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse, Routed};
 
 /// A [`Layer`] that mounts an Engine.IO / Socket.IO server on a service.
 ///
@@ -177,13 +177,19 @@ where
             }
             self.cors.headers_for(req.headers())
         };
-        let engine = self.engine.clone();
-        ResponseFuture {
-            kind: Kind::Engine {
-                future: Box::pin(async move { engine.handle(req).await }),
+        let kind = match self.engine.respond(req) {
+            Routed::Done(mut response) => {
+                cors.apply(response.headers_mut());
+                Kind::Ready {
+                    response: Some(response),
+                }
+            }
+            Routed::Later(future) => Kind::Engine {
+                future,
                 cors: Some(cors),
             },
-        }
+        };
+        ResponseFuture { kind }
     }
 }
 

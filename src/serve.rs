@@ -113,6 +113,7 @@ async fn accept_loop<H: EngineHandler>(
         });
         tokio::spawn(async move {
             let connection = http1::Builder::new()
+                .writev(false)
                 .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
                 .with_upgrades();
             if let Err(error) = connection.await {

@@ -48,6 +48,8 @@ mod socket;
 mod websocket;
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -71,6 +73,24 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The responses the engine produces.
 pub(crate) type EngineResponse = Response<Full<Bytes>>;
+
+/// How the engine answers a request: at once, or with a future.
+pub(crate) enum Routed {
+    /// The response, complete.
+    Done(EngineResponse),
+    /// A response that waits for the session (a GET poll) or for the request body (a POST).
+    Later(Pin<Box<dyn Future<Output = EngineResponse> + Send>>),
+}
+
+impl Routed {
+    fn later(
+        future: impl Future<Output = Result<EngineResponse, RequestError>> + Send + 'static,
+    ) -> Self {
+        Routed::Later(Box::pin(async move {
+            future.await.unwrap_or_else(RequestError::into_response)
+        }))
+    }
+}
 
 /// The Engine.IO protocol revision a client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,19 +215,24 @@ impl<H: EngineHandler> EngineIo<H> {
     }
 
     /// Answers one Engine.IO request (any request under the path but the client bundle files).
-    pub(crate) async fn handle<B>(&self, req: Request<B>) -> EngineResponse
+    ///
+    /// Everything that can be decided from the request line and headers is decided here, at
+    /// once: errors, handshakes, upgrades, and a GET poll that finds packets queued. Only a
+    /// poll that has to wait and a POST whose body is still to come become a future (a small
+    /// one, holding the session and the body).
+    pub(crate) fn respond<B>(&self, req: Request<B>) -> Routed
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        match self.route(req).await {
-            Ok(response) => response,
-            Err(error) => error.into_response(),
+        match self.route(req) {
+            Ok(routed) => routed,
+            Err(error) => Routed::Done(error.into_response()),
         }
     }
 
-    async fn route<B>(&self, mut req: Request<B>) -> Result<EngineResponse, RequestError>
+    fn route<B>(&self, mut req: Request<B>) -> Result<Routed, RequestError>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
@@ -240,7 +265,9 @@ impl<H: EngineHandler> EngineIo<H> {
             if req.method() != Method::GET {
                 return Err(RequestError::BadHandshakeMethod);
             }
-            return self.handshake(req, protocol, transport, supports_binary);
+            return self
+                .handshake(req, protocol, transport, supports_binary)
+                .map(Routed::Done);
         };
 
         let socket = sid
@@ -252,15 +279,25 @@ impl<H: EngineHandler> EngineIo<H> {
                 if !config.allow_upgrades {
                     return Err(RequestError::BadRequest);
                 }
-                websocket::upgrade_session(&socket, &mut req)
+                websocket::upgrade_session(&socket, &mut req).map(Routed::Done)
             }
             Transport::Polling => {
                 if socket.phase() == socket::Phase::WebSocket {
                     return Err(RequestError::BadRequest);
                 }
                 match *req.method() {
-                    Method::GET => polling::get(&socket, supports_binary).await,
-                    Method::POST => polling::post(&self.shared, &socket, req).await,
+                    Method::GET => {
+                        if let Some(response) = polling::get_now(&socket, supports_binary)? {
+                            return Ok(Routed::Done(response));
+                        }
+                        Ok(Routed::later(async move {
+                            polling::get(&socket, supports_binary).await
+                        }))
+                    }
+                    Method::POST => {
+                        let post = polling::post(self.shared.clone(), socket, req)?;
+                        Ok(Routed::later(post))
+                    }
                     _ => Err(RequestError::BadRequest),
                 }
             }
@@ -391,26 +428,37 @@ struct Query<'a> {
 impl<'a> Query<'a> {
     fn parse(query: &'a str) -> Self {
         let mut parsed = Query::default();
-        // Split on bytes: '&' and '=' are ASCII, so every slice boundary is a char boundary
-        // (and a byte loop beats `str::split`'s searcher on strings this short).
-        let pairs = query.as_bytes().split(|b| *b == b'&');
+        // '&' and '=' are ASCII, so every slice boundary is a char boundary. The '&' are found
+        // with `memchr`, many bytes at a time; a pair's '=' is looked for only in its key.
+        let bytes = query.as_bytes();
         let mut start = 0;
-        for pair in pairs {
-            let pair_str = &query[start..start + pair.len()];
-            start += pair.len() + 1;
-            let (key, value) = match pair.iter().position(|b| *b == b'=') {
-                Some(eq) => (&pair_str[..eq], &pair_str[eq + 1..]),
-                None => (pair_str, ""),
-            };
-            match key {
-                "EIO" => parsed.eio = Some(value),
-                "transport" => parsed.transport = Some(value),
-                "sid" => parsed.sid = Some(value),
-                "b64" => parsed.b64 = !value.is_empty() && value != "0" && value != "false",
-                _ => {}
+        loop {
+            let end = memchr::memchr(b'&', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+            let eq = bytes[start..end]
+                .iter()
+                .position(|b| *b == b'=')
+                .map(|i| start + i);
+            parsed.pair(query, start, eq, end);
+            if end == bytes.len() {
+                return parsed;
             }
+            start = end + 1;
         }
-        parsed
+    }
+
+    /// Takes the pair `query[start..end]`, whose first '=' (if any) is at `eq`.
+    fn pair(&mut self, query: &'a str, start: usize, eq: Option<usize>, end: usize) {
+        let (key, value) = match eq {
+            Some(eq) => (&query[start..eq], &query[eq + 1..end]),
+            None => (&query[start..end], ""),
+        };
+        match key {
+            "EIO" => self.eio = Some(value),
+            "transport" => self.transport = Some(value),
+            "sid" => self.sid = Some(value),
+            "b64" => self.b64 = !value.is_empty() && value != "0" && value != "false",
+            _ => {}
+        }
     }
 }
 

@@ -112,6 +112,33 @@ pub(crate) enum Incoming {
     Noop,
 }
 
+/// The packets of a polling payload, in order. A payload of one packet, the usual case, is kept
+/// without an allocation.
+#[derive(Debug, Default)]
+pub(crate) struct Decoded {
+    first: Option<Incoming>,
+    rest: Vec<Incoming>,
+}
+
+impl Decoded {
+    fn push(&mut self, packet: Incoming) {
+        if self.first.is_none() {
+            self.first = Some(packet);
+        } else {
+            self.rest.push(packet);
+        }
+    }
+}
+
+impl IntoIterator for Decoded {
+    type Item = Incoming;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Incoming>, std::vec::IntoIter<Incoming>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
 /// Why a packet or payload could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DecodeError(pub(crate) &'static str);
@@ -171,7 +198,7 @@ pub(crate) fn decode_payload(
     protocol: ProtocolVersion,
     body: Bytes,
     binary: bool,
-) -> Result<Vec<Incoming>, DecodeError> {
+) -> Result<Decoded, DecodeError> {
     match protocol {
         ProtocolVersion::V4 => decode_payload_v4(body),
         ProtocolVersion::V3 if binary => decode_payload_v3_binary(body),
@@ -179,16 +206,13 @@ pub(crate) fn decode_payload(
     }
 }
 
-fn decode_payload_v4(body: Bytes) -> Result<Vec<Incoming>, DecodeError> {
+fn decode_payload_v4(body: Bytes) -> Result<Decoded, DecodeError> {
     let text = Str::try_from(body).map_err(|_| DecodeError("payload is not UTF-8"))?;
-    let mut packets = Vec::new();
+    let mut packets = Decoded::default();
     let mut start = 0;
     let bytes = text.as_bytes();
     loop {
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| b == SEPARATOR)
-            .map_or(bytes.len(), |i| start + i);
+        let end = memchr::memchr(SEPARATOR, &bytes[start..]).map_or(bytes.len(), |i| start + i);
         let part = text.slice(start, end);
         packets.push(if part.as_bytes().first() == Some(&b'b') {
             let data = BASE64
@@ -207,10 +231,10 @@ fn decode_payload_v4(body: Bytes) -> Result<Vec<Incoming>, DecodeError> {
 
 /// v3 text payload: `<length>:<packet>` repeated, the length counted in UTF-16 code units (the
 /// JavaScript `String.length` of the packet).
-fn decode_payload_v3_text(body: Bytes) -> Result<Vec<Incoming>, DecodeError> {
+fn decode_payload_v3_text(body: Bytes) -> Result<Decoded, DecodeError> {
     let text = Str::try_from(body).map_err(|_| DecodeError("payload is not UTF-8"))?;
     let s = text.as_str();
-    let mut packets = Vec::new();
+    let mut packets = Decoded::default();
     let mut pos = 0;
     if s.is_empty() {
         return Err(DecodeError("empty payload"));
@@ -232,8 +256,8 @@ fn decode_payload_v3_text(body: Bytes) -> Result<Vec<Incoming>, DecodeError> {
 
 /// v3 binary payload: for each packet `<0 = text | 1 = binary><length digits as bytes><0xff>`
 /// followed by the packet (text packets as UTF-8, their length in bytes).
-fn decode_payload_v3_binary(mut body: Bytes) -> Result<Vec<Incoming>, DecodeError> {
-    let mut packets = Vec::new();
+fn decode_payload_v3_binary(mut body: Bytes) -> Result<Decoded, DecodeError> {
+    let mut packets = Decoded::default();
     if body.is_empty() {
         return Err(DecodeError("empty payload"));
     }
@@ -481,7 +505,10 @@ mod tests {
     #[test]
     fn v4_payload_round_trip() {
         let body = Bytes::from_static(b"4hello\x1ebAQIDBA==\x1e2\x1e4");
-        let packets = decode_payload(ProtocolVersion::V4, body, false).unwrap();
+        let packets: Vec<_> = decode_payload(ProtocolVersion::V4, body, false)
+            .unwrap()
+            .into_iter()
+            .collect();
         assert_eq!(
             packets,
             vec![
@@ -529,7 +556,10 @@ mod tests {
             std::str::from_utf8(&out.body).unwrap(),
             "2:4€3:4😀10:b4AQIDBA=="
         );
-        let back = decode_payload(ProtocolVersion::V3, out.body, false).unwrap();
+        let back: Vec<_> = decode_payload(ProtocolVersion::V3, out.body, false)
+            .unwrap()
+            .into_iter()
+            .collect();
         assert_eq!(
             back,
             vec![
@@ -557,7 +587,10 @@ mod tests {
                 0x00, 0x04, 0xff, 0x34, 0xe2, 0x82, 0xac, 0x01, 0x05, 0xff, 0x04, 1, 2, 3, 4
             ]
         );
-        let back = decode_payload(ProtocolVersion::V3, out.body, true).unwrap();
+        let back: Vec<_> = decode_payload(ProtocolVersion::V3, out.body, true)
+            .unwrap()
+            .into_iter()
+            .collect();
         assert_eq!(
             back,
             vec![

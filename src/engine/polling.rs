@@ -6,12 +6,13 @@
 //! a `close` packet, the intruder a 400); a POST body over `max_payload` gets a 413 and closes
 //! the session; a body that does not decode gets a 400 and closes the session.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 
 use super::error::RequestError;
 use super::packet::{self, Incoming, Packet, PacketType};
@@ -19,51 +20,84 @@ use super::socket::{CloseKind, Phase};
 use super::{BoxError, DisconnectReason, EngineHandler, EngineResponse, EngineShared};
 use super::{ProtocolVersion, Socket};
 
+/// Answers a GET poll at once when it can: with everything queued, or, during an upgrade, with
+/// a `noop` when nothing is queued (so the client can finish switching to the WebSocket).
+/// `None` when the poll has to wait: then [`get`] answers it.
+pub(super) fn get_now<D>(
+    socket: &Socket<D>,
+    supports_binary: bool,
+) -> Result<Option<EngineResponse>, RequestError> {
+    let mut packets = lock_poll(socket)?;
+    Ok(take_ready(socket, &mut packets).then(|| respond(socket, &mut packets, supports_binary)))
+}
+
 /// Answers a GET poll: everything queued, or, when nothing is, waits until something is.
-///
-/// During an upgrade the poll returns at once, with a `noop` when nothing is queued, so the
-/// client can finish switching to the WebSocket.
 pub(super) async fn get<D>(
-    socket: &Arc<Socket<D>>,
+    socket: &Socket<D>,
     supports_binary: bool,
 ) -> Result<EngineResponse, RequestError> {
-    let Ok(_poll) = socket.poll_lock.try_lock() else {
-        tracing::debug!(sid = %socket.id(), "overlapping GET polls: closing");
-        socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
-        return Err(RequestError::BadRequest);
-    };
-    let mut packets = Vec::new();
-    loop {
-        socket.outbox.drain_into(&mut packets);
-        packets.retain(|p| !matches!(p, Packet::Pause));
-        if !packets.is_empty() {
-            break;
-        }
-        if socket.phase() != Phase::Polling {
-            packets.push(Packet::bare(PacketType::Noop));
-            break;
-        }
+    let mut packets = lock_poll(socket)?;
+    while !take_ready(socket, &mut packets) {
         socket.outbox.ready.notified().await;
     }
+    Ok(respond(socket, &mut packets, supports_binary))
+}
+
+/// The poll lock of the session, with its (empty) scratch list of packets; a GET while another
+/// one is pending closes the session.
+fn lock_poll<D>(
+    socket: &Socket<D>,
+) -> Result<tokio::sync::MutexGuard<'_, Vec<Packet>>, RequestError> {
+    socket.poll_lock.try_lock().map_err(|_| {
+        tracing::debug!(sid = %socket.id(), "overlapping GET polls: closing");
+        socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
+        RequestError::BadRequest
+    })
+}
+
+/// Moves what a poll can answer with into `packets`; `false` when that is nothing yet.
+fn take_ready<D>(socket: &Socket<D>, packets: &mut Vec<Packet>) -> bool {
+    socket.outbox.drain_into(packets);
+    packets.retain(|p| !matches!(p, Packet::Pause));
+    if !packets.is_empty() {
+        return true;
+    }
+    if socket.phase() != Phase::Polling {
+        packets.push(Packet::bare(PacketType::Noop));
+        return true;
+    }
+    false
+}
+
+/// The poll's response with `packets`, noting a delivered `close`. Leaves `packets` empty, its
+/// memory kept for the next poll unless a burst made it large.
+fn respond<D>(
+    socket: &Socket<D>,
+    packets: &mut Vec<Packet>,
+    supports_binary: bool,
+) -> EngineResponse {
     if packets.iter().any(Packet::is_close) {
         socket.close_delivered();
     }
-    Ok(payload_response(
-        socket.protocol(),
-        &packets,
-        supports_binary,
-    ))
+    let response = payload_response(socket.protocol(), packets, supports_binary);
+    packets.clear();
+    if packets.capacity() > 64 {
+        *packets = Vec::new();
+    }
+    response
 }
 
-/// Answers a POST: decodes the packets of its body and acts on each, in order.
-pub(super) async fn post<H, B>(
-    shared: &EngineShared<H>,
-    socket: &Arc<Socket<H::Data>>,
+/// Starts a POST: an overlapping or declared-oversized one is refused at once; the returned
+/// future reads the body, decodes its packets and acts on each, in order.
+pub(super) fn post<H, B>(
+    shared: Arc<EngineShared<H>>,
+    socket: Arc<Socket<H::Data>>,
     req: Request<B>,
-) -> Result<EngineResponse, RequestError>
+) -> Result<impl Future<Output = Result<EngineResponse, RequestError>> + Send + 'static, RequestError>
 where
     H: EngineHandler,
-    B: http_body::Body,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
     B::Error: Into<BoxError>,
 {
     if socket.post_busy.swap(true, Ordering::AcqRel) {
@@ -71,16 +105,42 @@ where
         socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
         return Err(RequestError::BadRequest);
     }
-    let _busy = PostGuard(socket);
+    // From here on the guard clears the flag, even if the future is dropped unpolled.
+    let socket = PostGuard(socket);
     let binary = req
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
-    let body = read_body(req, shared.config.max_payload)
-        .await
-        .inspect_err(|_| {
+    let max = shared.config.max_payload;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(content_length);
+    if declared.is_some_and(|len| len > max as u64) {
+        socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
+        return Err(RequestError::PayloadTooLarge);
+    }
+    let body = req.into_body();
+    Ok(async move {
+        let body = read_body(body, max).await.inspect_err(|_| {
             socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
         })?;
+        deliver(&shared, &socket.0, body, binary)?;
+        let mut response = Response::new(Full::new(Bytes::from_static(b"ok")));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+        Ok(response)
+    })
+}
+
+/// Decodes the packets of a POST body and acts on each, in order.
+fn deliver<H: EngineHandler>(
+    shared: &EngineShared<H>,
+    socket: &Arc<Socket<H::Data>>,
+    body: Bytes,
+    binary: bool,
+) -> Result<(), RequestError> {
     let packets = packet::decode_payload(socket.protocol(), body, binary).map_err(|error| {
         tracing::debug!(sid = %socket.id(), %error, "undecodable payload: closing");
         socket.request_close(DisconnectReason::ParseError, CloseKind::Abort);
@@ -111,44 +171,74 @@ where
             Incoming::Upgrade | Incoming::Noop => {}
         }
     }
-    let mut response = Response::new(Full::new(Bytes::from_static(b"ok")));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
-    Ok(response)
+    Ok(())
 }
 
-/// Clears the POST-in-progress flag when the POST is done, however it ends.
-struct PostGuard<'a, D>(&'a Socket<D>);
+/// The session of a POST in progress: clears the POST-in-progress flag when the POST is done,
+/// however it ends.
+struct PostGuard<D>(Arc<Socket<D>>);
 
-impl<D> Drop for PostGuard<'_, D> {
+impl<D> std::ops::Deref for PostGuard<D> {
+    type Target = Socket<D>;
+
+    fn deref(&self) -> &Socket<D> {
+        &self.0
+    }
+}
+
+impl<D> Drop for PostGuard<D> {
     fn drop(&mut self) {
         self.0.post_busy.store(false, Ordering::Release);
     }
 }
 
-/// Reads a POST body of at most `max` bytes.
-async fn read_body<B>(req: Request<B>, max: usize) -> Result<Bytes, RequestError>
+/// Reads a POST body of at most `max` bytes. A body that arrives in one piece (the usual case)
+/// is kept as it came, without a copy.
+async fn read_body<B>(body: B, max: usize) -> Result<Bytes, RequestError>
 where
     B: http_body::Body,
     B::Error: Into<BoxError>,
 {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        return Err(RequestError::PayloadTooLarge);
-    }
-    match Limited::new(req.into_body(), max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => Err(RequestError::PayloadTooLarge),
-        Err(error) => {
+    let mut body = std::pin::pin!(body);
+    let mut first = Bytes::new();
+    let mut joined: Option<BytesMut> = None;
+    let mut total = 0;
+    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        let frame = frame.map_err(|error| {
+            let error: BoxError = error.into();
             tracing::debug!(%error, "reading a POST body failed");
-            Err(RequestError::BadRequest)
+            RequestError::BadRequest
+        })?;
+        // Trailers carry nothing for us.
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        total += data.remaining();
+        if total > max {
+            return Err(RequestError::PayloadTooLarge);
+        }
+        let chunk = data.copy_to_bytes(data.remaining());
+        match &mut joined {
+            Some(joined) => joined.extend_from_slice(&chunk),
+            None if first.is_empty() => first = chunk,
+            None => {
+                let mut both = BytesMut::with_capacity(total);
+                both.extend_from_slice(&first);
+                both.extend_from_slice(&chunk);
+                joined = Some(both);
+            }
         }
     }
+    Ok(joined.map_or(first, BytesMut::freeze))
+}
+
+/// The value of a `Content-Length` header; `None` when it is not a decimal number.
+fn content_length(value: &HeaderValue) -> Option<u64> {
+    let digits = value.as_bytes();
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// A polling response carrying `packets`.

@@ -84,6 +84,18 @@ impl Default for Sid {
     }
 }
 
+/// Which bytes are URL-safe base64 characters.
+const BASE64_URL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+        b += 1;
+    }
+    table
+};
+
 /// The error of parsing a [`Sid`] that is not 20 URL-safe base64 characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidSid;
@@ -100,10 +112,7 @@ impl FromStr for Sid {
     type Err = InvalidSid;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bytes: [u8; LEN] = s.as_bytes().try_into().map_err(|_| InvalidSid)?;
-        if bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-        {
+        if bytes.iter().all(|b| BASE64_URL[usize::from(*b)]) {
             Ok(Sid(bytes))
         } else {
             Err(InvalidSid)

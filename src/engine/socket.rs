@@ -299,7 +299,9 @@ pub struct Socket<D = ()> {
     /// Wakes the driver task when `signals` changed.
     pub(crate) wake: Notify,
     /// Held by the GET poll in progress, and for good by the driver once upgraded to WebSocket.
-    pub(crate) poll_lock: tokio::sync::Mutex<()>,
+    /// It guards the poll's scratch list of packets, kept between polls (empty) so that a poll
+    /// does not allocate one.
+    pub(crate) poll_lock: tokio::sync::Mutex<Vec<Packet>>,
     /// Set while a POST is being handled.
     pub(crate) post_busy: AtomicBool,
     data: D,
@@ -328,7 +330,7 @@ impl<D> Socket<D> {
             outbox: Outbox::new(capacity),
             signals: Mutex::new(Signals::default()),
             wake: Notify::new(),
-            poll_lock: tokio::sync::Mutex::new(()),
+            poll_lock: tokio::sync::Mutex::new(Vec::new()),
             post_busy: AtomicBool::new(false),
             data,
         }
