@@ -14,7 +14,7 @@ use crate::config::EngineConfig;
 use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion, Sid};
 use crate::handler;
 use crate::layer::SocketIoLayer;
-use crate::ns::{Dispatch, Namespace, NsCore, Routes};
+use crate::ns::{Dispatch, NameMap, Namespace, NsCore, Routes};
 use crate::parser::{self, Kind, RawPacket};
 use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef};
 use crate::value::Value;
@@ -371,12 +371,12 @@ impl IoHandler {
 /// packet being reassembled. Opaque.
 #[derive(Default)]
 pub struct ClientState {
-    sockets: Mutex<HashMap<String, SocketRef>>,
+    sockets: Mutex<NameMap<SocketRef>>,
     partial: Mutex<Option<(RawPacket, Vec<Bytes>)>>,
 }
 
 impl ClientState {
-    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, SocketRef>> {
+    fn sockets(&self) -> std::sync::MutexGuard<'_, NameMap<SocketRef>> {
         self.sockets.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -471,10 +471,10 @@ impl IoHandler {
                 } else {
                     Value::Object(Vec::new())
                 };
-                self.connect(esock, &packet.ns, auth, packet.query);
+                self.connect(esock, packet.ns.as_str(), auth, packet.query);
             }
             Kind::Disconnect => {
-                let socket = esock.data().sockets().remove(&packet.ns);
+                let socket = esock.data().sockets().remove(packet.ns.as_str());
                 if let Some(socket) = socket {
                     leave(&socket, DisconnectReason::ClientNamespaceDisconnect);
                 }
@@ -485,8 +485,11 @@ impl IoHandler {
                     Ok(parsed) => parsed,
                     Err(error) => return protocol_error(esock, error.0),
                 };
-                let Some(socket) = esock.data().sockets().get(&packet.ns).cloned() else {
-                    tracing::debug!(ns = packet.ns, "packet for a namespace not joined: ignored");
+                let Some(socket) = esock.data().sockets().get(packet.ns.as_str()).cloned() else {
+                    tracing::debug!(
+                        ns = packet.ns.as_str(),
+                        "packet for a namespace not joined: ignored"
+                    );
                     return;
                 };
                 match (name, packet.id) {

@@ -33,8 +33,8 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawPacket {
     pub(crate) kind: Kind,
-    /// The namespace, `/` when absent; without a v4 query string.
-    pub(crate) ns: String,
+    /// The namespace, `/` when absent; without a v4 query string. A view into the packet.
+    pub(crate) ns: Str,
     /// The query string a v4 client appends to the namespace of a CONNECT (`/admin?token=x`).
     pub(crate) query: Option<String>,
     pub(crate) id: Option<u64>,
@@ -78,20 +78,19 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
             .ok_or(ParseError("invalid attachment count"))?;
         pos += dash + 1;
     }
-    let mut ns = "/".to_owned();
+    let mut ns = Str::from_static("/");
     let mut query = None;
     if bytes.get(pos) == Some(&b'/') {
         let end = bytes[pos..]
             .iter()
             .position(|&b| b == b',')
             .map_or(bytes.len(), |i| pos + i);
-        let full = &text[pos..end];
-        match full.split_once('?') {
-            Some((name, q)) => {
-                ns = name.to_owned();
-                query = Some(q.to_owned());
+        match bytes[pos..end].iter().position(|&b| b == b'?') {
+            Some(mark) => {
+                ns = text.slice(pos, pos + mark);
+                query = Some(text[pos + mark + 1..end].to_owned());
             }
-            None => ns = full.to_owned(),
+            None => ns = text.slice(pos, end),
         }
         pos = (end + 1).min(bytes.len());
     }
