@@ -374,6 +374,76 @@ async fn oversize_post_is_413_and_closes() {
     );
 }
 
+/// A request body that arrives in several frames, as a slow client's does.
+fn in_pieces(
+    pieces: &[&'static str],
+) -> http_body_util::StreamBody<
+    impl futures_util::Stream<Item = Result<http_body::Frame<bytes::Bytes>, Infallible>> + use<>,
+> {
+    let frames: Vec<_> = pieces
+        .iter()
+        .map(|piece| {
+            Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                piece.as_bytes(),
+            )))
+        })
+        .collect();
+    http_body_util::StreamBody::new(futures_util::stream::iter(frames))
+}
+
+#[tokio::test]
+async fn post_body_in_pieces_is_joined_and_limited() {
+    use tower::ServiceExt;
+    let engine = engine(EngineConfig::default().max_payload(12));
+    let layer = SocketIoLayer::new(engine.clone());
+    let service = || {
+        tower::Layer::layer(
+            &layer,
+            service_fn(|_req: Request<_>| async {
+                Ok::<_, Infallible>(Response::new(Full::<bytes::Bytes>::default()))
+            }),
+        )
+    };
+    let sid = handshake(&engine).await;
+    let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    // A packet split across frames, the separator in a frame of its own: 12 bytes in all.
+    let req = Request::post(&uri)
+        .body(in_pieces(&["4a\x1e4", "b", "\x1e", "4c\x1e4dd"]))
+        .unwrap();
+    let response = service().oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let reply = call(app(&engine), get(&uri)).await;
+    assert_eq!(reply.text(), "4a\x1e4b\x1e4c\x1e4dd");
+
+    // 13 bytes in pieces, no length declared: refused once the limit is passed.
+    let req = Request::post(&uri)
+        .body(in_pieces(&["4abcdef", "\x1e4ghij"]))
+        .unwrap();
+    let response = service().oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    call(app(&engine), get(&uri))
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+}
+
+#[tokio::test]
+async fn declared_oversize_post_is_refused_before_its_body() {
+    let engine = engine(EngineConfig::default().max_payload(10));
+    let sid = handshake(&engine).await;
+    let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    // The Content-Length alone decides: the body is never read.
+    let req = Request::post(&uri)
+        .header("content-length", "1000")
+        .body(String::from("4short"))
+        .unwrap();
+    call(app(&engine), req)
+        .await
+        .assert_error(413, 3, "Payload too large");
+    call(app(&engine), get(&uri))
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+}
+
 #[tokio::test]
 async fn undecodable_post_is_400_and_closes() {
     let engine = engine(EngineConfig::default());
