@@ -105,7 +105,7 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
     } else {
         None
     };
-    let payload = text.slice_from(pos);
+    let payload = text.skip(pos);
     match kind {
         Kind::Ack | Kind::BinaryAck if id.is_none() => return Err(ParseError("ack without id")),
         Kind::Disconnect if !payload.is_empty() => {
@@ -135,7 +135,8 @@ fn parse_number(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    // At most 15 digits: no overflow.
+    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// Parses the arguments of an EVENT or ACK payload, putting `attachments` in place.
@@ -215,15 +216,32 @@ fn header(out: &mut Vec<u8>, kind: Kind, attachments: usize, ns: &str, id: Optio
     out.push(b'4');
     out.push(b'0' + kind as u8);
     if attachments > 0 {
-        let _ = write!(out, "{attachments}-");
+        push_decimal(out, attachments as u64);
+        out.push(b'-');
     }
     if ns != "/" {
         out.extend_from_slice(ns.as_bytes());
         out.push(b',');
     }
     if let Some(id) = id {
-        let _ = write!(out, "{id}");
+        push_decimal(out, id);
     }
+}
+
+/// Appends `n` in decimal (`write!` goes through the formatting machinery: five times the
+/// instructions, on every acknowledgement).
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// Encodes an EVENT (`event` given) or an ACK (`event` none) carrying `data` as arguments: a
@@ -434,6 +452,30 @@ impl ser::Serializer for ShapeProbe {
 mod tests {
     use super::*;
 
+    #[test]
+    fn decimals_written_and_read_back() {
+        for n in [
+            0u64,
+            7,
+            10,
+            99,
+            100,
+            123_456_789,
+            999_999_999_999_999,
+            u64::MAX,
+        ] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+            if n <= 999_999_999_999_999 {
+                assert_eq!(parse_number(&out[1..]), Some(n));
+            }
+        }
+        assert_eq!(parse_number(b""), None);
+        assert_eq!(parse_number(b"12a"), None);
+        assert_eq!(parse_number(b"1234567890123456"), None);
+    }
+
     fn text(s: &str) -> Str {
         Str::from(s.to_owned())
     }
@@ -521,7 +563,7 @@ mod tests {
         let e = encode_args("/x", None, Some(3), &(Bytes::from_static(&[9]),)).unwrap();
         assert_eq!(&*e.text, r#"461-/x,3[{"_placeholder":true,"num":0}]"#);
         // And back.
-        let p = decode(e.text.slice_from(1)).unwrap();
+        let p = decode(e.text.clone().skip(1)).unwrap();
         let (_, args) = parse_args(&p.payload, &e.attachments, false).unwrap();
         assert_eq!(args, [Value::Binary(Bytes::from_static(&[9]))]);
     }

@@ -155,7 +155,7 @@ async fn polling<H: EngineHandler>(
     let mut graceful: Option<DisconnectReason> = None;
     loop {
         tokio::select! {
-            () = socket.wake.notified() => {
+            () = socket.wake.wait() => {
                 let signals = socket.take_signals();
                 handler_deadline.update(signals.deadline);
                 match signals.close {
@@ -244,7 +244,7 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
                     // A pending poll returns now (with a noop when nothing is queued), so that
                     // the client, which paused polling, can send the upgrade packet.
                     socket.set_phase(Phase::Upgrading);
-                    socket.outbox.ready.notify_one();
+                    socket.outbox.ready.notify();
                 }
                 Incoming::Upgrade if probed => return Some(ws),
                 _ => return None,
@@ -273,7 +273,7 @@ async fn websocket_loop<H: EngineHandler>(
     let reason = loop {
         tokio::select! {
             biased;
-            () = socket.wake.notified() => {
+            () = socket.wake.wait() => {
                 // A graceful close arrives through the outbox (its close packet ends the
                 // batch); only an abort is acted on here.
                 let signals = socket.take_signals();
@@ -286,9 +286,7 @@ async fn websocket_loop<H: EngineHandler>(
                 handler_deadline.disarm();
                 shared.handler.on_deadline(socket);
             }
-            // Made anew each turn on purpose: while a message is handled no waiter is
-            // registered, so what the handler queues costs a stored permit, not a wake-up.
-            () = socket.outbox.ready.notified() => {
+            () = socket.outbox.ready.wait() => {
                 socket.outbox.drain_into(&mut batch);
                 let (written, closing) = write_batch(&mut ws, protocol, &mut batch, &mut frames).await;
                 if written.is_err() {
@@ -340,6 +338,9 @@ async fn websocket_loop<H: EngineHandler>(
                 match incoming {
                     Incoming::Message(message) => {
                         if socket.is_connected() {
+                            // What the handler queues raises the flag for the next turn; a
+                            // wake-up of this very task would only poll it again for nothing.
+                            socket.outbox.ready.forget_waiter();
                             shared.handler.on_message(socket, message);
                         }
                     }

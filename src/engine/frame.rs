@@ -16,6 +16,7 @@
 //! payload is buffered).
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -75,6 +76,9 @@ impl ReadError {
     }
 }
 
+/// The most bytes a read into an empty buffer takes, onto the stack.
+const STACK_READ: usize = 4096;
+
 /// Reads client frames from a byte stream into whole messages.
 #[derive(Debug)]
 pub(crate) struct FrameReader {
@@ -111,6 +115,21 @@ impl FrameReader {
                     self.buf = BytesMut::new();
                 }
                 return Poll::Ready(Ok(message));
+            }
+            if self.buf.is_empty() {
+                // Nothing buffered: read onto the stack and keep exactly what came, in an
+                // allocation of that size. A message that is all of it becomes its payload
+                // without another allocation (the usual case: one small frame per read), and
+                // an idle connection holds no read buffer.
+                let mut stack = [MaybeUninit::<u8>::uninit(); STACK_READ];
+                let size = self.read_size.min(STACK_READ);
+                let mut read = ReadBuf::uninit(&mut stack[..size]);
+                ready!(Pin::new(&mut *io).poll_read(cx, &mut read)).map_err(ReadError::Io)?;
+                if read.filled().is_empty() {
+                    return Poll::Ready(Err(ReadError::Io(io::ErrorKind::UnexpectedEof.into())));
+                }
+                self.buf = BytesMut::from(read.filled());
+                continue;
             }
             if self.buf.capacity() - self.buf.len() < self.read_size / 2 {
                 self.buf.reserve(self.read_size);
@@ -191,7 +210,12 @@ impl FrameReader {
         }
         let mask: [u8; 4] = buf[header - 4..header].try_into().expect("4 bytes");
         self.buf.advance(header);
-        let mut payload = self.buf.split_to(len as usize);
+        let mut payload = if self.buf.len() == len as usize {
+            // The frame ends the buffer: the payload takes the allocation along.
+            std::mem::take(&mut self.buf)
+        } else {
+            self.buf.split_to(len as usize)
+        };
         unmask(&mut payload, mask);
         let message = match opcode {
             OP_TEXT | OP_BINARY => {

@@ -21,7 +21,7 @@ impl Str {
     /// The text as a `&str`.
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor checks or guarantees that the bytes are UTF-8, and slicing
-        // (`slice`, `slice_from`) only happens at char boundaries.
+        // (`slice`, `skip`) only happens at char boundaries.
         unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
@@ -44,9 +44,17 @@ impl Str {
         Str(self.0.slice(start..end))
     }
 
-    /// The text from byte `start` to the end, sharing the buffer.
-    pub(crate) fn slice_from(&self, start: usize) -> Str {
-        self.slice(start, self.len())
+    /// The text without its first `n` bytes, in the same buffer. Unlike a slice, it takes no
+    /// new reference: a buffer owned by this string alone stays so (sharing it would cost an
+    /// allocation).
+    ///
+    /// # Panics
+    /// When `n` is past the end or not on a char boundary.
+    pub(crate) fn skip(self, n: usize) -> Str {
+        assert!(self.as_str().is_char_boundary(n));
+        let mut bytes = self.0;
+        bytes::Buf::advance(&mut bytes, n);
+        Str(bytes)
     }
 }
 

@@ -44,6 +44,7 @@ pub(crate) mod origin;
 pub(crate) mod packet;
 mod polling;
 mod sid;
+mod signal;
 mod socket;
 mod websocket;
 

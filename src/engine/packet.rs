@@ -161,7 +161,7 @@ pub(crate) fn decode_text(frame: Str) -> Result<Incoming, DecodeError> {
         return Err(DecodeError("unexpected base64 packet"));
     }
     let kind = PacketType::from_digit(first).ok_or(DecodeError("unknown packet type"))?;
-    let data = frame.slice_from(1);
+    let data = frame.skip(1);
     Ok(match kind {
         PacketType::Open => return Err(DecodeError("a client may not send an open packet")),
         PacketType::Close => Incoming::Close,

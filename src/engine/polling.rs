@@ -38,7 +38,7 @@ pub(super) async fn get<D>(
 ) -> Result<EngineResponse, RequestError> {
     let mut packets = lock_poll(socket)?;
     while !take_ready(socket, &mut packets) {
-        socket.outbox.ready.notified().await;
+        socket.outbox.ready.wait().await;
     }
     Ok(respond(socket, &mut packets, supports_binary))
 }

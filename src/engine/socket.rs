@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex};
 
 use http::request::Parts;
 use hyper::upgrade::OnUpgrade;
-use tokio::sync::Notify;
 
 use bytes::Bytes;
 
 use super::Str;
 use super::batch;
 use super::packet::{Packet, PacketType};
+use super::signal::Signal;
 use super::{ProtocolVersion, Sid};
 use crate::config::Transport;
 use crate::engine::message::Message;
@@ -129,7 +129,7 @@ impl Queue {
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
     /// Woken when packets arrive, and when a waiting poll must return early (upgrade).
-    pub(crate) ready: Notify,
+    pub(crate) ready: Signal,
     capacity: usize,
 }
 
@@ -137,7 +137,7 @@ impl Outbox {
     fn new(capacity: usize) -> Self {
         Outbox {
             queue: Mutex::new(Queue::default()),
-            ready: Notify::new(),
+            ready: Signal::default(),
             capacity,
         }
     }
@@ -157,7 +157,7 @@ impl Outbox {
             }
             queue.push(packet);
         }
-        self.ready.notify_one();
+        self.ready.notify();
         Ok(())
     }
 
@@ -178,7 +178,7 @@ impl Outbox {
                 queue.push(Packet::Pause);
             }
         }
-        self.ready.notify_one();
+        self.ready.notify();
         Ok(())
     }
 
@@ -201,7 +201,7 @@ impl Outbox {
             queue.packets += limit;
             queue.open = true;
         }
-        self.ready.notify_one();
+        self.ready.notify();
         Ok(())
     }
 
@@ -213,7 +213,7 @@ impl Outbox {
             queue.seal();
             queue.push(packet);
         }
-        self.ready.notify_one();
+        self.ready.notify();
     }
 
     /// Moves every queued packet into `into`, in order. A queue that grew for a burst gives
@@ -243,7 +243,7 @@ impl Outbox {
             queue.packets = 0;
             queue.push(last);
         }
-        self.ready.notify_one();
+        self.ready.notify();
     }
 }
 
@@ -297,7 +297,7 @@ pub struct Socket<D = ()> {
     pub(crate) outbox: Outbox,
     signals: Mutex<Signals>,
     /// Wakes the driver task when `signals` changed.
-    pub(crate) wake: Notify,
+    pub(crate) wake: Signal,
     /// Held by the GET poll in progress, and for good by the driver once upgraded to WebSocket.
     /// It guards the poll's scratch list of packets, kept between polls (empty) so that a poll
     /// does not allocate one.
@@ -329,7 +329,7 @@ impl<D> Socket<D> {
             aborted: AtomicBool::new(false),
             outbox: Outbox::new(capacity),
             signals: Mutex::new(Signals::default()),
-            wake: Notify::new(),
+            wake: Signal::default(),
             poll_lock: tokio::sync::Mutex::new(Vec::new()),
             post_busy: AtomicBool::new(false),
             data,
@@ -462,7 +462,7 @@ impl<D> Socket<D> {
             }
         }
         self.signals().close = Some((reason, kind));
-        self.wake.notify_one();
+        self.wake.notify();
     }
 
     /// Hands a WebSocket upgrade to the driver. Fails when one is already under way.
@@ -474,7 +474,7 @@ impl<D> Socket<D> {
         signals.upgrade = Some(upgrade);
         signals.upgrade_busy = true;
         drop(signals);
-        self.wake.notify_one();
+        self.wake.notify();
         Ok(())
     }
 
@@ -487,13 +487,13 @@ impl<D> Socket<D> {
     /// Tells the driver the client showed it is alive.
     pub(crate) fn heartbeat(&self) {
         self.signals().heartbeat = true;
-        self.wake.notify_one();
+        self.wake.notify();
     }
 
     /// Tells the driver the final `close` packet went out in a poll response.
     pub(crate) fn close_delivered(&self) {
         self.signals().close_delivered = true;
-        self.wake.notify_one();
+        self.wake.notify();
     }
 
     /// Takes the signals set since the driver last looked.
@@ -516,14 +516,14 @@ impl<D> Socket<D> {
     /// [`EngineHandler::on_deadline`]: super::EngineHandler::on_deadline
     pub fn set_deadline(&self, at: tokio::time::Instant) {
         self.signals().deadline = Some(Some(at));
-        self.wake.notify_one();
+        self.wake.notify();
     }
 
     /// Withdraws the request of [`set_deadline`](Socket::set_deadline), if any: the timer is
     /// dropped and `on_deadline` is not called.
     pub fn clear_deadline(&self) {
         self.signals().deadline = Some(None);
-        self.wake.notify_one();
+        self.wake.notify();
     }
 }
 
