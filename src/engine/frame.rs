@@ -441,6 +441,78 @@ mod tests {
         ));
     }
 
+    /// A stream that delivers `pieces` one read at a time (a read takes at most what the
+    /// buffer offers), with a "nothing yet" before each.
+    struct Trickle {
+        pieces: std::collections::VecDeque<Vec<u8>>,
+        idle: bool,
+    }
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.idle = !self.idle;
+            if self.idle {
+                return Poll::Pending;
+            }
+            if let Some(piece) = self.pieces.front_mut() {
+                let n = piece.len().min(buf.remaining());
+                buf.put_slice(&piece[..n]);
+                piece.drain(..n);
+                if piece.is_empty() {
+                    self.pieces.pop_front();
+                }
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn reads_on_the_stack_and_in_the_buffer_give_the_same_messages() {
+        let big = vec![7u8; 10_000];
+        let mut stream = client_frame(0x81, b"42[\"a\"]");
+        stream.extend(client_frame(0x81, b"42[\"b\"]"));
+        stream.extend(client_frame(0x82, &big));
+        stream.extend(client_frame(0x01, b"frag"));
+        stream.extend(client_frame(0x80, b"ment"));
+        stream.extend(client_frame(0x81, b"3"));
+        for step in [1, 5, 13, 100, 4096, 5000, stream.len()] {
+            let mut io = Trickle {
+                pieces: stream.chunks(step).map(<[u8]>::to_vec).collect(),
+                idle: false,
+            };
+            let mut reader = FrameReader::new(4096, 100_000);
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            let mut messages = Vec::new();
+            loop {
+                match reader.poll_next(&mut cx, &mut io) {
+                    Poll::Ready(Ok(message)) => messages.push(message),
+                    Poll::Ready(Err(ReadError::Io(_))) => break,
+                    Poll::Ready(Err(_)) => panic!("a violation in pieces of {step}"),
+                    Poll::Pending => {
+                        if reader.buf.is_empty() {
+                            assert_eq!(reader.buf.capacity(), 0, "idle with a buffer");
+                        }
+                    }
+                }
+            }
+            assert_eq!(
+                messages,
+                vec![
+                    WsMessage::Text(Str::from("42[\"a\"]")),
+                    WsMessage::Text(Str::from("42[\"b\"]")),
+                    WsMessage::Binary(Bytes::from(big.clone())),
+                    WsMessage::Text(Str::from("fragment")),
+                    WsMessage::Text(Str::from("3")),
+                ],
+                "pieces of {step}"
+            );
+        }
+    }
+
     #[test]
     fn server_frames() {
         let mut out = Vec::new();
