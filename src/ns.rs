@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -12,6 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::adapter::{Adapter, LocalSockets};
+use crate::engine::key_hash::KeyHasher;
 use crate::engine::{Sid, SidMap};
 use crate::extract::{ExtractError, HandlerContext};
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
@@ -469,79 +470,5 @@ impl fmt::Debug for NsCore {
 }
 
 /// A map keyed by names the server chose: a namespace's event routes, a client's joined
-/// namespaces. Clients look names up but never choose what is inserted, so a plain
-/// multiply-rotate hash, eight bytes at a time, serves as well as SipHash at a fraction of its
-/// cost on every event.
-pub(crate) type NameMap<V> = HashMap<String, V, BuildHasherDefault<NameHasher>>;
-
-/// The hasher of [`NameMap`].
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct NameHasher(u64);
-
-impl NameHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-impl Hasher for NameHasher {
-    fn finish(&self) -> u64 {
-        // The multiply leaves the high bits best mixed; fold them into the low ones, which
-        // pick the bucket.
-        self.0 ^ (self.0 >> 32)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // The length first: "a" and "a\0" pad to the same last word.
-        self.add(bytes.len() as u64);
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.add(u64::from_le_bytes(word.try_into().expect("eight bytes")));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(last));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::hash::BuildHasher;
-
-    #[test]
-    fn name_maps_find_names_and_hash_them_apart() {
-        let names = [
-            "",
-            "a",
-            "a\0",
-            "ab",
-            "ba",
-            "message",
-            "messages",
-            "chat message",
-            "/",
-            "/admin",
-        ];
-        let mut map = NameMap::default();
-        for (i, name) in names.iter().enumerate() {
-            map.insert(name.to_string(), i);
-        }
-        for (i, name) in names.iter().enumerate() {
-            assert_eq!(map.get(*name), Some(&i));
-        }
-        assert_eq!(map.get("abc"), None);
-        let hashes: std::collections::HashSet<u64> = names
-            .iter()
-            .map(|name| BuildHasherDefault::<NameHasher>::default().hash_one(name))
-            .collect();
-        assert_eq!(hashes.len(), names.len());
-    }
-}
+/// namespaces (see [`KeyHasher`] for why its hash is a cheap one).
+pub(crate) type NameMap<V> = HashMap<String, V, BuildHasherDefault<KeyHasher>>;

@@ -131,12 +131,10 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
     })
 }
 
+/// An ack id or attachment count: at most 15 digits, the integers a JavaScript number holds
+/// exactly.
 fn parse_number(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    // At most 15 digits: no overflow.
-    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+    crate::engine::packet::parse_decimal(digits, 15)
 }
 
 /// Parses the arguments of an EVENT or ACK payload, putting `attachments` in place.

@@ -39,6 +39,7 @@ pub(crate) mod cors;
 mod driver;
 mod error;
 mod frame;
+pub(crate) mod key_hash;
 mod message;
 pub(crate) mod origin;
 pub(crate) mod packet;

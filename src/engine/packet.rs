@@ -311,10 +311,21 @@ fn decode_v3_packet(part: Str) -> Result<Incoming, DecodeError> {
 }
 
 fn parse_length(digits: &str) -> Result<usize, DecodeError> {
-    if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(DecodeError("invalid length"));
+    parse_decimal(digits.as_bytes(), 10)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or(DecodeError("invalid length"))
+}
+
+/// The value of one to `max_digits` ASCII decimal digits; `None` for anything else. Lengths,
+/// ids and counts of the protocols all come this way.
+///
+/// `max_digits` is at most 19, so that the value cannot overflow.
+pub(crate) fn parse_decimal(digits: &[u8], max_digits: usize) -> Option<u64> {
+    debug_assert!(max_digits <= 19);
+    if digits.is_empty() || digits.len() > max_digits || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    digits.parse().map_err(|_| DecodeError("invalid length"))
+    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// The byte index reached after `units` UTF-16 code units from byte index `start`.

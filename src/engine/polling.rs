@@ -115,7 +115,7 @@ where
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
-        .and_then(content_length);
+        .and_then(|v| packet::parse_decimal(v.as_bytes(), 19));
     if declared.is_some_and(|len| len > max as u64) {
         socket.request_close(DisconnectReason::TransportError, CloseKind::Abort);
         return Err(RequestError::PayloadTooLarge);
@@ -230,15 +230,6 @@ where
         }
     }
     Ok(joined.map_or(first, BytesMut::freeze))
-}
-
-/// The value of a `Content-Length` header; `None` when it is not a decimal number.
-fn content_length(value: &HeaderValue) -> Option<u64> {
-    let digits = value.as_bytes();
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(digits.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
 /// A polling response carrying `packets`.

@@ -9,6 +9,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
+use super::key_hash::KeyHasher;
+
 /// The length of a session id: 15 random bytes in URL-safe base64.
 const LEN: usize = 20;
 
@@ -50,33 +52,10 @@ impl Hash for Sid {
     }
 }
 
-/// The hasher of the tables keyed by session id. The ids are random and chosen by the server
-/// (a request can look an id up, never insert one), so one multiply-and-fold spreads them as
-/// well as SipHash does, at a fraction of its cost on the broadcast path.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct SidHasher(u64);
-
-impl Hasher for SidHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.write_u64(u64::from(*byte));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        let mixed = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = mixed ^ (mixed >> 29);
-    }
-}
-
 /// A map keyed by session id.
-pub(crate) type SidMap<V> = HashMap<Sid, V, BuildHasherDefault<SidHasher>>;
+pub(crate) type SidMap<V> = HashMap<Sid, V, BuildHasherDefault<KeyHasher>>;
 /// A set of session ids.
-pub(crate) type SidSet = HashSet<Sid, BuildHasherDefault<SidHasher>>;
+pub(crate) type SidSet = HashSet<Sid, BuildHasherDefault<KeyHasher>>;
 
 impl Default for Sid {
     fn default() -> Self {
