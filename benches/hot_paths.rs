@@ -75,7 +75,7 @@ fn broadcast(c: &mut Criterion) {
         .build()
         .unwrap();
     let io = SocketIo::builder()
-        .config(EngineConfig::default().max_buffered_packets(1024))
+        .config(EngineConfig::default())
         .ns("/", Namespace::new())
         .build();
     let service = io.layer().layer(NotFound);

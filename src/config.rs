@@ -151,7 +151,10 @@ pub struct EngineConfig {
     pub(crate) ping_timeout: Duration,
     pub(crate) upgrade_timeout: Duration,
     pub(crate) max_payload: usize,
-    pub(crate) max_buffered_packets: usize,
+    pub(crate) max_buffered_bytes: usize,
+    pub(crate) write_timeout: Duration,
+    pub(crate) max_connections: usize,
+    pub(crate) header_read_timeout: Duration,
     pub(crate) polling: bool,
     pub(crate) websocket: bool,
     pub(crate) allow_upgrades: bool,
@@ -172,7 +175,10 @@ impl Default for EngineConfig {
             ping_timeout: Duration::from_millis(20_000),
             upgrade_timeout: Duration::from_millis(10_000),
             max_payload: 1_000_000,
-            max_buffered_packets: 1024,
+            max_buffered_bytes: 8 * 1024 * 1024,
+            write_timeout: Duration::from_millis(20_000),
+            max_connections: usize::MAX,
+            header_read_timeout: Duration::from_millis(30_000),
             polling: true,
             websocket: true,
             allow_upgrades: true,
@@ -195,7 +201,10 @@ impl fmt::Debug for EngineConfig {
             .field("ping_timeout", &self.ping_timeout)
             .field("upgrade_timeout", &self.upgrade_timeout)
             .field("max_payload", &self.max_payload)
-            .field("max_buffered_packets", &self.max_buffered_packets)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("write_timeout", &self.write_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
             .field("polling", &self.polling)
             .field("websocket", &self.websocket)
             .field("allow_upgrades", &self.allow_upgrades)
@@ -258,17 +267,63 @@ impl EngineConfig {
         self
     }
 
-    /// The most packets a session buffers for its client before sends fail (no Node
-    /// equivalent: the Node server buffers without bound). Default 1024.
+    /// The most bytes a session buffers for its client (no Node equivalent: the Node server
+    /// buffers without bound). Default 8 MiB: room for any protocol-valid burst, such as the
+    /// answers to 10,000 events sent in one long-polling request.
     ///
-    /// When a client reads more slowly than the application sends, [`Socket::send`] returns
-    /// [`SendError::Full`] once this many packets wait; nothing is dropped silently. Heartbeat
-    /// and protocol control packets are always accepted.
+    /// Packets count their encoded size (text, and binary attachments); heartbeat and protocol
+    /// control packets are always accepted. When a packet does not fit, the client reads more
+    /// slowly than the application sends, and nothing is dropped in silence: the session is
+    /// closed at once with [`DisconnectReason::TransportError`] (a reason from which Socket.IO's
+    /// connection state recovery can restore the client), a warning naming the session and the
+    /// bound is logged, and [`Socket::send`] returns [`SendError::Full`]. This holds for direct
+    /// sends and broadcasts alike. Only volatile packets are dropped instead, and counted
+    /// ([`Socket::volatile_dropped`]).
     ///
+    /// [`DisconnectReason::TransportError`]: crate::engine::DisconnectReason::TransportError
     /// [`Socket::send`]: crate::engine::Socket::send
     /// [`SendError::Full`]: crate::engine::SendError::Full
-    pub fn max_buffered_packets(mut self, packets: usize) -> Self {
-        self.max_buffered_packets = packets.max(1);
+    /// [`Socket::volatile_dropped`]: crate::engine::Socket::volatile_dropped
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes.max(1);
+        self
+    }
+
+    /// How long a WebSocket write may make no progress before the session is closed with
+    /// [`DisconnectReason::TransportError`] (no Node equivalent). Default 20 s.
+    ///
+    /// A client that stops reading (a frozen tab, a dead network path that still holds the
+    /// connection) fills the kernel's buffers, and the server's writes wait. Whatever a write
+    /// is doing, the heartbeat still runs (such a client does not answer the ping and times out
+    /// after `ping_interval + ping_timeout`, as with Node), and so do [`Socket::close`] and
+    /// shutdown; this bound ends such a session sooner when it is shorter than the heartbeat.
+    ///
+    /// [`DisconnectReason::TransportError`]: crate::engine::DisconnectReason::TransportError
+    /// [`Socket::close`]: crate::engine::Socket::close
+    pub fn write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = timeout;
+        self
+    }
+
+    /// The most sessions open at once. Default: no limit. Beyond it, a handshake is refused
+    /// with `503 Service Unavailable` and an Engine.IO error body
+    /// (`{"code":4,"message":"Server busy"}`: the refusal Node gives through `allowRequest`, with
+    /// its status), which the official clients report as a connection error and retry with
+    /// their reconnection backoff.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// How long [`SocketIo::listen`] and [`SocketIo::serve`] wait for the head of a request
+    /// before they drop the connection (hyper's `header_read_timeout`). Default 30 s. It cuts
+    /// connections that send their headers a byte at a time (slowloris). Servers built
+    /// elsewhere (`axum::serve`, your own hyper loop) set their own.
+    ///
+    /// [`SocketIo::listen`]: crate::SocketIo::listen
+    /// [`SocketIo::serve`]: crate::SocketIo::serve
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
         self
     }
 

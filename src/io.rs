@@ -511,7 +511,7 @@ impl IoHandler {
         let v5 = esock.protocol() == ProtocolVersion::V4;
         let Some(ns) = self.namespace(name) else {
             let refusal = parser::encode_connect_error(name, "Invalid namespace", None, v5);
-            let _ = esock.send_encoded(refusal, &[], false);
+            let _ = esock.send_encoded(refusal, &[], false, false);
             return;
         };
         if esock.data().sockets().contains_key(name) {
@@ -554,7 +554,7 @@ impl IoHandler {
                     let answer = parser::encode_connect(ns.name(), v5.then_some(sid.as_str()));
                     // Paced as in Node: the connect handler's first packets reach the client in a read of
                     // their own (see `Packet::Pause`).
-                    let _ = esock.send_encoded(answer, &[], true);
+                    let _ = esock.send_encoded(answer, &[], true, false);
                     tracing::debug!(ns = ns.name(), %sid, "socket connected");
                     ns.routes.connected(socket, auth);
                 }
@@ -568,7 +568,7 @@ impl IoHandler {
                         refusal.data(),
                         v5,
                     );
-                    let _ = esock.send_encoded(packet, &[], false);
+                    let _ = esock.send_encoded(packet, &[], false, false);
                 }
             }
         }));

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::Empty;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
@@ -64,11 +64,12 @@ impl<H: EngineHandler> EngineIo<H> {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
+        let header_timeout = self.config().header_read_timeout;
         let service = SocketIoService::new(NotFound, self.clone());
         // The accept loop runs as a task of the runtime rather than in the caller's future
         // (often `block_on` on the main thread): a connection task spawned from a worker
         // starts there, without a cross-thread wake-up per connection.
-        let accepting = tokio::spawn(accept_loop(listener, service));
+        let accepting = tokio::spawn(accept_loop(listener, service, header_timeout));
         tokio::pin!(accepting);
         let result = tokio::select! {
             () = shutdown => {
@@ -90,6 +91,7 @@ impl<H: EngineHandler> EngineIo<H> {
 async fn accept_loop<H: EngineHandler>(
     listener: TcpListener,
     service: SocketIoService<NotFound, H>,
+    header_timeout: std::time::Duration,
 ) -> std::convert::Infallible {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -114,6 +116,9 @@ async fn accept_loop<H: EngineHandler>(
         tokio::spawn(async move {
             let connection = http1::Builder::new()
                 .writev(false)
+                // A request head that does not arrive in time (slowloris) drops the connection.
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
                 .with_upgrades();
             if let Err(error) = connection.await {

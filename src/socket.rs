@@ -97,9 +97,11 @@ pub enum EmitError {
     ReservedEvent(String),
     /// The data could not be serialized.
     Serialize(serde_json::Error),
-    /// The client's send buffer is full: it reads more slowly than the server sends (see
-    /// [`EngineConfig::max_buffered_packets`](crate::EngineConfig::max_buffered_packets)).
-    /// Nothing was sent.
+    /// The packet did not fit in the client's send buffer: it reads more slowly than the
+    /// server sends (see
+    /// [`EngineConfig::max_buffered_bytes`](crate::EngineConfig::max_buffered_bytes)). Nothing
+    /// is dropped in silence: the client's connection is being closed with a "transport error"
+    /// (from which connection state recovery can restore it).
     BufferFull,
     /// The socket is disconnected.
     Disconnected,
@@ -110,7 +112,9 @@ impl fmt::Display for EmitError {
         match self {
             EmitError::ReservedEvent(name) => write!(f, "\"{name}\" is a reserved event name"),
             EmitError::Serialize(e) => write!(f, "the data could not be serialized: {e}"),
-            EmitError::BufferFull => f.write_str("the client's send buffer is full"),
+            EmitError::BufferFull => {
+                f.write_str("the client's send buffer is full: its connection is being closed")
+            }
             EmitError::Disconnected => f.write_str("the socket is disconnected"),
         }
     }
@@ -333,7 +337,7 @@ impl Socket {
 
     /// Queues a packet encoded for a broadcast.
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
-        engine::batch::Recipient::send_now(self, &packet.text, &packet.attachments)
+        engine::batch::Recipient::send_now(self, &packet.text, &packet.attachments, false)
             .map_err(EmitError::from)
     }
 
@@ -399,7 +403,7 @@ impl Socket {
         let packet =
             parser::encode_args(self.ns(), None, Some(id), data).map_err(EmitError::Serialize)?;
         self.engine
-            .send_encoded(packet.text, &packet.attachments, false)
+            .send_encoded(packet.text, &packet.attachments, false, false)
             .map_err(EmitError::from)
     }
 
@@ -408,9 +412,9 @@ impl Socket {
     /// client's connection stays open for its other namespaces.
     pub fn disconnect(self: &Arc<Self>) {
         if self.connected() {
-            let _ = self
-                .engine
-                .send_encoded(parser::encode_disconnect(self.ns()), &[], false);
+            let _ =
+                self.engine
+                    .send_encoded(parser::encode_disconnect(self.ns()), &[], false, false);
             crate::io::leave(self, DisconnectReason::ServerNamespaceDisconnect);
         }
     }
@@ -450,11 +454,13 @@ impl engine::batch::Recipient for Socket {
         &self,
         text: &engine::Str,
         attachments: &[bytes::Bytes],
+        volatile: bool,
     ) -> Result<(), EncodedSendError> {
         if !self.connected() {
             return Err(EncodedSendError::Closed);
         }
-        self.engine.send_encoded(text.clone(), attachments, false)
+        self.engine
+            .send_encoded(text.clone(), attachments, false, volatile)
     }
 
     fn send_run(&self, run: &Arc<engine::batch::Run>) -> Result<(), EncodedSendError> {

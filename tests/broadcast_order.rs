@@ -157,7 +157,7 @@ async fn changing_recipients_keeps_each_clients_order() {
 
 #[tokio::test]
 async fn more_broadcasts_than_one_group_holds_all_arrive_in_order() {
-    let addr = start(EngineConfig::default().max_buffered_packets(10_000)).await;
+    let addr = start(EngineConfig::default()).await;
     let mut clients = Vec::new();
     for _ in 0..3 {
         clients.push(RawClient::connect(addr).await);
@@ -200,14 +200,23 @@ async fn broadcasts_before_a_disconnect_arrive_before_it() {
 }
 
 #[tokio::test]
-async fn a_full_buffer_gets_what_fits_in_order() {
-    let addr = start(EngineConfig::default().max_buffered_packets(10)).await;
-    let mut client = RawClient::connect(addr).await;
-    // 30 broadcasts in one poll of the handler: nothing is written meanwhile, so the buffer
-    // takes the first 10 and the rest is dropped, as when each is queued on its own.
-    client.send(r#"42["overflow",30]"#).await;
-    expect_events(&mut client, "tick", 0..10).await;
-    assert_eq!(client.recv().await, r#"2["tick","after"]"#);
+async fn a_client_past_its_byte_bound_is_disconnected_and_the_others_get_everything() {
+    // Room for about ten ticks: 30 broadcasts in one poll of the handler (nothing is written
+    // meanwhile) do not fit. The client is disconnected rather than missing broadcasts in
+    // silence.
+    let addr = start(EngineConfig::default().max_buffered_bytes(140)).await;
+    let mut slow = RawClient::connect(addr).await;
+    slow.send(r#"42["overflow",30]"#).await;
+    slow.expect_closed().await;
+    // With a bound that fits: every broadcast, in order.
+    let addr = start(EngineConfig::default().max_buffered_bytes(1000)).await;
+    let mut sender = RawClient::connect(addr).await;
+    let mut other = RawClient::connect(addr).await;
+    sender.send(r#"42["overflow",30]"#).await;
+    for client in [&mut sender, &mut other] {
+        expect_events(client, "tick", 0..30).await;
+        assert_eq!(client.recv().await, r#"2["tick","after"]"#);
+    }
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 mod common;
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,7 +13,7 @@ use common::{Echo, WS_UPGRADE, call, get, post, request};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::service_fn;
-use tower_socketio::engine::EngineIo;
+use tower_socketio::engine::{DisconnectReason, EngineIo};
 use tower_socketio::{Cookie, EngineConfig, Origins, Refusal, SocketIoLayer, Transport};
 
 fn engine(config: EngineConfig) -> EngineIo<Echo> {
@@ -513,8 +512,9 @@ async fn axum_routes_and_the_layer_side_by_side() {
 }
 
 #[tokio::test]
-async fn send_buffer_is_bounded() {
-    let engine = engine(EngineConfig::default().max_buffered_packets(3));
+async fn a_send_over_the_byte_bound_closes_the_session() {
+    // 9 bytes: three "4mN" packets.
+    let engine = engine(EngineConfig::default().max_buffered_bytes(9));
     let sid = handshake(&engine).await;
     let socket = engine.session(sid.parse().unwrap()).unwrap();
     for i in 0..3 {
@@ -524,13 +524,18 @@ async fn send_buffer_is_bounded() {
         socket.send("overflow"),
         Err(tower_socketio::engine::SendError::Full(_))
     ));
+    // Nothing dropped in silence: the session is over, for a reason recovery accepts.
+    assert!(!socket.is_connected());
     let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    call(app(&engine), get(&uri))
+        .await
+        .assert_error(400, 1, "Session ID unknown");
+    tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(
-        call(app(&engine), get(&uri)).await.text(),
-        "4m0\x1e4m1\x1e4m2"
+        *engine.handler().disconnects.lock().unwrap(),
+        [DisconnectReason::TransportError]
     );
-    socket.send("again").unwrap();
-    let _ = Arc::clone(&socket);
+    assert_eq!(engine.session_count(), 0);
 }
 
 #[tokio::test]

@@ -17,9 +17,11 @@
 //!
 //! Outside a scope (an application task emitting on its own), every broadcast is queued at once.
 //!
-//! A full outbox: a run entry may take as many packets as the recipient's outbox had room for
-//! when the entry was queued; the whole packets beyond that are dropped for that recipient (with
-//! a warning unless the broadcast was volatile), as they would have been one by one.
+//! A full outbox: a run entry may take as many bytes as the recipient's outbox had room for when
+//! the entry was queued, in whole broadcasts (an event is never cut from its attachments). The
+//! broadcasts beyond that do not fit, as they would not have one by one: for that recipient,
+//! volatile ones are dropped and counted, any other closes its session (see
+//! [`EngineConfig::max_buffered_bytes`](crate::EngineConfig::max_buffered_bytes)).
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,10 +35,17 @@ use super::socket::EncodedSendError;
 /// The most packets a run holds.
 pub(crate) const MAX_RUN_PACKETS: usize = 512;
 
-/// Where a broadcast's packets are queued: a Socket.IO socket over its session.
+/// Where a broadcast's packets are queued: a Socket.IO socket over its session. A packet that
+/// does not fit in the session's buffer closes the session, unless it is volatile (then it is
+/// dropped and counted): the result only says what happened.
 pub(crate) trait Recipient: Send + Sync {
     /// Queues one encoded packet (its text and binary attachments) now, all or none.
-    fn send_now(&self, text: &Str, attachments: &[Bytes]) -> Result<(), EncodedSendError>;
+    fn send_now(
+        &self,
+        text: &Str,
+        attachments: &[Bytes],
+        volatile: bool,
+    ) -> Result<(), EncodedSendError>;
     /// Queues `run` as the last entry of the recipient's outbox.
     fn send_run(&self, run: &Arc<Run>) -> Result<(), EncodedSendError>;
 }
@@ -51,6 +60,11 @@ impl Unit {
     fn packets(&self) -> usize {
         1 + self.attachments.len()
     }
+
+    /// The bytes it takes in an outbox: its text and attachments.
+    fn bytes(&self) -> usize {
+        self.text.len() + self.attachments.iter().map(Bytes::len).sum::<usize>()
+    }
 }
 
 /// Consecutive broadcasts to the same recipients, queued as one outbox entry each of them
@@ -63,6 +77,7 @@ pub(crate) struct Run {
 struct RunState {
     units: Vec<Unit>,
     packets: usize,
+    bytes: usize,
     /// Nothing more is appended.
     sealed: bool,
 }
@@ -72,6 +87,7 @@ impl Run {
         Arc::new(Run {
             state: Mutex::new(RunState {
                 packets: unit.packets(),
+                bytes: unit.bytes(),
                 units: vec![unit],
                 sealed: false,
             }),
@@ -92,19 +108,36 @@ impl Run {
             return Err(unit);
         }
         state.packets += unit.packets();
+        state.bytes += unit.bytes();
         state.units.push(unit);
         Ok(())
     }
 
-    /// Seals the run; returns how many of its packets, in whole units, fit in `limit`.
-    pub(crate) fn seal_within(&self, limit: usize) -> usize {
-        let mut state = self.lock();
-        state.sealed = true;
-        state.fit(limit).1
+    /// Whether the packets are volatile (dropped rather than queued when they do not fit).
+    pub(crate) fn is_volatile(&self) -> bool {
+        self.volatile
     }
 
-    /// Seals the run and copies its packets, in whole units up to `limit`, into `into`.
-    pub(crate) fn drain_within(&self, limit: usize, into: &mut Vec<Packet>) {
+    /// Whether its first broadcast fits in `room` bytes.
+    pub(crate) fn first_fits(&self, room: usize) -> bool {
+        self.lock()
+            .units
+            .first()
+            .is_some_and(|unit| unit.bytes() <= room)
+    }
+
+    /// Seals the run; returns how many of its bytes, in whole broadcasts, fit in `limit`, and
+    /// how many broadcasts do not.
+    pub(crate) fn seal_within(&self, limit: usize) -> (usize, usize) {
+        let mut state = self.lock();
+        state.sealed = true;
+        let (kept, bytes) = state.fit(limit);
+        (bytes, state.units.len() - kept)
+    }
+
+    /// Seals the run and copies its packets, in whole broadcasts up to `limit` bytes, into
+    /// `into`; returns how many broadcasts do not fit.
+    pub(crate) fn drain_within(&self, limit: usize, into: &mut Vec<Packet>) -> usize {
         let mut state = self.lock();
         state.sealed = true;
         let (kept, _) = state.fit(limit);
@@ -112,31 +145,24 @@ impl Run {
             into.push(Packet::Text(unit.text.clone()));
             into.extend(unit.attachments.iter().cloned().map(Packet::Binary));
         }
-        let dropped = state.units.len() - kept;
-        drop(state);
-        if dropped > 0 && !self.volatile {
-            tracing::warn!(
-                broadcasts = dropped,
-                "broadcast not queued for a client whose buffer is full"
-            );
-        }
+        state.units.len() - kept
     }
 }
 
 impl RunState {
-    /// How many of the first units, and how many packets they make, fit in `limit` packets.
+    /// How many of the first units, and how many bytes they make, fit in `limit` bytes.
     fn fit(&self, limit: usize) -> (usize, usize) {
-        if self.packets <= limit {
-            return (self.units.len(), self.packets);
+        if self.bytes <= limit {
+            return (self.units.len(), self.bytes);
         }
-        let mut packets = 0;
+        let mut bytes = 0;
         for (kept, unit) in self.units.iter().enumerate() {
-            if packets + unit.packets() > limit {
-                return (kept, packets);
+            if bytes + unit.bytes() > limit {
+                return (kept, bytes);
             }
-            packets += unit.packets();
+            bytes += unit.bytes();
         }
-        (self.units.len(), packets)
+        (self.units.len(), bytes)
     }
 }
 
@@ -145,6 +171,11 @@ impl Run {
     /// A run of one unit: `text` and `attachments` one-byte attachments.
     pub(crate) fn for_test(text: &'static str, attachments: usize) -> Arc<Run> {
         Run::new(Self::unit(text, attachments), false)
+    }
+
+    /// A volatile run of one unit.
+    pub(crate) fn volatile_for_test(text: &'static str) -> Arc<Run> {
+        Run::new(Self::unit(text, 0), true)
     }
 
     pub(crate) fn append_for_test(&self, text: &'static str, attachments: usize) -> bool {
@@ -212,10 +243,9 @@ pub(crate) fn broadcast<T: Recipient + 'static>(
     volatile: bool,
     walk: impl FnOnce(&mut dyn FnMut(&Arc<T>)),
 ) {
-    let mut full = 0usize;
     let unit = Unit { text, attachments };
     if !ACTIVE.get() {
-        walk(&mut |recipient| send(&**recipient, &unit, &mut full));
+        walk(&mut |recipient| send(&**recipient, &unit, volatile));
     } else {
         // Taken out while the recipients are visited: queuing does not come back here.
         let mut batch = BATCH.take();
@@ -238,10 +268,10 @@ pub(crate) fn broadcast<T: Recipient + 'static>(
                     return;
                 }
                 matching = false;
-                send_all(&same[..matched], &unit, &mut full);
+                send_all(&same[..matched], &unit, volatile);
                 batch.last.truncate(matched);
             }
-            send(&**recipient, &unit, &mut full);
+            send(&**recipient, &unit, volatile);
             batch.last.push(address(recipient));
         });
         if matching && matched > 0 && matched == batch.last.len() {
@@ -254,50 +284,36 @@ pub(crate) fn broadcast<T: Recipient + 'static>(
                         recipients: same,
                         run,
                     },
-                    Err(unit) => start(same, unit, volatile, &mut full),
+                    Err(unit) => start(same, unit, volatile),
                 },
-                None => start(same, unit, volatile, &mut full),
+                None => start(same, unit, volatile),
             });
         } else if matching {
             // The first `matched` of the last broadcast's recipients.
-            send_all(&same[..matched], &unit, &mut full);
+            send_all(&same[..matched], &unit, volatile);
             batch.last.truncate(matched);
         }
         BATCH.set(batch);
     }
-    if full > 0 && !volatile {
-        tracing::warn!(
-            clients = full,
-            "broadcast not queued for clients whose buffer is full"
-        );
-    }
 }
 
-/// Queues `unit` for `recipient` now, counting it in `full` if its buffer is full.
-fn send(recipient: &dyn Recipient, unit: &Unit, full: &mut usize) {
-    if let Err(EncodedSendError::Full) = recipient.send_now(&unit.text, &unit.attachments) {
-        *full += 1;
-    }
+/// Queues `unit` for `recipient` now. A recipient it does not fit is closed by its session,
+/// or, volatile, counts it as dropped (see [`Recipient`]).
+fn send(recipient: &dyn Recipient, unit: &Unit, volatile: bool) {
+    let _ = recipient.send_now(&unit.text, &unit.attachments, volatile);
 }
 
-fn send_all(recipients: &[Arc<dyn Recipient>], unit: &Unit, full: &mut usize) {
+fn send_all(recipients: &[Arc<dyn Recipient>], unit: &Unit, volatile: bool) {
     for recipient in recipients {
-        send(&**recipient, unit, full);
+        send(&**recipient, unit, volatile);
     }
 }
 
 /// Starts a run with `unit` and queues it for each of `recipients`.
-fn start(
-    recipients: Vec<Arc<dyn Recipient>>,
-    unit: Unit,
-    volatile: bool,
-    full: &mut usize,
-) -> Group {
+fn start(recipients: Vec<Arc<dyn Recipient>>, unit: Unit, volatile: bool) -> Group {
     let run = Run::new(unit, volatile);
     for recipient in &recipients {
-        if let Err(EncodedSendError::Full) = recipient.send_run(&run) {
-            *full += 1;
-        }
+        let _ = recipient.send_run(&run);
     }
     Group { recipients, run }
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 use hyper::upgrade::OnUpgrade;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
 
-use super::frame::{ReadError, WsMessage, close_code};
+use super::frame::{self, ReadError, WsMessage, close_code};
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
-use super::websocket::{self, WsConn};
+use super::websocket::{self, WsConn, WsEvent};
 use super::{DisconnectReason, EngineHandler, EngineShared, ProtocolVersion, Socket};
 use crate::config::{EngineConfig, Transport};
 
@@ -191,7 +191,7 @@ async fn polling<H: EngineHandler>(
                 }
                 match heartbeat.tick() {
                     Tick::SendPing => {
-                        socket.outbox.push_control(Packet::bare(PacketType::Ping));
+                        socket.send_control(Packet::bare(PacketType::Ping));
                         heartbeat.reset(sleep.as_mut());
                     }
                     Tick::TimedOut => return PollingEnd::Closed(DisconnectReason::PingTimeout),
@@ -254,7 +254,17 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
     timeout(config.upgrade_timeout, probe).await.ok().flatten()
 }
 
+/// How long a graceful close ([`Socket::close`], [`EngineIo::close`](super::EngineIo::close))
+/// may take to write what is queued on a WebSocket before the connection closes anyway.
+const GRACEFUL_CLOSE: Duration = Duration::from_secs(1);
+
 /// Drives a session on WebSocket until it closes.
+///
+/// Nothing here awaits a write: queued packets are encoded into the connection's write buffer
+/// and [`WsConn::poll_event`] writes them out while the other branches (close, shutdown,
+/// heartbeat, the handler's deadline) stay live. While a write is under way, what the
+/// application queues waits in the outbox (bounded in bytes) and goes out in the next batch,
+/// and the client's messages are still read, so its pongs are seen.
 async fn websocket_loop<H: EngineHandler>(
     shared: &EngineShared<H>,
     socket: &Arc<Socket<H::Data>>,
@@ -265,189 +275,231 @@ async fn websocket_loop<H: EngineHandler>(
     let protocol = socket.protocol();
     let sleep = sleep_until(heartbeat.deadline);
     tokio::pin!(sleep);
+    // Packets taken from the outbox and not yet encoded (what follows a pause).
     let mut batch = Vec::new();
-    let mut frames = Vec::new();
+    // Where the last encoding of the batch stopped.
+    let mut stop = Encoded::All;
     let mut close = (close_code::NORMAL, "");
+    // The client does not read: no goodbye is waited for.
+    let mut stalled = false;
+    // A graceful close under way: its reason, and the end of its grace period.
+    let mut grace: Option<(DisconnectReason, Pin<Box<Sleep>>)> = None;
     // A deadline asked for since the driver last looked.
     handler_deadline.update(socket.take_signals().deadline);
     let reason = loop {
         tokio::select! {
             biased;
             () = socket.wake.wait() => {
-                // A graceful close arrives through the outbox (its close packet ends the
-                // batch); only an abort is acted on here.
                 let signals = socket.take_signals();
                 handler_deadline.update(signals.deadline);
-                if let Some((reason, CloseKind::Abort)) = signals.close {
-                    break reason;
+                match signals.close {
+                    Some((reason, CloseKind::Abort)) => break reason,
+                    Some((reason, CloseKind::Graceful)) if grace.is_none() => {
+                        // The close packet ends the session once what precedes it is written,
+                        // but within the grace period, whatever a write is doing.
+                        grace = Some((reason, Box::pin(tokio::time::sleep(GRACEFUL_CLOSE))));
+                    }
+                    _ => {}
                 }
+            }
+            () = async { grace.as_mut().expect("guarded by the condition").1.as_mut().await }, if grace.is_some() => {
+                stalled = ws.is_writing();
+                break grace.take().expect("guarded by the condition").0;
             }
             () = handler_deadline.elapsed(), if handler_deadline.armed() => {
                 handler_deadline.disarm();
                 shared.handler.on_deadline(socket);
             }
-            () = socket.outbox.ready.wait() => {
-                socket.outbox.drain_into(&mut batch);
-                let (written, closing) = write_batch(&mut ws, protocol, &mut batch, &mut frames).await;
-                if written.is_err() {
-                    break DisconnectReason::TransportError;
-                }
-                if closing {
-                    let reason = socket.take_signals().close.map_or(DisconnectReason::ForcedClose, |(r, _)| r);
-                    break reason;
-                }
-            }
-            read = ws.next() => {
-                let incoming = match read {
-                    Ok(WsMessage::Text(text)) => packet::decode_text(text),
-                    Ok(WsMessage::Binary(data)) => packet::decode_binary(protocol, data),
-                    Ok(WsMessage::Close(_)) => break DisconnectReason::TransportClose,
-                    Ok(WsMessage::Ping(data)) => {
-                        if ws.pong(&data).await.is_err() {
-                            break DisconnectReason::TransportError;
-                        }
-                        continue;
-                    }
-                    Ok(WsMessage::Pong) => continue,
-                    Err(ReadError::TooBig { size, max }) => {
-                        // As Node's `ws` does: close code 1009.
-                        tracing::debug!(size, max, "message over max_payload: closing");
-                        close = (close_code::TOO_BIG, "message too big");
-                        break DisconnectReason::TransportError;
-                    }
-                    Err(ReadError::Violation { code, reason }) => {
-                        tracing::debug!(code, reason, "websocket protocol violation: closing");
-                        close = (code, reason);
-                        break DisconnectReason::TransportError;
-                    }
-                    Err(ReadError::Io(error)) => {
-                        // A connection that went away, even without a close frame, is a
-                        // transport close, as in Node.
-                        tracing::debug!(%error, "websocket read ended");
-                        break DisconnectReason::TransportClose;
-                    }
-                };
-                let Ok(incoming) = incoming else {
-                    tracing::debug!("undecodable packet: closing");
-                    break DisconnectReason::ParseError;
-                };
-                if heartbeat.v3 {
-                    heartbeat.alive();
+            // Before reading: a client that floods cannot hold off its own timeout.
+            () = &mut sleep => match heartbeat.tick() {
+                Tick::SendPing => {
+                    // Behind whatever is being written: a client that does not read will not
+                    // see it, and times out `ping_timeout` from now, as with Node.
+                    websocket::encode_frame(protocol, &Packet::bare(PacketType::Ping), ws.out());
                     heartbeat.reset(sleep.as_mut());
                 }
-                match incoming {
-                    Incoming::Message(message) => {
-                        if socket.is_connected() {
-                            // What the handler queues raises the flag for the next turn; a
-                            // wake-up of this very task would only poll it again for nothing.
-                            socket.outbox.ready.forget_waiter();
-                            shared.handler.on_message(socket, message);
-                        }
+                Tick::TimedOut => {
+                    stalled = ws.is_writing();
+                    break DisconnectReason::PingTimeout;
+                }
+            },
+            () = socket.outbox.ready.wait(), if !ws.is_writing() && batch.is_empty() => {
+                socket.drain_outbox(&mut batch);
+                stop = encode_batch(protocol, &mut batch, ws.out());
+                if stop == Encoded::Close && !ws.is_writing() {
+                    break closing_reason(socket);
+                }
+            }
+            event = std::future::poll_fn(|cx| ws.poll_event(cx, stop != Encoded::Close)) => match event {
+                WsEvent::Written(Ok(())) => {
+                    match stop {
+                        Encoded::Close => break closing_reason(socket),
+                        Encoded::All => continue,
+                        // What follows a pause goes out in a later read of the client's
+                        // (see `Packet::Pause`): one timer tick, then the rest of the batch.
+                        Encoded::Pause => tokio::time::sleep(Duration::from_millis(1)).await,
+                        Encoded::Chunk => {}
                     }
-                    Incoming::Ping(data) if heartbeat.v3 => {
-                        let pong = Packet::text(PacketType::Pong, &data);
-                        if ws.send(protocol, &pong).await.is_err() {
+                    stop = encode_batch(protocol, &mut batch, ws.out());
+                    if stop == Encoded::Close && !ws.is_writing() {
+                        break closing_reason(socket);
+                    }
+                }
+                WsEvent::Written(Err(error)) => {
+                    tracing::debug!(%error, "websocket write failed");
+                    break DisconnectReason::TransportError;
+                }
+                WsEvent::Stalled => {
+                    tracing::warn!(
+                        sid = %socket.id(),
+                        write_timeout = ?shared.config.write_timeout,
+                        "client stopped reading: a write made no progress for the write timeout, closing"
+                    );
+                    stalled = true;
+                    break DisconnectReason::TransportError;
+                }
+                WsEvent::Read(read) => {
+                    let incoming = match read {
+                        Ok(WsMessage::Text(text)) => packet::decode_text(text),
+                        Ok(WsMessage::Binary(data)) => packet::decode_binary(protocol, data),
+                        Ok(WsMessage::Close(code)) => {
+                            // Answered with the client's code, as RFC 6455 (5.5.1) suggests.
+                            close = (code.unwrap_or(close_code::NORMAL), "");
+                            break DisconnectReason::TransportClose;
+                        }
+                        Ok(WsMessage::Ping(data)) => {
+                            frame::encode_pong(&data, ws.out());
+                            continue;
+                        }
+                        Ok(WsMessage::Pong) => continue,
+                        Err(ReadError::TooBig { size, max }) => {
+                            // As Node's `ws` does: close code 1009.
+                            tracing::debug!(size, max, "message over max_payload: closing");
+                            close = (close_code::TOO_BIG, "message too big");
                             break DisconnectReason::TransportError;
                         }
-                    }
-                    Incoming::Pong(_) if !heartbeat.v3 => {
+                        Err(ReadError::Violation { code, reason }) => {
+                            tracing::debug!(code, reason, "websocket protocol violation: closing");
+                            close = (code, reason);
+                            break DisconnectReason::TransportError;
+                        }
+                        Err(ReadError::Io(error)) => {
+                            // A connection that went away, even without a close frame, is a
+                            // transport close, as in Node.
+                            tracing::debug!(%error, "websocket read ended");
+                            break DisconnectReason::TransportClose;
+                        }
+                    };
+                    let Ok(incoming) = incoming else {
+                        tracing::debug!("undecodable packet: closing");
+                        break DisconnectReason::ParseError;
+                    };
+                    if heartbeat.v3 {
                         heartbeat.alive();
                         heartbeat.reset(sleep.as_mut());
                     }
-                    Incoming::Ping(_) | Incoming::Pong(_) => {
-                        tracing::debug!("heartbeat in the wrong direction: closing");
-                        break DisconnectReason::TransportError;
+                    match incoming {
+                        Incoming::Message(message) => {
+                            if socket.is_connected() {
+                                // What the handler queues raises the flag for the next turn; a
+                                // wake-up of this very task would only poll it again for nothing.
+                                socket.outbox.ready.forget_waiter();
+                                shared.handler.on_message(socket, message);
+                            }
+                        }
+                        Incoming::Ping(data) if heartbeat.v3 => {
+                            let pong = Packet::text(PacketType::Pong, &data);
+                            websocket::encode_frame(protocol, &pong, ws.out());
+                        }
+                        Incoming::Pong(_) if !heartbeat.v3 => {
+                            heartbeat.alive();
+                            heartbeat.reset(sleep.as_mut());
+                        }
+                        Incoming::Ping(_) | Incoming::Pong(_) => {
+                            tracing::debug!("heartbeat in the wrong direction: closing");
+                            break DisconnectReason::TransportError;
+                        }
+                        Incoming::Close => break DisconnectReason::TransportClose,
+                        Incoming::Upgrade | Incoming::Noop => {}
                     }
-                    Incoming::Close => break DisconnectReason::TransportClose,
-                    Incoming::Upgrade | Incoming::Noop => {}
                 }
-            }
-            () = &mut sleep => match heartbeat.tick() {
-                Tick::SendPing => {
-                    if ws.send(protocol, &Packet::bare(PacketType::Ping)).await.is_err() {
-                        break DisconnectReason::TransportError;
-                    }
-                    heartbeat.reset(sleep.as_mut());
-                }
-                Tick::TimedOut => break DisconnectReason::PingTimeout,
             },
         }
     };
-    // Say goodbye with a close frame, but do not wait on a client that stopped reading.
+    // Say goodbye with a close frame, but do not wait on a client that stopped reading: one
+    // try for it then, and at most a second otherwise.
     let (code, why) = close;
-    let _ = timeout(Duration::from_secs(1), ws.close(code, why)).await;
+    let wait = if stalled {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(1)
+    };
+    let _ = timeout(wait, ws.close(code, why)).await;
     reason
 }
 
-/// Writes a batch of queued packets to the WebSocket, as frames encoded by the crate into one
-/// buffer (see [`websocket::encode_frame`]), written and flushed together; a pause flushes what
-/// precedes it and waits a timer tick. Stops at a close packet (second value `true`): over
-/// WebSocket, the Node server ends a session by closing the connection, without a close packet.
-async fn write_batch(
-    ws: &mut WsConn,
-    protocol: ProtocolVersion,
-    batch: &mut Vec<Packet>,
-    out: &mut Vec<u8>,
-) -> (std::io::Result<()>, bool) {
+/// The reason a session ends when its close packet comes out of the outbox.
+fn closing_reason<D>(socket: &Socket<D>) -> DisconnectReason {
+    socket
+        .take_signals()
+        .close
+        .map_or(DisconnectReason::ForcedClose, |(reason, _)| reason)
+}
+
+/// Where [`encode_batch`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoded {
+    /// Every packet of the batch is encoded.
+    All,
+    /// At a pause with packets after it: the rest goes out a timer tick after this write.
+    Pause,
+    /// The buffer holds a chunk's worth: the rest goes out once this is written.
+    Chunk,
+    /// At a close packet (what follows it is dropped): the session ends once this is written.
+    /// Over WebSocket, the Node server ends a session by closing the connection, without a
+    /// close packet.
+    Close,
+}
+
+/// Encodes packets of `batch` into `out` as WebSocket frames, in order, taking them out of
+/// `batch`; stops early at a pause, a close or once `out` holds a chunk (16 KiB), so that a
+/// burst is written a chunk at a time rather than copied whole.
+fn encode_batch(protocol: ProtocolVersion, batch: &mut Vec<Packet>, out: &mut Vec<u8>) -> Encoded {
     /// Written out as soon as the buffer holds this much.
     const CHUNK: usize = 16 * 1024;
     let size: usize = batch.iter().map(Packet::len).sum::<usize>() + 10 * batch.len();
     out.reserve(size.min(CHUNK + 1024));
-    let mut closing = false;
-    let mut result = Ok(());
-    let mut packets = batch.drain(..).peekable();
-    while let Some(packet) = packets.next() {
+    let mut stop = Encoded::All;
+    let mut taken = 0;
+    for packet in batch.iter() {
+        taken += 1;
         if packet.is_close() {
-            closing = true;
+            stop = Encoded::Close;
             break;
         }
         if matches!(packet, Packet::Pause) {
-            if packets.peek().is_some() {
-                // Out with what precedes the pause, then a timer tick before what follows.
-                result = write_out(ws, out).await;
-                if result.is_ok() {
-                    result = ws.flush().await;
-                }
-                tokio::time::sleep(Duration::from_millis(1)).await;
+            if taken < batch.len() {
+                stop = Encoded::Pause;
+                break;
             }
         } else {
-            websocket::encode_frame(protocol, &packet, out);
-            if out.len() >= CHUNK {
-                result = write_out(ws, out).await;
+            websocket::encode_frame(protocol, packet, out);
+            if out.len() >= CHUNK && taken < batch.len() {
+                stop = Encoded::Chunk;
+                break;
             }
         }
-        if result.is_err() {
-            break;
-        }
     }
-    drop(packets);
-    batch.clear();
-    if batch.capacity() > 128 {
+    if stop == Encoded::Close {
+        batch.clear();
+    } else {
+        batch.drain(..taken);
+    }
+    if batch.is_empty() && batch.capacity() > 128 {
         // A burst is over: the connection does not keep its peak.
         batch.shrink_to(16);
     }
-    if result.is_ok() {
-        result = write_out(ws, out).await;
-    }
-    if result.is_ok() {
-        result = ws.flush().await;
-    }
-    out.clear();
-    if out.capacity() > 4096 {
-        // A burst is over: do not keep its buffer for the connection's life.
-        *out = Vec::new();
-    }
-    (result, closing)
-}
-
-/// Writes `out` to the connection, and empties it.
-async fn write_out(ws: &mut WsConn, out: &mut Vec<u8>) -> std::io::Result<()> {
-    if out.is_empty() {
-        return Ok(());
-    }
-    let written = ws.write(out).await;
-    out.clear();
-    written
+    stop
 }
 
 /// The timer of [`EngineHandler::on_deadline`], kept by the driver.

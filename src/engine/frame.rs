@@ -13,7 +13,8 @@
 //! masked, no extension bits (no extension is negotiated), control frames unfragmented and at
 //! most 125 bytes, continuation frames only within a fragmented message, text valid UTF-8
 //! (1007), messages within the size limit (1009, checked from each frame header, before the
-//! payload is buffered).
+//! payload is buffered), close frames with no payload or a valid code (1002) and a UTF-8 reason
+//! (1007).
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -42,6 +43,14 @@ pub(crate) mod close_code {
     pub(crate) const INVALID_DATA: u16 = 1007;
     /// A message over the size limit.
     pub(crate) const TOO_BIG: u16 = 1009;
+
+    /// Whether a client may send `code` in a close frame (RFC 6455, 7.4): the codes the RFC
+    /// and its IANA registry assign (1000-1003, 1007-1014; 1004 is reserved, and 1005, 1006
+    /// and 1015 must never be sent), and the ranges for libraries and applications
+    /// (3000-4999). Anything else closes the connection with 1002, as Node's `ws` does.
+    pub(crate) fn is_valid(code: u16) -> bool {
+        matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+    }
 }
 
 /// A message (or control frame) from the client.
@@ -243,7 +252,19 @@ impl FrameReader {
             OP_CLOSE => match payload.len() {
                 0 => WsMessage::Close(None),
                 1 => return Err(ReadError::protocol("close frame of one byte")),
-                _ => WsMessage::Close(Some(u16::from_be_bytes([payload[0], payload[1]]))),
+                _ => {
+                    let code = u16::from_be_bytes([payload[0], payload[1]]);
+                    if !close_code::is_valid(code) {
+                        return Err(ReadError::protocol("invalid close code"));
+                    }
+                    if std::str::from_utf8(&payload[2..]).is_err() {
+                        return Err(ReadError::Violation {
+                            code: close_code::INVALID_DATA,
+                            reason: "close reason is not UTF-8",
+                        });
+                    }
+                    WsMessage::Close(Some(code))
+                }
             },
             OP_PING => WsMessage::Ping(payload.freeze()),
             OP_PONG => WsMessage::Pong,
@@ -422,6 +443,90 @@ mod tests {
         let mut fragments = client_frame(0x02, &[0; 60]);
         fragments.extend(client_frame(0x80, &[0; 60]));
         assert!(first_error(&fragments, 100).contains("TooBig"));
+    }
+
+    fn close_frame(code: u16, reason: &[u8]) -> Vec<u8> {
+        let mut payload = code.to_be_bytes().to_vec();
+        payload.extend_from_slice(reason);
+        client_frame(0x88, &payload)
+    }
+
+    /// RFC 6455, 7.4.1 and 7.4.2, with the IANA registry: which close codes a client may send.
+    #[test]
+    fn close_codes_outside_the_rfc_are_refused_with_1002() {
+        for code in [
+            0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
+        ] {
+            let error = first_error(&close_frame(code, b""), 100);
+            assert!(
+                error.contains("code: 1002") && error.contains("invalid close code"),
+                "{code}: {error}"
+            );
+        }
+        for code in [
+            1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4000,
+            4999,
+        ] {
+            assert_eq!(
+                read_all(&close_frame(code, b"bye"), 1, 100),
+                vec![Ok(WsMessage::Close(Some(code)))],
+                "{code}"
+            );
+        }
+        // No payload at all: a close without a code (1005 on the receiving side), accepted.
+        assert_eq!(
+            read_all(&client_frame(0x88, b""), 1, 100),
+            vec![Ok(WsMessage::Close(None))]
+        );
+    }
+
+    /// RFC 6455, 5.5.1: a close reason is UTF-8; Node's `ws` closes with 1007 otherwise.
+    #[test]
+    fn a_close_reason_that_is_not_utf8_is_refused_with_1007() {
+        let error = first_error(&close_frame(1000, &[0xC3, 0x28]), 100);
+        assert!(
+            error.contains("code: 1007") && error.contains("close reason"),
+            "{error}"
+        );
+        // A valid multi-byte reason is fine.
+        assert_eq!(
+            read_all(&close_frame(4000, "au revoir, été".as_bytes()), 2, 100),
+            vec![Ok(WsMessage::Close(Some(4000)))]
+        );
+    }
+
+    /// RFC 6455, 5.2: a 64-bit length has its most significant bit clear; 5.6: an empty text
+    /// message is valid; 5.4: a fragmented binary message is reassembled like a text one.
+    #[test]
+    fn lengths_empty_messages_and_binary_fragments() {
+        let mut huge = vec![0x82, 0xFF];
+        huge.extend_from_slice(&(1u64 << 63).to_be_bytes());
+        huge.extend_from_slice(&[0; 4]);
+        assert!(first_error(&huge, 100).contains("out of range"));
+        assert_eq!(
+            read_all(&client_frame(0x81, b""), 1, 100),
+            vec![Ok(WsMessage::Text(Str::from("")))]
+        );
+        let mut fragments = client_frame(0x02, &[1]);
+        fragments.extend(client_frame(0x00, &[]));
+        fragments.extend(client_frame(0x80, &[2, 3]));
+        assert_eq!(
+            read_all(&fragments, 1, 100),
+            vec![Ok(WsMessage::Binary(Bytes::from_static(&[1, 2, 3])))]
+        );
+        // A text message split inside a multi-byte character is valid once whole.
+        let word = "été".as_bytes();
+        let mut split = client_frame(0x01, &word[..1]);
+        split.extend(client_frame(0x80, &word[1..]));
+        assert_eq!(
+            read_all(&split, 3, 100),
+            vec![Ok(WsMessage::Text(Str::from("été")))]
+        );
+        // A pong frame's data is ignored; a ping's is kept for the answer.
+        assert_eq!(
+            read_all(&client_frame(0x8A, b"x"), 1, 100),
+            vec![Ok(WsMessage::Pong)]
+        );
     }
 
     #[test]

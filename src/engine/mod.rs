@@ -32,7 +32,8 @@
 //! performs the upgrade to WebSocket, and on WebSocket reads frames and writes the outbox in
 //! batches. Over polling, packets the client POSTs reach the handler in the request's own task,
 //! in order (a second concurrent POST is refused), and a GET takes everything queued at once.
-//! Every session's outbox is bounded ([`EngineConfig::max_buffered_packets`]).
+//! Every session's outbox is bounded in bytes ([`EngineConfig::max_buffered_bytes`]): a client that
+//! cannot keep up is disconnected rather than having packets dropped in silence.
 
 pub(crate) mod batch;
 pub(crate) mod cors;
@@ -55,7 +56,7 @@ use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, header};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use tracing::Instrument;
 
@@ -208,7 +209,8 @@ impl<H: EngineHandler> EngineIo<H> {
     }
 
     /// Closes every session, as for a server shutdown: each client gets what was queued for it,
-    /// then a `close` packet; handlers see [`DisconnectReason::ServerShutdown`].
+    /// then a `close` packet; handlers see [`DisconnectReason::ServerShutdown`]. A client that
+    /// does not read does not hold it up: see [`Socket::close`] for the bounds.
     pub fn close(&self) {
         let sessions: Vec<_> = self.shared.read_sessions().values().cloned().collect();
         for socket in sessions {
@@ -336,10 +338,24 @@ impl<H: EngineHandler> EngineIo<H> {
             protocol,
             transport,
             detach(parts),
-            shared.config.max_buffered_packets,
+            shared.config.max_buffered_bytes,
             H::Data::default(),
         ));
-        shared.write_sessions().insert(sid, socket.clone());
+        {
+            let mut sessions = shared.write_sessions();
+            if sessions.len() >= shared.config.max_connections {
+                drop(sessions);
+                tracing::debug!(
+                    max_connections = shared.config.max_connections,
+                    "handshake refused: the server has max_connections sessions open"
+                );
+                return Err(RequestError::Forbidden {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "Server busy".into(),
+                });
+            }
+            sessions.insert(sid, socket.clone());
+        }
         let span = tracing::debug_span!("engine_session", %sid);
         tracing::debug!(parent: &span, %transport, %protocol, "handshake");
 
@@ -354,7 +370,7 @@ impl<H: EngineHandler> EngineIo<H> {
                 // whatever the handler sent on connect.
                 let mut packets = vec![shared.open_packet(sid, transport)];
                 shared.handler.on_connect(socket.clone());
-                socket.outbox.drain_into(&mut packets);
+                socket.drain_outbox(&mut packets);
                 packets.retain(|p| !matches!(p, Packet::Pause));
                 tokio::spawn(
                     driver::run(shared.clone(), socket.clone(), driver::Start::Polling)

@@ -57,7 +57,7 @@ fn lock_poll<D>(
 
 /// Moves what a poll can answer with into `packets`; `false` when that is nothing yet.
 fn take_ready<D>(socket: &Socket<D>, packets: &mut Vec<Packet>) -> bool {
-    socket.outbox.drain_into(packets);
+    socket.drain_outbox(packets);
     packets.retain(|p| !matches!(p, Packet::Pause));
     if !packets.is_empty() {
         return true;
@@ -157,9 +157,9 @@ fn deliver<H: EngineHandler>(
         }
         match packet {
             Incoming::Message(message) => shared.handler.on_message(socket, message),
-            Incoming::Ping(data) if v3 => socket
-                .outbox
-                .push_control(Packet::text(PacketType::Pong, &data)),
+            Incoming::Ping(data) if v3 => {
+                socket.send_control(Packet::text(PacketType::Pong, &data));
+            }
             Incoming::Pong(_) if !v3 => socket.heartbeat(),
             Incoming::Ping(_) | Incoming::Pong(_) => {
                 tracing::debug!(sid = %socket.id(), "heartbeat in the wrong direction: closing");

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::request::Parts;
@@ -59,11 +59,14 @@ impl fmt::Display for DisconnectReason {
 
 /// The error of [`Socket::send`]; it gives the message back.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
-    /// The session's buffer holds [`max_buffered_packets`] packets already: its client reads
-    /// more slowly than the application sends. Nothing was queued.
+    /// The message did not fit in the session's buffer
+    /// ([`max_buffered_bytes`]): its client reads more slowly than the application sends.
+    /// Nothing is dropped in silence: the session is being closed with
+    /// [`DisconnectReason::TransportError`].
     ///
-    /// [`max_buffered_packets`]: crate::EngineConfig::max_buffered_packets
+    /// [`max_buffered_bytes`]: crate::EngineConfig::max_buffered_bytes
     Full(Message),
     /// The session is closing or closed.
     Closed(Message),
@@ -72,7 +75,9 @@ pub enum SendError {
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SendError::Full(_) => f.write_str("the session's send buffer is full"),
+            SendError::Full(_) => {
+                f.write_str("the session's send buffer is full: the session is being closed")
+            }
             SendError::Closed(_) => f.write_str("the session is closed"),
         }
     }
@@ -83,12 +88,13 @@ impl std::error::Error for SendError {}
 /// Why [`Socket::send_encoded`] failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EncodedSendError {
+    /// Over the byte bound: the session is being closed.
     Full,
     Closed,
 }
 
 /// What the outbox holds: one packet, or a run of broadcast packets shared with other
-/// sessions (see [`batch`]), of which this session takes at most `limit` packets.
+/// sessions (see [`batch`]), of which this session takes at most `limit` bytes.
 enum Entry {
     One(Packet),
     Run { run: Arc<batch::Run>, limit: usize },
@@ -98,39 +104,65 @@ enum Entry {
 #[derive(Default)]
 struct Queue {
     entries: VecDeque<Entry>,
-    /// Packets queued. An open run counts as its limit until it is sealed.
-    packets: usize,
+    /// Bytes queued. An open run counts as its limit until it is sealed.
+    bytes: usize,
     /// The last entry is a run that may still grow.
     open: bool,
 }
 
+/// The outcome of queuing: whether the session's bound was passed by a packet that is not
+/// volatile (then the session must close).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+enum Queued {
+    Ok,
+    Overflow,
+}
+
 impl Queue {
     /// Seals the open run, if any, before something else is queued after it; its count
-    /// becomes what it holds.
-    fn seal(&mut self) {
+    /// becomes what it holds. Broadcasts of the run past its limit are lost for this session:
+    /// counted when volatile, an overflow otherwise.
+    fn seal(&mut self, volatile_dropped: &AtomicU64) -> Queued {
         if !std::mem::take(&mut self.open) {
-            return;
+            return Queued::Ok;
         }
-        if let Some(Entry::Run { run, limit }) = self.entries.back_mut() {
-            let kept = run.seal_within(*limit);
-            self.packets -= *limit - kept;
-            *limit = kept;
-        }
+        let Some(Entry::Run { run, limit }) = self.entries.back_mut() else {
+            return Queued::Ok;
+        };
+        let (kept, lost) = run.seal_within(*limit);
+        self.bytes -= *limit - kept;
+        *limit = kept;
+        lost_units(run, lost, volatile_dropped)
     }
 
     fn push(&mut self, packet: Packet) {
+        self.bytes += packet.len();
         self.entries.push_back(Entry::One(packet));
-        self.packets += 1;
     }
 }
 
-/// The packets waiting for the client, bounded, with a wake-up for the one reader (the pending
-/// GET poll, or the WebSocket writer).
+/// Accounts for `lost` broadcasts of `run` that did not fit.
+fn lost_units(run: &batch::Run, lost: usize, volatile_dropped: &AtomicU64) -> Queued {
+    if lost == 0 {
+        Queued::Ok
+    } else if run.is_volatile() {
+        volatile_dropped.fetch_add(lost as u64, Ordering::Relaxed);
+        Queued::Ok
+    } else {
+        Queued::Overflow
+    }
+}
+
+/// The packets waiting for the client, bounded in bytes, with a wake-up for the one reader
+/// (the pending GET poll, or the WebSocket writer).
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
     /// Woken when packets arrive, and when a waiting poll must return early (upgrade).
     pub(crate) ready: Signal,
     capacity: usize,
+    /// Volatile packets dropped because they did not fit.
+    volatile_dropped: AtomicU64,
 }
 
 impl Outbox {
@@ -139,6 +171,7 @@ impl Outbox {
             queue: Mutex::new(Queue::default()),
             ready: Signal::default(),
             capacity,
+            volatile_dropped: AtomicU64::new(0),
         }
     }
 
@@ -147,28 +180,43 @@ impl Outbox {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues an application packet, unless the queue is full.
-    fn push(&self, packet: Packet) -> Result<(), Packet> {
+    /// Queues an application packet, unless it does not fit.
+    fn push(&self, packet: Packet) -> Queued {
+        let sealed;
         {
             let mut queue = self.lock();
-            queue.seal();
-            if queue.packets >= self.capacity {
-                return Err(packet);
+            sealed = queue.seal(&self.volatile_dropped);
+            if queue.bytes + packet.len() > self.capacity {
+                return Queued::Overflow;
             }
             queue.push(packet);
         }
         self.ready.notify();
-        Ok(())
+        sealed
     }
 
     /// Queues a text packet, its binary attachments and, with `pause`, a [`Packet::Pause`]
-    /// together, so that nothing comes between them; all or none, as the capacity allows.
-    fn push_encoded(&self, text: Str, attachments: &[Bytes], pause: bool) -> Result<(), ()> {
+    /// together, so that nothing comes between them; all or none, as the capacity allows. A
+    /// volatile packet that does not fit is dropped and counted.
+    fn push_encoded(
+        &self,
+        text: Str,
+        attachments: &[Bytes],
+        pause: bool,
+        volatile: bool,
+    ) -> Queued {
+        let size = text.len() + attachments.iter().map(Bytes::len).sum::<usize>();
+        let sealed;
         {
             let mut queue = self.lock();
-            queue.seal();
-            if queue.packets + 1 + attachments.len() > self.capacity {
-                return Err(());
+            sealed = queue.seal(&self.volatile_dropped);
+            if queue.bytes + size > self.capacity {
+                drop(queue);
+                if volatile {
+                    self.volatile_dropped.fetch_add(1, Ordering::Relaxed);
+                    return sealed;
+                }
+                return Queued::Overflow;
             }
             queue.push(Packet::Text(text));
             for attachment in attachments {
@@ -179,68 +227,81 @@ impl Outbox {
             }
         }
         self.ready.notify();
-        Ok(())
+        sealed
     }
 
     /// Queues a shared run of broadcast packets, open: it may grow until something else is
-    /// queued or the queue is drained. It may take as many packets as the queue has room for
-    /// now (at most [`batch::MAX_RUN_PACKETS`]); fails when there is no room at all.
-    fn push_run(&self, run: &Arc<batch::Run>) -> Result<(), ()> {
+    /// queued or the queue is drained. It may take as many bytes as the queue has room for now;
+    /// what is appended beyond that is lost for this session (see [`Queue::seal`]).
+    fn push_run(&self, run: &Arc<batch::Run>) -> Queued {
+        let sealed;
         {
             let mut queue = self.lock();
-            queue.seal();
-            let room = self.capacity.saturating_sub(queue.packets);
-            if room == 0 {
-                return Err(());
+            sealed = queue.seal(&self.volatile_dropped);
+            let room = self.capacity.saturating_sub(queue.bytes);
+            if !run.first_fits(room) {
+                drop(queue);
+                return match lost_units(run, 1, &self.volatile_dropped) {
+                    Queued::Ok => sealed,
+                    Queued::Overflow => Queued::Overflow,
+                };
             }
-            let limit = room.min(batch::MAX_RUN_PACKETS);
             queue.entries.push_back(Entry::Run {
                 run: run.clone(),
-                limit,
+                limit: room,
             });
-            queue.packets += limit;
+            queue.bytes += room;
             queue.open = true;
         }
         self.ready.notify();
-        Ok(())
+        sealed
     }
 
     /// Queues a protocol packet (ping, pong, noop, close): always accepted, their number being
     /// bounded by the protocol itself.
-    pub(crate) fn push_control(&self, packet: Packet) {
+    fn push_control(&self, packet: Packet) -> Queued {
+        let sealed;
         {
             let mut queue = self.lock();
-            queue.seal();
+            sealed = queue.seal(&self.volatile_dropped);
             queue.push(packet);
         }
         self.ready.notify();
+        sealed
     }
 
     /// Moves every queued packet into `into`, in order. A queue that grew for a burst gives
     /// its memory back, so that a burst does not leave every connection holding its peak.
-    pub(crate) fn drain_into(&self, into: &mut Vec<Packet>) {
+    fn drain_into(&self, into: &mut Vec<Packet>) -> Queued {
+        let mut outcome = Queued::Ok;
         let mut queue = self.lock();
         queue.open = false;
-        into.reserve(queue.packets.min(4096));
         for entry in queue.entries.drain(..) {
             match entry {
                 Entry::One(packet) => into.push(packet),
-                Entry::Run { run, limit } => run.drain_within(limit, into),
+                Entry::Run { run, limit } => {
+                    let lost = run.drain_within(limit, into);
+                    if lost_units(&run, lost, &self.volatile_dropped) == Queued::Overflow {
+                        outcome = Queued::Overflow;
+                    }
+                }
             }
         }
-        queue.packets = 0;
+        queue.bytes = 0;
         if queue.entries.capacity() > 128 {
             queue.entries.shrink_to(16);
         }
+        outcome
     }
 
     /// Drops every queued packet and queues `last` alone.
     fn replace_all(&self, last: Packet) {
         {
             let mut queue = self.lock();
-            queue.seal();
+            // The session is over: what its open run would have lost does not matter.
+            let _ = queue.seal(&self.volatile_dropped);
             queue.entries.clear();
-            queue.packets = 0;
+            queue.bytes = 0;
             queue.push(last);
         }
         self.ready.notify();
@@ -372,32 +433,33 @@ impl<D> Socket<D> {
     /// Sends a message to the client.
     ///
     /// The message is queued and written by the session's transport in order with every other
-    /// packet. Fails, giving the message back, when the session is closed or its buffer is full
-    /// (see [`EngineConfig::max_buffered_packets`](crate::EngineConfig::max_buffered_packets)).
+    /// packet. Fails, giving the message back, when the session is closed, or when the message
+    /// does not fit in its buffer (see
+    /// [`EngineConfig::max_buffered_bytes`](crate::EngineConfig::max_buffered_bytes)): then the
+    /// session is closed, as the client cannot keep up.
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let message = message.into();
         if !self.is_connected() {
             return Err(SendError::Closed(message));
         }
-        self.outbox
-            .push(Packet::message(message.clone()))
+        self.after(self.outbox.push(Packet::message(message.clone())))
             .map_err(|_| SendError::Full(message))
     }
 
     /// Queues already-encoded packets (a text frame and its binary attachments) together;
-    /// with `pause`, followed by a [`Packet::Pause`].
+    /// with `pause`, followed by a [`Packet::Pause`]. A volatile packet that does not fit is
+    /// dropped and counted; any other closes the session (see [`Socket::send`]).
     pub(crate) fn send_encoded(
         &self,
         text: super::Str,
         attachments: &[bytes::Bytes],
         pause: bool,
+        volatile: bool,
     ) -> Result<(), EncodedSendError> {
         if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
-        self.outbox
-            .push_encoded(text, attachments, pause)
-            .map_err(|()| EncodedSendError::Full)
+        self.after(self.outbox.push_encoded(text, attachments, pause, volatile))
     }
 
     /// Queues a shared run of broadcast packets (see [`batch`]).
@@ -405,9 +467,41 @@ impl<D> Socket<D> {
         if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
-        self.outbox
-            .push_run(run)
-            .map_err(|()| EncodedSendError::Full)
+        self.after(self.outbox.push_run(run))
+    }
+
+    /// Queues a protocol packet (see [`Outbox::push_control`]).
+    pub(crate) fn send_control(&self, packet: Packet) {
+        let _ = self.after(self.outbox.push_control(packet));
+    }
+
+    /// Moves every queued packet into `into`, in order (for the transport that writes them).
+    pub(crate) fn drain_outbox(&self, into: &mut Vec<Packet>) {
+        let _ = self.after(self.outbox.drain_into(into));
+    }
+
+    /// Acts on the outcome of queuing: a session whose client cannot keep up is closed.
+    fn after(&self, queued: Queued) -> Result<(), EncodedSendError> {
+        match queued {
+            Queued::Ok => Ok(()),
+            Queued::Overflow => {
+                if self.is_connected() {
+                    tracing::warn!(
+                        sid = %self.id,
+                        max_buffered_bytes = self.outbox.capacity,
+                        "client reads more slowly than the server sends: a packet does not fit in \
+                         its send buffer, closing the session (transport error)"
+                    );
+                }
+                self.request_close(DisconnectReason::TransportError, CloseKind::Abort);
+                Err(EncodedSendError::Full)
+            }
+        }
+    }
+
+    /// How many volatile packets were dropped for this session because its buffer was full.
+    pub fn volatile_dropped(&self) -> u64 {
+        self.outbox.volatile_dropped.load(Ordering::Relaxed)
     }
 
     /// Ends the session at once (a protocol violation seen above Engine.IO).
@@ -417,6 +511,10 @@ impl<D> Socket<D> {
 
     /// Closes the session: what is queued is delivered, then the client gets a `close` packet.
     /// The handler's `on_disconnect` runs with [`DisconnectReason::ForcedClose`].
+    ///
+    /// Bounded whatever the client does: on WebSocket, what is queued gets at most a second to
+    /// be written before the connection closes; on polling, the close packet waits for the
+    /// client's next poll at most `ping_interval + ping_timeout`.
     pub fn close(&self) {
         self.request_close(DisconnectReason::ForcedClose, CloseKind::Graceful);
     }
@@ -450,7 +548,10 @@ impl<D> Socket<D> {
             return;
         }
         match kind {
-            CloseKind::Graceful => self.outbox.push_control(Packet::bare(PacketType::Close)),
+            CloseKind::Graceful => {
+                // Closing anyway: what a sealed run lost does not matter.
+                let _ = self.outbox.push_control(Packet::bare(PacketType::Close));
+            }
             CloseKind::Abort => {
                 self.aborted.store(true, Ordering::Release);
                 let last = if reason == DisconnectReason::TransportClose {
@@ -556,10 +657,10 @@ mod tests {
 
     #[test]
     fn a_burst_does_not_leave_its_memory_behind() {
-        let socket = socket(10_000);
+        let socket = socket(1 << 20);
         for _ in 0..1000 {
             socket
-                .send_encoded(Str::from("42[\"tick\"]"), &[], false)
+                .send_encoded(Str::from("42[\"tick\"]"), &[], false, false)
                 .unwrap();
         }
         assert!(socket.outbox.lock().entries.capacity() >= 1000);
@@ -569,7 +670,7 @@ mod tests {
 
     fn drain(socket: &Socket) -> Vec<String> {
         let mut out = Vec::new();
-        socket.outbox.drain_into(&mut out);
+        socket.drain_outbox(&mut out);
         out.into_iter()
             .map(|p| match p {
                 Packet::Text(t) => t.to_string(),
@@ -579,9 +680,15 @@ mod tests {
             .collect()
     }
 
+    /// The close an overflow asks for.
+    fn closed_by_overflow(s: &Socket) -> bool {
+        !s.is_connected()
+            && s.take_signals().close == Some((DisconnectReason::TransportError, CloseKind::Abort))
+    }
+
     #[test]
     fn an_open_run_grows_until_something_else_is_queued() {
-        let s = socket(4);
+        let s = socket(100);
         let run = batch::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         assert!(run.append_for_test("4b", 0));
@@ -589,13 +696,13 @@ mod tests {
         // A direct send seals the run: it goes after, and the run takes no more.
         s.send("d").unwrap();
         assert!(!run.append_for_test("4x", 0));
-        assert_eq!(s.send("e"), Err(SendError::Full(Message::from("e"))));
         assert_eq!(drain(&s), ["4a", "4b", "4c", "4d"]);
+        assert!(s.is_connected());
     }
 
     #[test]
     fn draining_seals_the_run() {
-        let s = socket(8);
+        let s = socket(100);
         let run = batch::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         assert_eq!(drain(&s), ["4a"]);
@@ -604,38 +711,85 @@ mod tests {
     }
 
     #[test]
-    fn a_run_takes_what_fits_in_whole_packets() {
-        // Room for one packet: of a run of two plain events, the first.
-        let s = socket(2);
+    fn the_bound_counts_bytes() {
+        // 10 bytes: "4aaaa" and "4bbbb" fit, one more byte does not.
+        let s = socket(10);
+        s.send("aaaa").unwrap();
+        s.send("bbbb").unwrap();
+        assert_eq!(s.send("c"), Err(SendError::Full(Message::from("c"))));
+        assert!(closed_by_overflow(&s));
+        // The abort left the close packet alone for a pending poll.
+        assert_eq!(drain(&s), ["1"]);
+    }
+
+    #[test]
+    fn control_packets_always_fit() {
+        let s = socket(5);
+        s.send("aaaa").unwrap();
+        s.send_control(Packet::bare(PacketType::Ping));
+        assert_eq!(drain(&s), ["4aaaa", "2"]);
+        assert!(s.is_connected());
+        s.send("d").unwrap();
+    }
+
+    #[test]
+    fn a_run_past_the_bound_closes_the_session() {
+        // Room for 4 bytes: the run takes "4a" and "4b"; "4c" does not fit.
+        let s = socket(6);
         s.send("z").unwrap();
         let run = batch::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         assert!(run.append_for_test("4b", 0));
-        assert_eq!(drain(&s), ["4z", "4a"]);
-        // Room for one packet: an event with an attachment (two packets) is dropped whole.
-        s.send("y").unwrap();
-        let binary = batch::Run::for_test("451-", 1);
-        s.send_run(&binary).unwrap();
-        assert_eq!(drain(&s), ["4y"]);
-        // No room at all: refused.
-        s.send("w").unwrap();
-        s.send("v").unwrap();
-        assert_eq!(s.send_run(&run), Err(EncodedSendError::Full));
-        // Closed: refused.
-        s.close();
-        assert_eq!(s.send_run(&run), Err(EncodedSendError::Closed));
+        assert!(run.append_for_test("4c", 0));
+        assert!(s.is_connected());
+        // The writer takes what fits and finds the rest lost: the session closes.
+        let mut out = Vec::new();
+        s.drain_outbox(&mut out);
+        assert_eq!(out.len(), 3);
+        assert!(closed_by_overflow(&s));
     }
 
     #[test]
-    fn send_is_bounded_and_returns_the_message() {
-        let s = socket(2);
-        s.send("a").unwrap();
-        s.send("b").unwrap();
-        assert_eq!(s.send("c"), Err(SendError::Full(Message::from("c"))));
-        // Control packets still go in.
-        s.outbox.push_control(Packet::bare(PacketType::Ping));
-        assert_eq!(drain(&s), ["4a", "4b", "2"]);
-        s.send("d").unwrap();
+    fn a_run_sealed_past_the_bound_closes_the_session() {
+        let s = socket(6);
+        let run = batch::Run::for_test("4a", 0);
+        s.send_run(&run).unwrap();
+        for _ in 0..3 {
+            assert!(run.append_for_test("4b", 0));
+        }
+        // Sealed by another packet: the lost broadcasts are found then.
+        assert_eq!(s.send("x"), Err(SendError::Full(Message::from("x"))));
+        assert!(closed_by_overflow(&s));
+    }
+
+    #[test]
+    fn an_event_is_never_cut_from_its_attachments() {
+        // An event with one attachment is 5 bytes ("451-" and one byte): with 4 bytes of room
+        // it is refused whole.
+        let s = socket(6);
+        s.send("y").unwrap();
+        let binary = batch::Run::for_test("451-", 1);
+        assert_eq!(s.send_run(&binary), Err(EncodedSendError::Full));
+        assert!(closed_by_overflow(&s));
+        // Closed: refused.
+        assert_eq!(s.send_run(&binary), Err(EncodedSendError::Closed));
+    }
+
+    #[test]
+    fn volatile_packets_that_do_not_fit_are_dropped_and_counted() {
+        let s = socket(6);
+        s.send("aaaa").unwrap();
+        s.send_encoded(Str::from("4bb"), &[], false, true).unwrap();
+        assert_eq!(s.volatile_dropped(), 1);
+        let run = batch::Run::volatile_for_test("4c");
+        s.send_run(&run).unwrap();
+        assert_eq!(s.volatile_dropped(), 2);
+        let run = batch::Run::volatile_for_test("4");
+        s.send_run(&run).unwrap();
+        assert!(run.append_for_test("4d", 0));
+        assert_eq!(drain(&s), ["4aaaa", "4"]);
+        assert_eq!(s.volatile_dropped(), 3);
+        assert!(s.is_connected());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! IO (framed by [`super::frame`]), and the mapping between Engine.IO packets and frames (one
 //! packet a frame).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,7 +13,8 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, Sleep, sleep_until};
 
 use super::error::RequestError;
 use super::frame::{self, FrameReader, ReadError, WsMessage};
@@ -86,7 +90,7 @@ pub(super) fn upgrade_session<D, B>(
         tokio::spawn(async move {
             let close = async {
                 if let Ok(upgraded) = on_upgrade.await {
-                    let mut ws = WsConn::new(upgraded, 1024, 1024);
+                    let mut ws = WsConn::new(upgraded, 1024, 1024, Duration::from_secs(5));
                     ws.close(frame::close_code::NORMAL, "").await;
                 }
             };
@@ -97,60 +101,160 @@ pub(super) fn upgrade_session<D, B>(
 }
 
 /// A WebSocket connection over an upgraded HTTP connection, server side.
+///
+/// Writes go through one buffer of encoded frames ([`WsConn::out`]) that
+/// [`WsConn::poll_event`] writes out while it also reads: the driver never awaits a write
+/// inside one branch of its `select!`, so a client that stops reading cannot keep the
+/// heartbeat, a close or a shutdown from being seen. A write that makes no progress for
+/// `write_timeout` is reported as [`WsEvent::Stalled`].
 pub(crate) struct WsConn {
     io: TokioIo<Upgraded>,
     reader: FrameReader,
+    /// Encoded frames to write; `written` of them are written.
+    out: Vec<u8>,
+    written: usize,
+    write_timeout: Duration,
+    /// The stall timer: allocated the first time a write has to wait, then reused; `armed`
+    /// while it times the current stretch without progress.
+    stall: Option<Pin<Box<Sleep>>>,
+    armed: bool,
+}
+
+/// What [`WsConn::poll_event`] saw.
+pub(crate) enum WsEvent {
+    /// A message, or why reading stopped.
+    Read(Result<WsMessage, ReadError>),
+    /// Everything in [`WsConn::out`] was written and flushed, or the write failed.
+    Written(std::io::Result<()>),
+    /// A write made no progress for the write timeout: the client does not read.
+    Stalled,
 }
 
 impl WsConn {
-    fn new(upgraded: Upgraded, read_size: usize, max_message: usize) -> Self {
+    fn new(
+        upgraded: Upgraded,
+        read_size: usize,
+        max_message: usize,
+        write_timeout: Duration,
+    ) -> Self {
         WsConn {
             io: TokioIo::new(upgraded),
             reader: FrameReader::new(read_size, max_message),
+            out: Vec::new(),
+            written: 0,
+            write_timeout,
+            stall: None,
+            armed: false,
         }
     }
 
-    /// The next message from the client. Cancel-safe: a `select!` may drop it and call again.
+    /// The buffer of frames to write: append encoded frames (whole frames only) and
+    /// [`poll_event`](WsConn::poll_event) writes them, after what is already there.
+    pub(crate) fn out(&mut self) -> &mut Vec<u8> {
+        &mut self.out
+    }
+
+    /// Whether frames wait to be written.
+    pub(crate) fn is_writing(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Writes what is buffered, then reads (only when `read`): the first thing that happens.
+    /// Cancel-safe: all state lives in `self`.
+    pub(crate) fn poll_event(&mut self, cx: &mut Context<'_>, read: bool) -> Poll<WsEvent> {
+        if self.is_writing() {
+            match self.poll_write_out(cx) {
+                Poll::Ready(result) => {
+                    self.armed = false;
+                    return Poll::Ready(WsEvent::Written(result));
+                }
+                Poll::Pending if self.poll_stalled(cx) => return Poll::Ready(WsEvent::Stalled),
+                Poll::Pending => {}
+            }
+        }
+        if read {
+            let WsConn { io, reader, .. } = self;
+            if let Poll::Ready(read) = reader.poll_next(cx, io) {
+                return Poll::Ready(WsEvent::Read(read));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Writes and flushes `out`; on success it is empty again.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while self.written < self.out.len() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.out[self.written..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.written += n;
+                    // Progress: the stall timer starts again from here.
+                    self.armed = false;
+                }
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+        self.out.clear();
+        self.written = 0;
+        if self.out.capacity() > 4096 {
+            // A burst is over: do not keep its buffer for the connection's life.
+            self.out = Vec::new();
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Times the current stretch of a waiting write; true once it lasted the write timeout.
+    fn poll_stalled(&mut self, cx: &mut Context<'_>) -> bool {
+        let sleep = match &mut self.stall {
+            Some(sleep) if self.armed => sleep,
+            Some(sleep) => {
+                sleep.as_mut().reset(Instant::now() + self.write_timeout);
+                sleep
+            }
+            None => self
+                .stall
+                .insert(Box::pin(sleep_until(Instant::now() + self.write_timeout))),
+        };
+        self.armed = true;
+        sleep.as_mut().poll(cx).is_ready()
+    }
+
+    /// Writes what is buffered; for the steps before and after the session loop.
+    async fn write_all_out(&mut self) -> std::io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_write_out(cx)).await
+    }
+
+    /// The next message from the client (before the session loop: the upgrade probe).
     pub(crate) async fn next(&mut self) -> Result<WsMessage, ReadError> {
-        let WsConn { io, reader } = self;
+        let WsConn { io, reader, .. } = self;
         std::future::poll_fn(|cx| reader.poll_next(cx, io)).await
     }
 
-    /// Writes encoded frames (the driver's batch buffer); the caller flushes.
-    pub(crate) async fn write(&mut self, frames: &[u8]) -> std::io::Result<()> {
-        self.io.write_all(frames).await
-    }
-
-    pub(crate) async fn flush(&mut self) -> std::io::Result<()> {
-        self.io.flush().await
-    }
-
-    /// Writes and flushes one packet.
+    /// Writes and flushes one packet, after whatever is buffered.
     pub(crate) async fn send(
         &mut self,
         protocol: ProtocolVersion,
         packet: &Packet,
     ) -> std::io::Result<()> {
-        let mut out = Vec::with_capacity(packet.len() + 10);
-        encode_frame(protocol, packet, &mut out);
-        self.write(&out).await?;
-        self.flush().await
+        encode_frame(protocol, packet, &mut self.out);
+        self.write_all_out().await
     }
 
-    /// Answers a ping.
+    /// Answers a ping, after whatever is buffered.
     pub(crate) async fn pong(&mut self, data: &[u8]) -> std::io::Result<()> {
-        let mut out = Vec::with_capacity(data.len() + 2);
-        frame::encode_pong(data, &mut out);
-        self.write(&out).await?;
-        self.flush().await
+        frame::encode_pong(data, &mut self.out);
+        self.write_all_out().await
     }
 
-    /// Sends a close frame and ends the connection (without waiting for the client's close
-    /// frame: the session is over either way).
+    /// Sends a close frame, after whatever is buffered, and ends the connection (without
+    /// waiting for the client's close frame: the session is over either way).
     pub(crate) async fn close(&mut self, code: u16, reason: &str) {
-        let mut out = Vec::with_capacity(4 + reason.len());
-        frame::encode_close(code, reason, &mut out);
-        if self.write(&out).await.is_ok() {
+        frame::encode_close(code, reason, &mut self.out);
+        if self.write_all_out().await.is_ok() {
             let _ = self.io.shutdown().await;
         }
     }
@@ -167,6 +271,7 @@ pub(super) async fn connect(
         upgraded,
         config.ws_read_buffer_size,
         config.max_payload,
+        config.write_timeout,
     ))
 }
 

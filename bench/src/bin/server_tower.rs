@@ -38,7 +38,7 @@ fn main() -> std::io::Result<()> {
                 },
             );
         let io = SocketIo::builder()
-            .config(EngineConfig::default().max_buffered_packets(100_000))
+            .config(EngineConfig::default().max_buffered_bytes(64 << 20))
             .ns("/", ns)
             .build();
         io.listen(format!("127.0.0.1:{port}")).await
