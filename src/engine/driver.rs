@@ -71,9 +71,31 @@ pub(super) async fn run<H: EngineHandler>(
         }
     };
     socket.request_close(reason, CloseKind::Abort);
-    shared.remove(socket.id());
     tracing::debug!(%reason, "session closed");
-    shared.handler.on_disconnect(socket, reason);
+    let lingering = socket.closed_by_client_poll() && !socket.outbox.is_empty();
+    if !lingering {
+        shared.remove(socket.id());
+    }
+    shared.handler.on_disconnect(socket.clone(), reason);
+    if lingering {
+        linger(&socket).await;
+        shared.remove(socket.id());
+    }
+}
+
+/// How long a closed polling session keeps its last packet for a poll on its way.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// Waits until the last packet of a closed polling session is taken by a poll, at most
+/// [`LINGER`]. A client that closes its session (POST `1`) may have a poll under way, sent at
+/// the same moment on another connection; on a multi-threaded runtime the close may be handled
+/// first. That poll gets the `noop` it would have got had it come first, as with Node, whose
+/// single thread handles them in arrival order.
+async fn linger<D>(socket: &Socket<D>) {
+    let until = Instant::now() + LINGER;
+    while !socket.outbox.is_empty() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// The heartbeat of one session.
@@ -125,7 +147,10 @@ impl Heartbeat {
             return Tick::TimedOut;
         }
         self.awaiting_pong = true;
-        self.deadline = Instant::now() + self.timeout;
+        // From when the ping was due rather than from now: a timer fires a little late, and a
+        // client that polls right at `ping_interval + ping_timeout` must find the session gone.
+        // A driver very late gives the client at least half the timeout still.
+        self.deadline = (self.deadline + self.timeout).max(Instant::now() + self.timeout / 2);
         Tick::SendPing
     }
 
@@ -192,6 +217,7 @@ async fn polling<H: EngineHandler>(
                 match heartbeat.tick() {
                     Tick::SendPing => {
                         socket.send_control(Packet::bare(PacketType::Ping));
+                        socket.set_pong_due(heartbeat.deadline);
                         heartbeat.reset(sleep.as_mut());
                     }
                     Tick::TimedOut => return PollingEnd::Closed(DisconnectReason::PingTimeout),

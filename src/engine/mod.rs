@@ -276,8 +276,26 @@ impl<H: EngineHandler> EngineIo<H> {
 
         let socket = sid
             .and_then(|sid| self.session(sid))
-            .filter(|socket| !socket.is_aborted())
             .ok_or(RequestError::UnknownSid)?;
+        if socket.is_aborted() {
+            // A polling session the client closed lingers with its last packet (a `noop`) for a
+            // poll sent together with the close packet: that poll gets the answer it would
+            // have got had it arrived first. Then the session is unknown.
+            if transport == Transport::Polling
+                && req.method() == Method::GET
+                && socket.closed_by_client_poll()
+            {
+                if let Some(response) = polling::get_now(&socket, supports_binary)? {
+                    return Ok(Routed::Done(response));
+                }
+            }
+            return Err(RequestError::UnknownSid);
+        }
+        if socket.pong_overdue() {
+            tracing::debug!(sid = %socket.id(), "request after the pong was due: ping timeout");
+            socket.request_close(DisconnectReason::PingTimeout, socket::CloseKind::Abort);
+            return Err(RequestError::UnknownSid);
+        }
         match transport {
             Transport::WebSocket => {
                 if !config.allow_upgrades {

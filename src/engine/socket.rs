@@ -294,6 +294,11 @@ impl Outbox {
         outcome
     }
 
+    /// Whether nothing is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lock().entries.is_empty()
+    }
+
     /// Drops every queued packet and queues `last` alone.
     fn replace_all(&self, last: Packet) {
         {
@@ -339,6 +344,8 @@ pub(crate) struct Signals {
     pub(crate) heartbeat: bool,
     /// The poll that carried the final `close` packet of a graceful close has been answered.
     pub(crate) close_delivered: bool,
+    /// On polling: when the pong to the last ping is due, while it has not come.
+    pong_due: Option<tokio::time::Instant>,
     /// A new time at which to call the handler's `on_deadline` (`Some(None)`: none any more).
     pub(crate) deadline: Option<Option<tokio::time::Instant>>,
 }
@@ -566,6 +573,13 @@ impl<D> Socket<D> {
         self.wake.notify();
     }
 
+    /// Whether the client closed this session while on polling (a `close` packet, or the end
+    /// of its connection): its last packet is a `noop` for a poll on its way.
+    pub(crate) fn closed_by_client_poll(&self) -> bool {
+        self.phase() != Phase::WebSocket
+            && self.signals().close == Some((DisconnectReason::TransportClose, CloseKind::Abort))
+    }
+
     /// Hands a WebSocket upgrade to the driver. Fails when one is already under way.
     pub(crate) fn offer_upgrade(&self, upgrade: OnUpgrade) -> Result<(), OnUpgrade> {
         let mut signals = self.signals();
@@ -587,8 +601,28 @@ impl<D> Socket<D> {
 
     /// Tells the driver the client showed it is alive.
     pub(crate) fn heartbeat(&self) {
-        self.signals().heartbeat = true;
+        let mut signals = self.signals();
+        signals.heartbeat = true;
+        signals.pong_due = None;
+        drop(signals);
         self.wake.notify();
+    }
+
+    /// Records, on polling, when the pong to the ping just queued is due.
+    pub(crate) fn set_pong_due(&self, due: tokio::time::Instant) {
+        self.signals().pong_due = Some(due);
+    }
+
+    /// Whether the pong is overdue: a request that finds it so ends the session then, rather
+    /// than whenever the driver's timer fires (a timer fires a little late, and a client that
+    /// polls right at `ping_interval + ping_timeout` must find the session gone, as with Node).
+    pub(crate) fn pong_overdue(&self) -> bool {
+        // On WebSocket the driver reads the pongs itself.
+        self.phase() != Phase::WebSocket
+            && self
+                .signals()
+                .pong_due
+                .is_some_and(|due| tokio::time::Instant::now() >= due)
     }
 
     /// Tells the driver the final `close` packet went out in a poll response.
@@ -606,6 +640,7 @@ impl<D> Socket<D> {
             upgrade_busy: signals.upgrade_busy,
             heartbeat: std::mem::take(&mut signals.heartbeat),
             close_delivered: signals.close_delivered,
+            pong_due: signals.pong_due,
             deadline: signals.deadline.take(),
         }
     }
