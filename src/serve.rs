@@ -5,7 +5,9 @@ use std::convert::Infallible;
 use std::future::{Future, Ready, ready};
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
@@ -13,7 +15,9 @@ use http_body_util::Empty;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use tokio::time::{Instant, Sleep, sleep_until};
 use tower_service::Service;
 
 use crate::engine::{EngineHandler, EngineIo};
@@ -65,11 +69,17 @@ impl<H: EngineHandler> EngineIo<H> {
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
         let header_timeout = self.config().header_read_timeout;
+        let write_timeout = self.config().write_timeout;
         let service = SocketIoService::new(NotFound, self.clone());
         // The accept loop runs as a task of the runtime rather than in the caller's future
         // (often `block_on` on the main thread): a connection task spawned from a worker
         // starts there, without a cross-thread wake-up per connection.
-        let accepting = tokio::spawn(accept_loop(listener, service, header_timeout));
+        let accepting = tokio::spawn(accept_loop(
+            listener,
+            service,
+            header_timeout,
+            write_timeout,
+        ));
         tokio::pin!(accepting);
         let result = tokio::select! {
             () = shutdown => {
@@ -91,7 +101,8 @@ impl<H: EngineHandler> EngineIo<H> {
 async fn accept_loop<H: EngineHandler>(
     listener: TcpListener,
     service: SocketIoService<NotFound, H>,
-    header_timeout: std::time::Duration,
+    header_timeout: Duration,
+    write_timeout: Duration,
 ) -> std::convert::Infallible {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -119,7 +130,10 @@ async fn accept_loop<H: EngineHandler>(
                 // A request head that does not arrive in time (slowloris) drops the connection.
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+                .serve_connection(
+                    TokioIo::new(StallGuard::new(stream, write_timeout)),
+                    TowerToHyperService::new(service),
+                )
                 .with_upgrades();
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");
@@ -151,5 +165,114 @@ where
 
     fn call(&mut self, req: Req) -> Fut {
         (self.0)(req)
+    }
+}
+
+/// A connection whose writes fail with `TimedOut` once one makes no progress for the write
+/// timeout: hyper would otherwise wait forever to write a long-polling response to a client
+/// that stopped reading, holding its task and socket after the session is over. (A WebSocket
+/// session's driver has the same bound of its own, for servers built elsewhere.)
+struct StallGuard {
+    stream: TcpStream,
+    timeout: Duration,
+    /// Allocated the first time a write has to wait; `armed` while it times a stretch without
+    /// progress.
+    stall: Option<Pin<Box<Sleep>>>,
+    armed: bool,
+}
+
+impl StallGuard {
+    fn new(stream: TcpStream, timeout: Duration) -> Self {
+        StallGuard {
+            stream,
+            timeout,
+            stall: None,
+            armed: false,
+        }
+    }
+
+    /// Called when a write or flush has to wait: Err once the stall lasted the timeout.
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let deadline = || Instant::now() + self.timeout;
+        let sleep = match &mut self.stall {
+            Some(sleep) if self.armed => sleep,
+            Some(sleep) => {
+                sleep.as_mut().reset(deadline());
+                sleep
+            }
+            None => self.stall.insert(Box::pin(sleep_until(deadline()))),
+        };
+        self.armed = true;
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                tracing::debug!(
+                    "a write made no progress for the write timeout: dropping the connection"
+                );
+                Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Passes a write's outcome on, timing it when it has to wait.
+    fn guard<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match polled {
+            Poll::Pending => match self.poll_stall(cx) {
+                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+                _ => Poll::Pending,
+            },
+            ready => {
+                self.armed = false;
+                ready
+            }
+        }
+    }
+}
+
+impl AsyncRead for StallGuard {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for StallGuard {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.guard(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.guard(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.stream).poll_flush(cx);
+        self.guard(cx, polled)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let polled = Pin::new(&mut self.stream).poll_shutdown(cx);
+        self.guard(cx, polled)
     }
 }

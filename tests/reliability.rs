@@ -339,3 +339,54 @@ async fn a_request_head_that_does_not_arrive_in_time_is_cut() {
         "{took:?}"
     );
 }
+
+/// One HTTP/1.1 request on its own connection, read whole.
+async fn http(addr: std::net::SocketAddr, method: &str, uri: &str, body: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{method} {uri} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response))
+        .await
+        .expect("a response within 5 s")
+        .unwrap();
+    response
+}
+
+#[tokio::test]
+async fn a_polling_response_the_client_does_not_read_is_cut_after_the_write_timeout() {
+    let config = EngineConfig::default()
+        .ping_interval(Duration::from_secs(30))
+        .ping_timeout(Duration::from_secs(30))
+        .max_buffered_bytes(256 << 20)
+        .write_timeout(Duration::from_millis(300));
+    let (_io, addr, _log) = server(config).await;
+    let open = http(addr, "GET", "/socket.io/?EIO=4&transport=polling", "").await;
+    let sid = open
+        .split("\"sid\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    assert!(http(addr, "POST", &uri, "40").await.ends_with("ok"));
+    assert!(http(addr, "GET", &uri, "").await.contains("40{"));
+    // 150 answers of 64 KiB: a 9.6 MB poll response.
+    let events = vec![r#"42["big"]"#; 150].join("\x1e");
+    assert!(http(addr, "POST", &uri, &events).await.ends_with("ok"));
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let request = format!("GET {uri} HTTP/1.1\r\nHost: test\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // Not read for a while: the server's write stalls, and the connection is dropped.
+    tokio::time::sleep(Duration::from_millis(300 + 1200)).await;
+    let mut received = Vec::new();
+    let ended =
+        tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut received)).await;
+    assert!(ended.is_ok(), "the connection is still open");
+    assert!(received.len() < 150 * 64 * 1024, "{} bytes", received.len());
+}

@@ -241,6 +241,10 @@ async fn polling<H: EngineHandler>(
     }
 }
 
+/// How long the probe waits for an upgrade packet right behind it before it releases the
+/// pending poll (see [`probe_upgrade`]).
+const PROBE_FOLLOW: Duration = Duration::from_millis(2);
+
 /// The client's side of an upgrade: the WebSocket opens, `2probe` comes and gets `3probe`, then
 /// `5` comes. Anything else, or the upgrade timeout, fails the upgrade.
 async fn probe_upgrade<D: Send + Sync + 'static>(
@@ -267,6 +271,21 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
                     let pong = Packet::text(PacketType::Pong, "probe");
                     ws.send(protocol, &pong).await.ok()?;
                     probed = true;
+                    // A client that sent the upgrade packet right behind the probe (without
+                    // waiting for its pending poll, as the official clients do) has it taken
+                    // first: a poll racing with it finds the session on WebSocket, as it would
+                    // on Node, which reads the WebSocket's packets in arrival order.
+                    if let Ok(next) = timeout(PROBE_FOLLOW, ws.next()).await {
+                        let WsMessage::Text(text) = next.ok()? else {
+                            return None;
+                        };
+                        if packet::decode_text(text).ok()? != Incoming::Upgrade {
+                            return None;
+                        }
+                        socket.set_phase(Phase::WebSocket);
+                        socket.outbox.ready.notify();
+                        return Some(ws);
+                    }
                     // A pending poll returns now (with a noop when nothing is queued), so that
                     // the client, which paused polling, can send the upgrade packet.
                     socket.set_phase(Phase::Upgrading);
@@ -283,6 +302,9 @@ async fn probe_upgrade<D: Send + Sync + 'static>(
 /// How long a graceful close ([`Socket::close`], [`EngineIo::close`](super::EngineIo::close))
 /// may take to write what is queued on a WebSocket before the connection closes anyway.
 const GRACEFUL_CLOSE: Duration = Duration::from_secs(1);
+
+/// Every how many messages read in a row the WebSocket loop reads the clock.
+const CLOCK_CHECK: u32 = 32;
 
 /// Drives a session on WebSocket until it closes.
 ///
@@ -308,6 +330,8 @@ async fn websocket_loop<H: EngineHandler>(
     let mut close = (close_code::NORMAL, "");
     // The client does not read: no goodbye is waited for.
     let mut stalled = false;
+    // Messages read, for the clock checks.
+    let mut reads: u32 = 0;
     // A graceful close under way: its reason, and the end of its grace period.
     let mut grace: Option<(DisconnectReason, Pin<Box<Sleep>>)> = None;
     // A deadline asked for since the driver last looked.
@@ -337,18 +361,12 @@ async fn websocket_loop<H: EngineHandler>(
                 shared.handler.on_deadline(socket);
             }
             // Before reading: a client that floods cannot hold off its own timeout.
-            () = &mut sleep => match heartbeat.tick() {
-                Tick::SendPing => {
-                    // Behind whatever is being written: a client that does not read will not
-                    // see it, and times out `ping_timeout` from now, as with Node.
-                    websocket::encode_frame(protocol, &Packet::bare(PacketType::Ping), ws.out());
-                    heartbeat.reset(sleep.as_mut());
-                }
-                Tick::TimedOut => {
+            () = &mut sleep => {
+                if let Some(reason) = beat(heartbeat, &mut ws, protocol, sleep.as_mut()) {
                     stalled = ws.is_writing();
-                    break DisconnectReason::PingTimeout;
+                    break reason;
                 }
-            },
+            }
             () = socket.outbox.ready.wait(), if !ws.is_writing() && batch.is_empty() => {
                 socket.drain_outbox(&mut batch);
                 stop = encode_batch(protocol, &mut batch, ws.out());
@@ -424,6 +442,22 @@ async fn websocket_loop<H: EngineHandler>(
                         heartbeat.alive();
                         heartbeat.reset(sleep.as_mut());
                     }
+                    reads = reads.wrapping_add(1);
+                    if reads % CLOCK_CHECK == 0 {
+                        // A client that keeps the loop busy reading keeps the runtime from
+                        // firing timers: read the clock for the heartbeat and the write bound.
+                        let now = Instant::now();
+                        if ws.stall_overdue(now) {
+                            stalled = true;
+                            break DisconnectReason::TransportError;
+                        }
+                        if now >= heartbeat.deadline {
+                            if let Some(reason) = beat(heartbeat, &mut ws, protocol, sleep.as_mut()) {
+                                stalled = ws.is_writing();
+                                break reason;
+                            }
+                        }
+                    }
                     match incoming {
                         Incoming::Message(message) => {
                             if socket.is_connected() {
@@ -462,6 +496,25 @@ async fn websocket_loop<H: EngineHandler>(
     };
     let _ = timeout(wait, ws.close(code, why)).await;
     reason
+}
+
+/// The heartbeat's deadline passed on WebSocket: queues a ping (behind whatever is being
+/// written: a client that does not read will not see it, and times out `ping_timeout` later, as
+/// with Node), or ends the session.
+fn beat(
+    heartbeat: &mut Heartbeat,
+    ws: &mut WsConn,
+    protocol: ProtocolVersion,
+    sleep: Pin<&mut Sleep>,
+) -> Option<DisconnectReason> {
+    match heartbeat.tick() {
+        Tick::SendPing => {
+            websocket::encode_frame(protocol, &Packet::bare(PacketType::Ping), ws.out());
+            heartbeat.reset(sleep);
+            None
+        }
+        Tick::TimedOut => Some(DisconnectReason::PingTimeout),
+    }
 }
 
 /// The reason a session ends when its close packet comes out of the outbox.

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, header};
@@ -27,8 +28,34 @@ pub(super) fn get_now<D>(
     socket: &Socket<D>,
     supports_binary: bool,
 ) -> Result<Option<EngineResponse>, RequestError> {
+    if socket.phase() == Phase::Upgrading && socket.outbox.is_empty() {
+        // See `get`: it waits for the upgrade's outcome first.
+        return Ok(None);
+    }
     let mut packets = lock_poll(socket)?;
-    Ok(take_ready(socket, &mut packets).then(|| respond(socket, &mut packets, supports_binary)))
+    Ok(take_ready(socket, &mut packets)?.then(|| respond(socket, &mut packets, supports_binary)))
+}
+
+/// How long a poll that arrives during an upgrade waits for the upgrade's outcome.
+const UPGRADE_SETTLE: Duration = Duration::from_millis(100);
+
+/// A poll that arrives while an upgrade is under way (the probe answered, the `upgrade` packet
+/// awaited) waits a little for its outcome, as a poll does on the Node server (whose check
+/// timer answers it with a `noop` within 100 ms): the client may have sent the `upgrade`
+/// packet before this poll, on the WebSocket, and the server may not have read it yet. Once
+/// the session is on WebSocket the poll gets `400`, as it would had it come after.
+async fn settle_upgrade<D>(socket: &Socket<D>) -> Result<(), RequestError> {
+    let until = tokio::time::Instant::now() + UPGRADE_SETTLE;
+    while socket.phase() == Phase::Upgrading
+        && socket.outbox.is_empty()
+        && tokio::time::Instant::now() < until
+    {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    if socket.phase() == Phase::WebSocket {
+        return Err(RequestError::BadRequest);
+    }
+    Ok(())
 }
 
 /// Answers a GET poll: everything queued, or, when nothing is, waits until something is.
@@ -36,8 +63,11 @@ pub(super) async fn get<D>(
     socket: &Socket<D>,
     supports_binary: bool,
 ) -> Result<EngineResponse, RequestError> {
+    if socket.phase() == Phase::Upgrading {
+        settle_upgrade(socket).await?;
+    }
     let mut packets = lock_poll(socket)?;
-    while !take_ready(socket, &mut packets) {
+    while !take_ready(socket, &mut packets)? {
         socket.outbox.ready.wait().await;
     }
     Ok(respond(socket, &mut packets, supports_binary))
@@ -55,18 +85,23 @@ fn lock_poll<D>(
     })
 }
 
-/// Moves what a poll can answer with into `packets`; `false` when that is nothing yet.
-fn take_ready<D>(socket: &Socket<D>, packets: &mut Vec<Packet>) -> bool {
+/// Moves what a poll can answer with into `packets`; `false` when that is nothing yet. A poll
+/// still pending when the session moved to WebSocket takes nothing (the WebSocket writes what
+/// is queued) and gets `400`, as a poll that comes after the upgrade does.
+fn take_ready<D>(socket: &Socket<D>, packets: &mut Vec<Packet>) -> Result<bool, RequestError> {
+    if socket.phase() == Phase::WebSocket {
+        return Err(RequestError::BadRequest);
+    }
     socket.drain_outbox(packets);
     packets.retain(|p| !matches!(p, Packet::Pause));
     if !packets.is_empty() {
-        return true;
+        return Ok(true);
     }
     if socket.phase() != Phase::Polling {
         packets.push(Packet::bare(PacketType::Noop));
-        return true;
+        return Ok(true);
     }
-    false
+    Ok(false)
 }
 
 /// The poll's response with `packets`, noting a delivered `close`. Leaves `packets` empty, its

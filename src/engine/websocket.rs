@@ -118,6 +118,8 @@ pub(crate) struct WsConn {
     /// while it times the current stretch without progress.
     stall: Option<Pin<Box<Sleep>>>,
     armed: bool,
+    /// When the armed stall timer fires.
+    stall_at: Instant,
 }
 
 /// What [`WsConn::poll_event`] saw.
@@ -145,6 +147,7 @@ impl WsConn {
             write_timeout,
             stall: None,
             armed: false,
+            stall_at: Instant::now(),
         }
     }
 
@@ -209,18 +212,25 @@ impl WsConn {
 
     /// Times the current stretch of a waiting write; true once it lasted the write timeout.
     fn poll_stalled(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.armed {
+            self.stall_at = Instant::now() + self.write_timeout;
+        }
         let sleep = match &mut self.stall {
             Some(sleep) if self.armed => sleep,
             Some(sleep) => {
-                sleep.as_mut().reset(Instant::now() + self.write_timeout);
+                sleep.as_mut().reset(self.stall_at);
                 sleep
             }
-            None => self
-                .stall
-                .insert(Box::pin(sleep_until(Instant::now() + self.write_timeout))),
+            None => self.stall.insert(Box::pin(sleep_until(self.stall_at))),
         };
         self.armed = true;
         sleep.as_mut().poll(cx).is_ready()
+    }
+
+    /// Whether a waiting write has made no progress for the write timeout, read off the clock
+    /// (for a loop too busy reading to let the runtime's timers fire).
+    pub(crate) fn stall_overdue(&self, now: Instant) -> bool {
+        self.is_writing() && self.armed && now >= self.stall_at
     }
 
     /// Writes what is buffered; for the steps before and after the session loop.
