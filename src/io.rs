@@ -292,13 +292,11 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     /// Builds the server.
     pub fn build(self) -> SocketIo {
         let ack_timeout = self.ack_timeout;
+        // Every namespace gets its adapter from the factory, static ones and `/` included.
+        let adapter = &self.adapter;
         let core = |name: String, routes: Arc<dyn Dispatch>| {
-            Arc::new(NsCore::new(
-                name,
-                routes,
-                Arc::new(MemoryAdapter::new()),
-                ack_timeout,
-            ))
+            let made = adapter(&name);
+            Arc::new(NsCore::new(name, routes, made, ack_timeout))
         };
         let mut namespaces: HashMap<String, Arc<NsCore>> = self
             .namespaces

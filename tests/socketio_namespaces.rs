@@ -198,3 +198,21 @@ async fn joining_a_namespace_withdraws_the_connect_timeout() {
     client.expect_silence(Duration::from_millis(400)).await;
     assert_eq!(io.engine().session_count(), 1);
 }
+
+#[tokio::test]
+async fn the_adapter_factory_makes_every_namespace_adapter() {
+    use tower_socketio::adapter::{Adapter, MemoryAdapter};
+    let made = Arc::new(Mutex::new(Vec::<String>::new()));
+    let record = made.clone();
+    let _io = SocketIo::builder()
+        .adapter(move |ns: &str| {
+            record.lock().unwrap().push(ns.to_owned());
+            Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>
+        })
+        .ns("/chat", Namespace::new())
+        .build();
+    let mut made = made.lock().unwrap().clone();
+    made.sort();
+    // Static namespaces and `/` too, not only dynamic ones.
+    assert_eq!(made, ["/", "/chat"]);
+}
