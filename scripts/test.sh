@@ -32,6 +32,9 @@ if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/n
   touch tests/js/node_modules
 fi
 
+step "module layers (scripts/check-layers.py)"
+python3 scripts/check-layers.py
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

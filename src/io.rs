@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use crate::adapter::{Adapter, MemoryAdapter};
 use crate::broadcast::{BroadcastOperator, Emitted, IntoRooms};
-use crate::config::EngineConfig;
+use crate::engine::config::EngineConfig;
 use crate::engine::{self, EngineHandler, EngineIo, Message, ProtocolVersion, Sid};
 use crate::handler;
 use crate::layer::SocketIoLayer;

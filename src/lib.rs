@@ -43,7 +43,6 @@ pub mod adapter;
 pub mod bench_support;
 mod broadcast;
 mod client_bundle;
-mod config;
 pub mod engine;
 pub mod extract;
 mod handler;
@@ -57,7 +56,7 @@ pub mod testing;
 mod value;
 
 pub use broadcast::{AckAnswers, BroadcastError, BroadcastOperator, Emitted, IntoRooms};
-pub use config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
+pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use handler::Handler;
 pub use io::{ClientState, IoHandler, SocketIo, SocketIoBuilder};

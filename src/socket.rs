@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::adapter::{EncodedPacket, Room};
 use crate::broadcast::{BroadcastOperator, IntoRooms};
-use crate::config::Transport;
+use crate::engine::config::Transport;
 use crate::engine::{self, EncodedSendError, Sid};
 use crate::io::ClientState;
 use crate::ns::NsCore;

@@ -9,12 +9,12 @@ use std::time::Duration;
 use hyper::upgrade::OnUpgrade;
 use tokio::time::{Instant, Sleep, sleep_until, timeout};
 
+use super::config::{EngineConfig, Transport};
 use super::frame::{self, ReadError, WsMessage, close_code};
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
 use super::websocket::{self, WsConn, WsEvent};
 use super::{DisconnectReason, EngineHandler, EngineShared, ProtocolVersion, Socket};
-use crate::config::{EngineConfig, Transport};
 
 /// How a session starts.
 pub(super) enum Start {

@@ -36,6 +36,7 @@
 //! cannot keep up is disconnected rather than having packets dropped in silence.
 
 pub(crate) mod batch;
+pub(crate) mod config;
 pub(crate) mod cors;
 mod driver;
 mod error;
@@ -66,10 +67,10 @@ pub(crate) use self::sid::{SidMap, SidSet};
 pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
 
+pub use self::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 use self::error::RequestError;
 use self::packet::{Packet, PacketType};
 use self::socket::CloseKind;
-use crate::config::{EngineConfig, Transport};
 
 /// A boxed error, as bodies and services report them.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;

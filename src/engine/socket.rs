@@ -13,11 +13,11 @@ use bytes::Bytes;
 
 use super::Str;
 use super::batch;
+use super::config::Transport;
+use super::message::Message;
 use super::packet::{Packet, PacketType};
 use super::signal::Signal;
 use super::{ProtocolVersion, Sid};
-use crate::config::Transport;
-use crate::engine::message::Message;
 
 /// Why a session ended. The names follow the Node server's close reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

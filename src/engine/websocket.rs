@@ -16,11 +16,11 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Sleep, sleep_until};
 
+use super::config::EngineConfig;
 use super::error::RequestError;
 use super::frame::{self, FrameReader, ReadError, WsMessage};
 use super::packet::{Packet, PacketType};
 use super::{EngineResponse, ProtocolVersion, Socket};
-use crate::config::EngineConfig;
 
 /// Whether the request asks to upgrade to a WebSocket (`Connection: upgrade`,
 /// `Upgrade: websocket`).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::StatusCode;
 use http::request::Parts;
 
-use crate::engine::origin::Origins;
+use super::origin::Origins;
 
 /// The transports a client may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
