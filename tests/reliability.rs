@@ -390,3 +390,34 @@ async fn a_polling_response_the_client_does_not_read_is_cut_after_the_write_time
     assert!(ended.is_ok(), "the connection is still open");
     assert!(received.len() < 150 * 64 * 1024, "{} bytes", received.len());
 }
+
+#[tokio::test]
+async fn a_client_that_sends_without_reading_is_no_longer_read() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let handled = Arc::new(AtomicUsize::new(0));
+    let counter = handled.clone();
+    let io = SocketIo::builder()
+        .config(
+            EngineConfig::default()
+                .ping_interval(Duration::from_secs(30))
+                .ping_timeout(Duration::from_secs(30)),
+        )
+        .ns(
+            "/",
+            Namespace::new().on("big", move |socket: SocketRef| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                async move {
+                    let _ = socket.emit("big", &"x".repeat(64 * 1024));
+                }
+            }),
+        )
+        .build();
+    let addr = common::serve(io).await;
+    let (mut stream, _) = non_reader(addr).await;
+    // 2,000 events, 128 MiB of answers: the server stops taking them once its writes wait,
+    // rather than queuing answers up to the client's byte bound.
+    flood(&mut stream, 2000).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let taken = handled.load(Ordering::Relaxed);
+    assert!(taken > 0 && taken < 500, "{taken} events handled");
+}

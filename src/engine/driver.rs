@@ -14,7 +14,7 @@ use super::frame::{self, ReadError, WsMessage, close_code};
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
 use super::websocket::{self, WsConn, WsEvent};
-use super::{DisconnectReason, EngineHandler, EngineShared, ProtocolVersion, Socket};
+use super::{DisconnectReason, EngineHandler, EngineShared, Message, ProtocolVersion, Socket};
 
 /// How a session starts.
 pub(super) enum Start {
@@ -310,9 +310,11 @@ const CLOCK_CHECK: u32 = 32;
 ///
 /// Nothing here awaits a write: queued packets are encoded into the connection's write buffer
 /// and [`WsConn::poll_event`] writes them out while the other branches (close, shutdown,
-/// heartbeat, the handler's deadline) stay live. While a write is under way, what the
-/// application queues waits in the outbox (bounded in bytes) and goes out in the next batch,
-/// and the client's messages are still read, so its pongs are seen.
+/// heartbeat, the handler's deadline) stay live. While a write waits (the client's kernel
+/// buffers are full), what the application queues waits in the outbox (bounded in bytes) and
+/// goes out in the next batch, and the client is read up to its next message, which waits for
+/// the write to finish: its pongs are seen, and a client that floods without reading costs no
+/// more memory than one message.
 async fn websocket_loop<H: EngineHandler>(
     shared: &EngineShared<H>,
     socket: &Arc<Socket<H::Data>>,
@@ -330,6 +332,8 @@ async fn websocket_loop<H: EngineHandler>(
     let mut close = (close_code::NORMAL, "");
     // The client does not read: no goodbye is waited for.
     let mut stalled = false;
+    // A message read while a write was waiting: handled once the write is done.
+    let mut held: Option<Message> = None;
     // Messages read, for the clock checks.
     let mut reads: u32 = 0;
     // A graceful close under way: its reason, and the end of its grace period.
@@ -374,8 +378,11 @@ async fn websocket_loop<H: EngineHandler>(
                     break closing_reason(socket);
                 }
             }
-            event = std::future::poll_fn(|cx| ws.poll_event(cx, stop != Encoded::Close)) => match event {
+            event = std::future::poll_fn(|cx| ws.poll_event(cx, stop != Encoded::Close && held.is_none())) => match event {
                 WsEvent::Written(Ok(())) => {
+                    if let Some(message) = held.take() {
+                        dispatch(shared, socket, message);
+                    }
                     match stop {
                         Encoded::Close => break closing_reason(socket),
                         Encoded::All => continue,
@@ -460,11 +467,14 @@ async fn websocket_loop<H: EngineHandler>(
                     }
                     match incoming {
                         Incoming::Message(message) => {
-                            if socket.is_connected() {
-                                // What the handler queues raises the flag for the next turn; a
-                                // wake-up of this very task would only poll it again for nothing.
-                                socket.outbox.ready.forget_waiter();
-                                shared.handler.on_message(socket, message);
+                            if ws.is_writing() {
+                                // The client does not keep up with what is written to it: take
+                                // no more of its messages until the write is done, so that a
+                                // client that sends and never reads does not make the server
+                                // queue answers for it. Its pongs are still read until then.
+                                held = Some(message);
+                            } else {
+                                dispatch(shared, socket, message);
                             }
                         }
                         Incoming::Ping(data) if heartbeat.v3 => {
@@ -496,6 +506,20 @@ async fn websocket_loop<H: EngineHandler>(
     };
     let _ = timeout(wait, ws.close(code, why)).await;
     reason
+}
+
+/// Hands a client's message to the handler.
+fn dispatch<H: EngineHandler>(
+    shared: &EngineShared<H>,
+    socket: &Arc<Socket<H::Data>>,
+    message: Message,
+) {
+    if socket.is_connected() {
+        // What the handler queues raises the flag for the next turn; a wake-up of this very
+        // task would only poll it again for nothing.
+        socket.outbox.ready.forget_waiter();
+        shared.handler.on_message(socket, message);
+    }
 }
 
 /// The heartbeat's deadline passed on WebSocket: queues a ping (behind whatever is being
