@@ -125,8 +125,8 @@ struct Ctx {
     start: Instant,
     stop_at: Instant,
     metrics: Metrics,
-    /// Ack latencies in µs, by the window the message was sent in.
-    windows: Mutex<Vec<Vec<u32>>>,
+    /// Ack latencies in µs, by the window the message was sent in: [WebSocket, polling].
+    windows: Mutex<Vec<[Vec<u32>; 2]>>,
     next_connect: Mutex<Instant>,
     errors: Mutex<Vec<String>>,
 }
@@ -150,13 +150,13 @@ impl Ctx {
         }
     }
 
-    fn record_latency(&self, sent: Instant, latency: Duration) {
+    fn record_latency(&self, sent: Instant, latency: Duration, polling: bool) {
         let index =
             (sent.duration_since(self.start).as_nanos() / self.config.window.as_nanos()) as usize;
         let micros = latency.as_micros().min(u32::MAX as u128) as u32;
         let mut windows = self.windows.lock().unwrap();
         if let Some(w) = windows.get_mut(index) {
-            w.push(micros);
+            w[polling as usize].push(micros);
         }
     }
 }
@@ -224,6 +224,7 @@ enum LifeEnd {
 struct Session<'a> {
     ctx: &'a Ctx,
     conn: Conn,
+    transport: Transport,
     room: usize,
     next_id: u64,
     pending: HashMap<u64, Pending>,
@@ -285,7 +286,8 @@ impl Session<'_> {
                     if value != Some(n as i64) {
                         m.echo_wrong.fetch_add(1, Ordering::Relaxed);
                     }
-                    self.ctx.record_latency(sent, sent.elapsed());
+                    let polling = self.transport == Transport::Polling;
+                    self.ctx.record_latency(sent, sent.elapsed(), polling);
                 }
                 Some(what) => {
                     let Some(v) = value.filter(|v| *v >= 0) else {
@@ -409,6 +411,7 @@ async fn life(
     let mut s = Session {
         ctx,
         conn,
+        transport,
         room,
         next_id: 0,
         pending: HashMap::new(),
@@ -598,6 +601,8 @@ pub struct Window {
     pub acks: usize,
     pub p50_us: u32,
     pub p99_us: u32,
+    pub ws_p99_us: u32,
+    pub polling_p99_us: u32,
     pub max_us: u32,
     /// Inside the steady phase (every client connected once, before the stop).
     pub steady: bool,
@@ -680,7 +685,7 @@ async fn run_phase(
         start,
         stop_at: start + config.duration,
         metrics: Metrics::default(),
-        windows: Mutex::new(vec![Vec::new(); windows]),
+        windows: Mutex::new(vec![[Vec::new(), Vec::new()]; windows]),
         next_connect: Mutex::new(start),
         errors: Mutex::new(Vec::new()),
     });
@@ -705,7 +710,7 @@ async fn run_phase(
                 .lock()
                 .unwrap()
                 .get(index)
-                .cloned()
+                .map(|[ws, polling]| [ws.as_slice(), polling.as_slice()].concat())
                 .unwrap_or_default();
             let m = &ctx.metrics;
             let stats = fetch_stats(&ctx.addr).await.unwrap_or_default();
@@ -930,17 +935,20 @@ pub async fn run(mut config: LoadConfig, mut server: tokio::process::Command) ->
     let ramp_ms = load(&m.ramp_done_ms);
     let window_s = config.window.as_secs_f64();
     let mut all = ctx.windows.lock().unwrap().clone();
-    for (i, samples) in all.iter_mut().enumerate() {
+    for (i, [ws, polling]) in all.iter_mut().enumerate() {
         let begin = config.window * i as u32;
         let finish = begin + config.window;
+        let mut samples = [ws.as_slice(), polling.as_slice()].concat();
         if samples.is_empty() || begin >= config.duration {
             continue;
         }
         let acks = samples.len();
-        let p99_us = p99(samples).unwrap_or(0);
+        let p99_us = p99(&mut samples).unwrap_or(0);
         report.windows.push(Window {
             start_s: (i as f64 * window_s) as u64,
             acks,
+            ws_p99_us: p99(ws).unwrap_or(0),
+            polling_p99_us: p99(polling).unwrap_or(0),
             p50_us: samples[(samples.len() - 1) / 2],
             p99_us,
             max_us: *samples.last().unwrap_or(&0),
@@ -1011,16 +1019,21 @@ pub async fn run(mut config: LoadConfig, mut server: tokio::process::Command) ->
         heap_end - heap_base
     ));
     report.line("ack latency by window (send time):".into());
-    report.line("| window | acks | p50 ms | p99 ms | max ms | steady |".into());
-    report.line("|---|---|---|---|---|---|".into());
+    report.line(
+        "| window | acks | p50 ms | p99 ms | p99 WebSocket ms | p99 polling ms | max ms | steady |"
+            .into(),
+    );
+    report.line("|---|---|---|---|---|---|---|---|".into());
     for w in report.windows.clone() {
         report.line(format!(
-            "| {}-{} s | {} | {:.1} | {:.1} | {:.1} | {} |",
+            "| {}-{} s | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
             w.start_s,
             w.start_s + config.window.as_secs(),
             w.acks,
             w.p50_us as f64 / 1000.0,
             w.p99_us as f64 / 1000.0,
+            w.ws_p99_us as f64 / 1000.0,
+            w.polling_p99_us as f64 / 1000.0,
             w.max_us as f64 / 1000.0,
             if w.steady { "yes" } else { "no" }
         ));
