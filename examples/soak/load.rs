@@ -75,8 +75,8 @@ impl LoadConfig {
                 rooms: 100,
                 room_tick: Duration::from_secs(1),
                 global_tick: Duration::from_secs(5),
-                ping_interval: Duration::from_secs(5),
-                ping_timeout: Duration::from_secs(5),
+                ping_interval: Duration::from_secs(10),
+                ping_timeout: Duration::from_secs(10),
             },
             seed: 11,
             warmup: true,
@@ -875,6 +875,13 @@ pub async fn run(mut config: LoadConfig, mut server: tokio::process::Command) ->
         let stats = wait_idle(&addr, &config, start_stats.tasks).await;
         let m = &ctx.metrics;
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let reasons = stats
+            .disconnect_reasons
+            .iter()
+            .map(|(reason, n)| format!("{reason}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        report.line(format!("server disconnect reasons (warm-up): {reasons}"));
         let lost = load(&m.echo_lost)
             + load(&m.control_lost)
             + load(&m.room.lost)
@@ -892,6 +899,9 @@ pub async fn run(mut config: LoadConfig, mut server: tokio::process::Command) ->
             .await
             .map(|s| s.heap_bytes)
             .unwrap_or(stats.heap_bytes);
+        for e in ctx.errors.lock().unwrap().iter().take(5) {
+            report.line(format!("    warm-up client error: {e}"));
+        }
         report.line(format!(
             "after the warm-up: RSS {rss} kB trimmed, heap in use {heap} B, {} tasks, {} sockets; {} echoes acked, {lost} lost",
             stats.tasks,
@@ -901,6 +911,8 @@ pub async fn run(mut config: LoadConfig, mut server: tokio::process::Command) ->
         warm = Some((rss, heap));
     }
 
+    // The server's counters from here on (the warm-up's excluded).
+    let before = fetch_stats(&addr).await.unwrap_or_default();
     let rss_peak = Arc::new(AtomicU64::new(rss_start));
     let (ctx, finished, clients_done) =
         run_phase(&addr, &config, pid, Some(rss_peak.clone())).await;
@@ -999,16 +1011,28 @@ pub async fn run(mut config: LoadConfig, mut server: tokio::process::Command) ->
         load(&m.global.unexpected)
     ));
     report.line(format!(
-        "server: {} connects, {} disconnects, {} echoes received, {} acks sent, {} ack errors, {} room + {} global broadcasts ({} deliveries queued), {} broadcast errors",
-        end_stats.connects,
-        end_stats.disconnects,
-        end_stats.echo_received,
-        end_stats.acks_sent,
+        "server (this phase): {} connects, {} disconnects, {} echoes received, {} acks sent, {} ack errors, {} room + {} global broadcasts ({} deliveries queued, to dropped sockets too), {} broadcast errors",
+        end_stats.connects.saturating_sub(before.connects),
+        end_stats.disconnects.saturating_sub(before.disconnects),
+        end_stats.echo_received.saturating_sub(before.echo_received),
+        end_stats.acks_sent.saturating_sub(before.acks_sent),
         end_stats.ack_errors,
-        end_stats.room_broadcasts,
-        end_stats.global_broadcasts,
-        end_stats.deliveries_queued,
+        end_stats.room_broadcasts.saturating_sub(before.room_broadcasts),
+        end_stats.global_broadcasts.saturating_sub(before.global_broadcasts),
+        end_stats.deliveries_queued.saturating_sub(before.deliveries_queued),
         end_stats.broadcast_errors
+    ));
+    let reasons: Vec<String> = end_stats
+        .disconnect_reasons
+        .iter()
+        .map(|(reason, n)| {
+            let earlier = before.disconnect_reasons.get(reason).copied().unwrap_or(0);
+            format!("{reason}: {}", n - earlier)
+        })
+        .collect();
+    report.line(format!(
+        "server disconnect reasons (this phase): {}",
+        reasons.join(", ")
     ));
     report.line(format!(
         "server RSS: cold start {rss_start_raw} kB, peak {rss_peak} kB, end {rss_end_raw} kB; after malloc_trim: cold start {rss_start} kB, baseline ({base_name}) {rss_base} kB, end {rss_end} kB; tasks: start {}, end {}; sockets at end {}",

@@ -14,6 +14,7 @@
 //! `SOAK_GLOBAL_TICK_MS`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,7 +22,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use tower_socketio::extract::{AckSender, Data, State};
-use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef};
+use tower_socketio::{DisconnectReason, EngineConfig, Namespace, SocketIo, SocketRef};
 
 /// The system allocator, counting the bytes allocated and not yet freed: the soak tells memory the
 /// process still holds (a leak) from pages the allocator keeps cached (RSS alone cannot).
@@ -93,8 +94,8 @@ impl ServerConfig {
                 .max(1),
             room_tick: ms("SOAK_ROOM_TICK_MS", 1000),
             global_tick: ms("SOAK_GLOBAL_TICK_MS", 5000),
-            ping_interval: ms("SOAK_PING_INTERVAL_MS", 5000),
-            ping_timeout: ms("SOAK_PING_TIMEOUT_MS", 5000),
+            ping_interval: ms("SOAK_PING_INTERVAL_MS", 10000),
+            ping_timeout: ms("SOAK_PING_TIMEOUT_MS", 10000),
         }
     }
 
@@ -139,6 +140,8 @@ struct Counters {
     broadcast_errors: AtomicU64,
     /// Room broadcasts times the room's members, plus global broadcasts times the sockets.
     deliveries_queued: AtomicU64,
+    /// Disconnections by reason.
+    reasons: Mutex<BTreeMap<String, u64>>,
 }
 
 #[derive(Clone)]
@@ -169,6 +172,8 @@ pub struct Stats {
     pub global_broadcasts: u64,
     pub broadcast_errors: u64,
     pub deliveries_queued: u64,
+    /// Disconnections by reason (Node's words).
+    pub disconnect_reasons: BTreeMap<String, u64>,
 }
 
 fn room_name(room: usize) -> String {
@@ -301,13 +306,21 @@ async fn serve(config: ServerConfig) -> std::io::Result<()> {
                 answer(ack, &s.counters, &n);
             },
         )
-        .on_disconnect(|socket: SocketRef, State(s): State<Shared>| async move {
-            s.counters.disconnects.fetch_add(1, Ordering::Relaxed);
-            let mut seqs = s.seqs.lock().unwrap();
-            if let Some(Member(room)) = socket.remove_extension::<Member>() {
-                seqs.room_members[room] -= 1;
-            }
-        });
+        .on_disconnect(
+            |socket: SocketRef, State(s): State<Shared>, reason: DisconnectReason| async move {
+                s.counters.disconnects.fetch_add(1, Ordering::Relaxed);
+                *s.counters
+                    .reasons
+                    .lock()
+                    .unwrap()
+                    .entry(reason.as_str().to_owned())
+                    .or_default() += 1;
+                let mut seqs = s.seqs.lock().unwrap();
+                if let Some(Member(room)) = socket.remove_extension::<Member>() {
+                    seqs.room_members[room] -= 1;
+                }
+            },
+        );
     let io = SocketIo::builder()
         .config(
             EngineConfig::default()
@@ -350,6 +363,7 @@ async fn serve(config: ServerConfig) -> std::io::Result<()> {
                         global_broadcasts: load(&c.global_broadcasts),
                         broadcast_errors: load(&c.broadcast_errors),
                         deliveries_queued: load(&c.deliveries_queued),
+                        disconnect_reasons: c.reasons.lock().unwrap().clone(),
                     })
                 }
             }),
