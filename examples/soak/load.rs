@@ -10,6 +10,12 @@
 //!   a clean leave. Between them every number must arrive once, in order: a gap is *lost*. A client
 //!   that drops its connection on purpose is owed up to the last number it received (its gaps
 //!   before that still count).
+//!
+//! Memory: RSS is read after the server hands its allocator's free pages back (`/trim`, glibc's
+//! `malloc_trim`), so it measures what the server holds, not what glibc caches; the server's
+//! counting allocator gives the exact heap in use beside it. The baseline is the end of a warm-up
+//! (every client connects once, talks for 10 s and leaves): maps keep the capacity of their peak
+//! and the allocator its fragmentation, once. `--cold-baseline` checks against the cold start.
 
 use std::collections::HashMap;
 use std::process::Stdio;
