@@ -433,10 +433,9 @@ impl NsCore {
     }
 
     pub(crate) fn remove(&self, sid: Sid) {
-        self.sockets
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&sid);
+        let mut sockets = self.sockets.write().unwrap_or_else(|e| e.into_inner());
+        sockets.remove(&sid);
+        crate::engine::shrink_map(&mut sockets);
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use super::{Adapter, BroadcastOptions, LocalSockets, Room};
-use crate::engine::{Sid, SidMap, SidSet};
+use crate::engine::{Sid, SidMap, SidSet, shrink_map, shrink_set};
 use crate::socket::SocketRef;
 
 /// Rooms kept in memory, for a single server (the default adapter).
@@ -19,6 +19,22 @@ struct Rooms {
     members: HashMap<Room, SidSet>,
     /// socket → its rooms
     rooms_of: SidMap<HashSet<Room>>,
+}
+
+impl Rooms {
+    /// Takes `sid` out of `room`'s members; an empty room goes. Tables that shrank far below
+    /// their peak give their spare room back.
+    fn leave(&mut self, sid: Sid, room: &str) {
+        if let Some(members) = self.members.get_mut(room) {
+            members.remove(&sid);
+            if members.is_empty() {
+                self.members.remove(room);
+                shrink_map(&mut self.members);
+            } else {
+                shrink_set(members);
+            }
+        }
+    }
 }
 
 impl MemoryAdapter {
@@ -47,16 +63,12 @@ impl Adapter for MemoryAdapter {
 
     fn del(&self, sid: Sid, room: &str) {
         let mut state = self.write();
-        if let Some(members) = state.members.get_mut(room) {
-            members.remove(&sid);
-            if members.is_empty() {
-                state.members.remove(room);
-            }
-        }
+        state.leave(sid, room);
         if let Some(rooms) = state.rooms_of.get_mut(&sid) {
             rooms.remove(room);
             if rooms.is_empty() {
                 state.rooms_of.remove(&sid);
+                shrink_map(&mut state.rooms_of);
             }
         }
     }
@@ -66,13 +78,9 @@ impl Adapter for MemoryAdapter {
         let Some(rooms) = state.rooms_of.remove(&sid) else {
             return;
         };
+        shrink_map(&mut state.rooms_of);
         for room in rooms {
-            if let Some(members) = state.members.get_mut(&room) {
-                members.remove(&sid);
-                if members.is_empty() {
-                    state.members.remove(&room);
-                }
-            }
+            state.leave(sid, &room);
         }
     }
 

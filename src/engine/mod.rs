@@ -63,7 +63,7 @@ use tracing::Instrument;
 
 pub use self::message::{Message, Str};
 pub use self::sid::{InvalidSid, Sid};
-pub(crate) use self::sid::{SidMap, SidSet};
+pub(crate) use self::sid::{SidMap, SidSet, shrink_map, shrink_set};
 pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
 
@@ -418,7 +418,9 @@ impl<H: EngineHandler> EngineShared<H> {
 
     /// Forgets a session: requests naming it get "Session ID unknown" from now on.
     pub(crate) fn remove(&self, sid: Sid) {
-        self.write_sessions().remove(&sid);
+        let mut sessions = self.write_sessions();
+        sessions.remove(&sid);
+        shrink_map(&mut sessions);
     }
 
     /// The `open` packet of a new session.

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::str::FromStr;
 
 use base64::Engine as _;
@@ -56,6 +56,23 @@ impl Hash for Sid {
 pub(crate) type SidMap<V> = HashMap<Sid, V, BuildHasherDefault<KeyHasher>>;
 /// A set of session ids.
 pub(crate) type SidSet = HashSet<Sid, BuildHasherDefault<KeyHasher>>;
+
+/// Gives back the spare room of a table after a removal, once it holds under a quarter of its
+/// capacity: a table that held the peak of a burst of connections keeps that capacity otherwise
+/// (about 30 bytes a peak entry). Shrinking to twice the length leaves room to grow again, so
+/// the cost stays constant per removal on average.
+pub(crate) fn shrink_map<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
+    if map.capacity() > 64 && map.len() < map.capacity() / 4 {
+        map.shrink_to(map.len() * 2);
+    }
+}
+
+/// [`shrink_map`] for a set.
+pub(crate) fn shrink_set<K: Eq + Hash, S: BuildHasher>(set: &mut HashSet<K, S>) {
+    if set.capacity() > 64 && set.len() < set.capacity() / 4 {
+        set.shrink_to(set.len() * 2);
+    }
+}
 
 impl Default for Sid {
     fn default() -> Self {
@@ -114,6 +131,34 @@ impl fmt::Debug for Sid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_give_back_their_peak() {
+        let mut map = SidMap::default();
+        let ids: Vec<Sid> = (0..10_000).map(|_| Sid::new()).collect();
+        for id in &ids {
+            map.insert(*id, ());
+        }
+        let peak = map.capacity();
+        for id in &ids[10..] {
+            map.remove(id);
+            shrink_map(&mut map);
+        }
+        assert_eq!(map.len(), 10);
+        assert!(map.capacity() <= 128, "{} of {peak}", map.capacity());
+        // It grows again as needed.
+        for _ in 0..100 {
+            map.insert(Sid::new(), ());
+        }
+        assert_eq!(map.len(), 110);
+        let mut set = SidSet::default();
+        set.extend(ids.iter().copied());
+        for id in &ids[1..] {
+            set.remove(id);
+            shrink_set(&mut set);
+        }
+        assert!(set.capacity() <= 128);
+    }
 
     #[test]
     fn ids_are_unique_and_parse_back() {
