@@ -62,6 +62,7 @@ pub type AckAnswers<R> = Vec<(Sid, Result<R, AckError>)>;
 
 /// Why a broadcast failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BroadcastError {
     /// The emit itself failed (reserved name, serialization).
     Emit(EmitError),
@@ -91,6 +92,7 @@ impl std::error::Error for BroadcastError {}
 /// # }
 /// ```
 #[derive(Clone)]
+#[must_use = "a broadcast operator sends nothing until `emit` (or another operation) is called"]
 pub struct BroadcastOperator {
     ns: Arc<NsCore>,
     opts: BroadcastOptions,

@@ -66,32 +66,57 @@ impl<S> HandlerContext<S> {
     }
 }
 
-/// Why a handler's argument could not be extracted. The handler is not called; the error is
-/// logged, and when the client asked for an acknowledgement it gets one carrying
-/// `{"error": "<message>"}`; a connection middleware's or connect handler's refuses the
-/// connection with the message.
+/// Why a handler's argument could not be extracted. The handler is not called, and the error
+/// is logged (with its [detail](ExtractError::with_detail)). What the client hears depends on
+/// the handler:
+/// - an event handler: when the client asked for an acknowledgement, it gets one carrying
+///   `{"error": "<message>"}`;
+/// - a connection middleware: the connection is refused, the client's `connect_error` gets
+///   the message;
+/// - a connect or disconnect handler: nothing; the client is connected (or gone) already.
+///
+/// Only [`message`](ExtractError::message) reaches the client: keep server details (type
+/// names, internal state) in the detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExtractError {
     message: String,
+    detail: Option<String>,
 }
 
 impl ExtractError {
-    /// An error with this message.
+    /// An error with this message, which the client may be sent.
     pub fn new(message: impl Into<String>) -> Self {
         ExtractError {
             message: message.into(),
+            detail: None,
         }
     }
 
-    /// The message.
+    /// Adds what only the server's log shows.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The message, as the client may be sent it.
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// What only the log shows, if anything.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
 }
 
+/// The message, then the detail in parentheses: the log's wording.
 impl fmt::Display for ExtractError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        Ok(())
     }
 }
 
@@ -205,7 +230,8 @@ pub struct Extension<T>(pub T);
 impl<S, T: Clone + Send + Sync + 'static> FromSocket<S> for Extension<T> {
     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
         ctx.socket.extension::<T>().map(Extension).ok_or_else(|| {
-            ExtractError::new(format!("no {} on the socket", std::any::type_name::<T>()))
+            ExtractError::new("a socket extension is missing")
+                .with_detail(format!("no {} on the socket", std::any::type_name::<T>()))
         })
     }
 }
@@ -234,7 +260,11 @@ impl<S> FromSocket<S> for DisconnectReason {
 }
 
 /// Answers the client's acknowledgement request (the callback the client passed as the last
-/// argument of `emit`). Answering twice, or when the client asked for none, does nothing.
+/// argument of `emit`).
+///
+/// It answers once: [`send`](AckSender::send) consumes it. A second `AckSender` in the same
+/// handler gets no request to answer, and sending when the client asked for none
+/// ([`requested`](AckSender::requested) is false) does nothing.
 #[derive(Debug)]
 pub struct AckSender {
     socket: SocketRef,

@@ -163,6 +163,7 @@ impl SocketIo {
 ///     .build();
 /// # let _ = io;
 /// ```
+#[must_use = "a builder does nothing until `build` is called"]
 pub struct SocketIoBuilder<S> {
     config: EngineConfig,
     connect_timeout: Duration,
@@ -212,6 +213,11 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
 
     /// The application state handlers get with the [`State`](crate::extract::State)
     /// extractor, for the namespaces added after this call.
+    ///
+    /// Call it before [`ns`](SocketIoBuilder::ns): a namespace is checked against the state type
+    /// when it is added (its handlers' `State<S>` must be the builder's `S`), as axum's
+    /// `Router::with_state` fixes the state of the routes it holds, so that a handler asking for
+    /// a state the server does not have fails to compile rather than at run time.
     pub fn with_state<S2: Clone + Send + Sync + 'static>(self, state: S2) -> SocketIoBuilder<S2> {
         SocketIoBuilder {
             config: self.config,

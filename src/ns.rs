@@ -87,6 +87,7 @@ type PacketMiddleware =
 ///     });
 /// # let _ = chat;
 /// ```
+#[must_use = "a namespace does nothing until it is given to `SocketIoBuilder::ns`"]
 pub struct Namespace<S = ()> {
     middlewares: Vec<BoxedHandler<S, Result<(), ConnectError>>>,
     packet_middlewares: Vec<PacketMiddleware>,

@@ -35,6 +35,7 @@ pub const RESERVED_EVENTS: [&str; 6] = [
 
 /// Why a socket left its namespace. The names are the Node server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The server disconnected the socket ([`Socket::disconnect`]) (Node: "server namespace
     /// disconnect").
@@ -92,6 +93,7 @@ impl fmt::Display for DisconnectReason {
 
 /// Why an emit failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The event name is reserved ([`RESERVED_EVENTS`]).
     ReservedEvent(String),
@@ -133,6 +135,7 @@ impl From<EncodedSendError> for EmitError {
 
 /// Why an acknowledgement did not come.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum AckError {
     /// The client did not answer in time.
     Timeout,
@@ -157,12 +160,14 @@ impl fmt::Display for AckError {
 
 impl std::error::Error for AckError {}
 
-/// What the client sent when it connected: the request that opened its connection and the
-/// namespace CONNECT (Node: `socket.handshake`).
+/// What the client sent in its namespace CONNECT packet (Node: `socket.handshake`, without the
+/// request fields: the request that opened the connection is [`Socket::req_parts`], its
+/// headers, URI and extensions, and [`Socket::remote_addr`]).
 #[derive(Debug, Clone)]
 pub struct Handshake {
-    /// The auth payload of the CONNECT packet (v5 clients' `auth` option; `null` when none, and
-    /// always with v4 clients, which send a query string instead).
+    /// The auth payload of the CONNECT packet (v5 clients' `auth` option); an empty object
+    /// (`{}`) when the client sent none, and always with v4 (2.x) clients, which send a query
+    /// string instead ([`ns_query`](Handshake::ns_query)).
     pub auth: Value,
     /// When the namespace connection was made.
     pub issued: SystemTime,

@@ -132,7 +132,13 @@ async fn packet_middlewares_can_refuse_and_rewrite_events() {
         })
         .on("whoami", |socket: SocketRef, ack: AckSender| async move {
             let _ = ack.send(&socket.remote_addr().map(|a| a.ip().to_string()));
-        });
+        })
+        .on(
+            "needs_user",
+            |_user: tower_socketio::extract::Extension<String>, ack: AckSender| async move {
+                let _ = ack.send("called");
+            },
+        );
     let io = SocketIo::builder().ns("/", ns).build();
     let addr = common::serve(io).await;
     let mut client = RawClient::connect(addr).await;
@@ -142,6 +148,12 @@ async fn packet_middlewares_can_refuse_and_rewrite_events() {
     assert_eq!(client.recv().await, r#"32[{"error":"forbidden"}]"#);
     client.send(r#"423["whoami"]"#).await;
     assert_eq!(client.recv().await, r#"33["127.0.0.1"]"#);
+    // An extraction failure: the client hears what failed, not the server's type names.
+    client.send(r#"424["needs_user"]"#).await;
+    assert_eq!(
+        client.recv().await,
+        r#"34[{"error":"a socket extension is missing"}]"#
+    );
 }
 
 #[tokio::test]

@@ -145,6 +145,7 @@ pub(crate) type AllowRequest = Arc<dyn Fn(&Parts) -> Result<(), Refusal> + Send 
 /// assert_eq!(config.get_max_payload(), 64 * 1024);
 /// ```
 #[derive(Clone)]
+#[must_use = "a configuration does nothing until it is given to a server"]
 pub struct EngineConfig {
     pub(crate) path: String,
     pub(crate) ping_interval: Duration,

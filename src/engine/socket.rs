@@ -21,6 +21,7 @@ use super::{ProtocolVersion, Sid};
 
 /// Why a session ended. The names follow the Node server's close reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The client closed the connection or sent a `close` packet (Node: "transport close").
     TransportClose,
