@@ -39,6 +39,7 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 pub mod adapter;
+#[cfg(feature = "bench-support")]
 #[doc(hidden)]
 pub mod bench_support;
 mod broadcast;
