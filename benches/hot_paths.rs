@@ -14,8 +14,9 @@ use serde_json::json;
 use tower_layer::Layer;
 use tower_socketio::bench_support as hot;
 use tower_socketio::engine::Str;
+use tower_socketio::serve::NotFound;
 use tower_socketio::testing::TestClient;
-use tower_socketio::{EngineConfig, Namespace, NotFound, SocketIo};
+use tower_socketio::{EngineConfig, Namespace, SocketIo};
 
 fn engine_io(c: &mut Criterion) {
     let messages: Vec<Str> = (0..10)

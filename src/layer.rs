@@ -1,6 +1,10 @@
 //! The tower middleware: [`SocketIoLayer`] wraps any service; requests under the configured path
 //! are answered by the Engine.IO server (or the client bundle), every other request reaches the
 //! inner service untouched.
+//!
+//! As a tower-http middleware module: the [`Layer`], the [`Service`] it makes
+//! ([`SocketIoService`]), its [`ResponseFuture`] and [`ResponseBody`]. Applications name only
+//! [`SocketIoLayer`] (re-exported at the crate root), usually through `io.layer()`.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -48,10 +48,10 @@ pub mod engine;
 pub mod extract;
 mod handler;
 mod io;
-mod layer;
+pub mod layer;
 mod ns;
 mod parser;
-mod serve;
+pub mod serve;
 mod socket;
 pub mod testing;
 mod value;
@@ -61,9 +61,9 @@ pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use handler::Handler;
 pub use io::{ClientState, IoHandler, SocketIo, SocketIoBuilder};
-pub use layer::{ResponseBody, ResponseFuture, SocketIoLayer, SocketIoService};
+pub use layer::SocketIoLayer;
 pub use ns::{ConnectError, Namespace};
-pub use serve::{NotFound, RemoteAddr};
+pub use serve::RemoteAddr;
 pub use socket::{
     AckError, AckFuture, DisconnectReason, EmitError, Handshake, RESERVED_EVENTS, Socket, SocketRef,
 };

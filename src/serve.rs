@@ -1,5 +1,8 @@
 //! Standalone serving, for apps with no other routes: a hyper server whose only service is the
-//! layer (anything outside the path gets 404).
+//! layer (anything outside the path gets 404): [`EngineIo::listen`], [`EngineIo::serve`] and
+//! their `SocketIo` counterparts, with limits on slow request heads and stalled writes
+//! ([`EngineConfig::header_read_timeout`](crate::EngineConfig::header_read_timeout),
+//! [`EngineConfig::write_timeout`](crate::EngineConfig::write_timeout)).
 
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};

@@ -23,7 +23,7 @@ fn engine(config: EngineConfig) -> EngineIo<Echo> {
 /// The app under test: the layer in front of a service that answers 418 with a marker header.
 fn app(
     engine: &EngineIo<Echo>,
-) -> tower_socketio::SocketIoService<
+) -> tower_socketio::layer::SocketIoService<
     impl tower::Service<
         Request<String>,
         Response = Response<Full<bytes::Bytes>>,
