@@ -140,15 +140,97 @@ impl<S> FromSocket<S> for SocketRef {
 /// arguments, so a tuple takes several (`Data<(String, u32)>`) and `()` none. Binary arguments
 /// read into [`Bytes`] (or `Vec<u8>`) fields. Arguments that do not fit `T` are an
 /// [`ExtractError`]; take [`TryData`] to handle them yourself.
+///
+/// In a connection middleware or connect handler it reads the CONNECT auth payload, and
+/// `Data<Option<T>>` gives `None` when the client sent none or an empty one (`{}`):
+///
+/// ```
+/// use tower_socketio::{ConnectError, Namespace, SocketRef};
+/// use tower_socketio::extract::Data;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Auth { token: String }
+///
+/// let ns: Namespace = Namespace::new().middleware(
+///     |_socket: SocketRef, Data(auth): Data<Option<Auth>>| async move {
+///         match auth {
+///             None => Err(ConnectError::new("credentials required")),
+///             Some(auth) if auth.token == "secret" => Ok(()),
+///             Some(_) => Err(ConnectError::new("wrong credentials")),
+///         }
+///     },
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Data<T>(pub T);
 
 impl<S, T: DeserializeOwned> FromSocket<S> for Data<T> {
     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
-        let args = ctx.take_args().unwrap_or_default();
-        args_into(args)
+        read_args(ctx)
             .map(Data)
             .map_err(|e| ExtractError::new(format!("invalid arguments: {e}")))
+    }
+}
+
+/// The arguments (or the auth payload) as `T`. A connection's auth payload that is absent or
+/// empty (`{}`) reads as `None` into an `Option`, so that `Data<Option<Auth>>` tells a client
+/// that sent no credentials from one that sent wrong ones.
+fn read_args<S, T: DeserializeOwned>(ctx: &mut HandlerContext<S>) -> Result<T, serde_json::Error> {
+    let args = ctx.take_args().unwrap_or_default();
+    let connecting = ctx.event.is_none();
+    if connecting && matches!(args.as_slice(), [Value::Object(entries)] if entries.is_empty()) {
+        return T::deserialize(NoAuth);
+    }
+    args_into(args)
+}
+
+/// The auth payload of a client that sent none, as [`Data`] reads it: `None` for an `Option`,
+/// the empty object (`{}`) for anything else.
+struct NoAuth;
+
+impl NoAuth {
+    fn empty() -> Value {
+        Value::Object(Vec::new())
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for NoAuth {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        Self::empty().deserialize_any(visitor)
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_none()
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        Self::empty().deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        Self::empty().deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
     }
 }
 
@@ -158,8 +240,7 @@ pub struct TryData<T>(pub Result<T, serde_json::Error>);
 
 impl<S, T: DeserializeOwned> FromSocket<S> for TryData<T> {
     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
-        let args = ctx.take_args().unwrap_or_default();
-        Ok(TryData(args_into(args)))
+        Ok(TryData(read_args(ctx)))
     }
 }
 
@@ -222,8 +303,7 @@ impl<S: Clone> FromSocket<S> for State<S> {
 
 /// A copy of the value of type `T` stored on the socket with
 /// [`Socket::insert_extension`](crate::Socket::insert_extension) (by a middleware, say).
-/// Missing is an [`ExtractError`]; take [`MaybeExtension`] (or `Option<Extension<T>>`) when it
-/// may be absent.
+/// Missing is an [`ExtractError`]; take [`MaybeExtension`] when it may be absent.
 #[derive(Debug, Clone)]
 pub struct Extension<T>(pub T);
 
@@ -293,11 +373,5 @@ impl<S> FromSocket<S> for AckSender {
             socket: ctx.socket.clone(),
             id: ctx.ack_id.take(),
         })
-    }
-}
-
-impl<S, T: FromSocket<S>> FromSocket<S> for Option<T> {
-    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
-        Ok(T::from_socket(ctx).ok())
     }
 }

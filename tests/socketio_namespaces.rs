@@ -228,3 +228,47 @@ async fn the_adapter_factory_makes_every_namespace_adapter() {
     // Static namespaces and `/` too, not only dynamic ones.
     assert_eq!(made, ["/", "/chat"]);
 }
+
+#[tokio::test]
+async fn data_option_tells_no_auth_from_wrong_auth() {
+    use tower_socketio::ConnectError;
+    use tower_socketio::extract::Data;
+    #[derive(serde::Deserialize)]
+    struct Auth {
+        token: String,
+    }
+    let ns = Namespace::new()
+        .middleware(
+            |_socket: SocketRef, Data(auth): Data<Option<Auth>>| async move {
+                match auth {
+                    None => Err(ConnectError::new("credentials required")),
+                    Some(auth) if auth.token == "secret" => Ok(()),
+                    Some(_) => Err(ConnectError::new("wrong credentials")),
+                }
+            },
+        )
+        // Anything else reads the empty payload as before: `{}`.
+        .on_connect(
+            |socket: SocketRef, Data(auth): Data<tower_socketio::Value>| async move {
+                let _ = socket.emit("auth", &auth);
+            },
+        );
+    let io = SocketIo::builder().ns("/", ns).build();
+    let addr = common::serve(io).await;
+    for (connect, expected) in [
+        ("40", r#"4{"message":"credentials required"}"#),
+        ("40{}", r#"4{"message":"credentials required"}"#),
+        (
+            r#"40{"token":"nope"}"#,
+            r#"4{"message":"wrong credentials"}"#,
+        ),
+    ] {
+        let mut client = RawClient::open(addr).await;
+        client.send(connect).await;
+        assert_eq!(client.recv().await, expected, "{connect}");
+    }
+    let mut client = RawClient::open(addr).await;
+    client.send(r#"40{"token":"secret"}"#).await;
+    assert!(client.recv().await.starts_with("0{\"sid\""));
+    assert_eq!(client.recv().await, r#"2["auth",{"token":"secret"}]"#);
+}
