@@ -80,7 +80,7 @@ impl From<engine::DisconnectReason> for DisconnectReason {
             engine::DisconnectReason::ParseError => DisconnectReason::ParseError,
             engine::DisconnectReason::PingTimeout => DisconnectReason::PingTimeout,
             engine::DisconnectReason::ForcedClose => DisconnectReason::ForcedClose,
-            engine::DisconnectReason::ServerShutdown => DisconnectReason::ServerShuttingDown,
+            engine::DisconnectReason::ServerShuttingDown => DisconnectReason::ServerShuttingDown,
         }
     }
 }
@@ -285,7 +285,7 @@ impl Socket {
     }
 
     /// Whether the socket is connected.
-    pub fn connected(&self) -> bool {
+    pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Acquire)
     }
 
@@ -416,7 +416,7 @@ impl Socket {
     /// disconnect handler runs with [`DisconnectReason::ServerNamespaceDisconnect`]. The
     /// client's connection stays open for its other namespaces.
     pub fn disconnect(self: &Arc<Self>) {
-        if self.connected() {
+        if self.is_connected() {
             let _ =
                 self.engine
                     .send_encoded(parser::encode_disconnect(self.ns()), &[], false, false);
@@ -461,7 +461,7 @@ impl engine::batch::Recipient for Socket {
         attachments: &[bytes::Bytes],
         volatile: bool,
     ) -> Result<(), EncodedSendError> {
-        if !self.connected() {
+        if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
         self.engine
@@ -469,7 +469,7 @@ impl engine::batch::Recipient for Socket {
     }
 
     fn send_run(&self, run: &Arc<engine::batch::Run>) -> Result<(), EncodedSendError> {
-        if !self.connected() {
+        if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
         self.engine.send_run(run)
@@ -481,7 +481,7 @@ impl fmt::Debug for Socket {
         f.debug_struct("Socket")
             .field("id", &self.id)
             .field("ns", &self.ns())
-            .field("connected", &self.connected())
+            .field("connected", &self.is_connected())
             .finish()
     }
 }

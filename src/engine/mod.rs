@@ -210,12 +210,12 @@ impl<H: EngineHandler> EngineIo<H> {
     }
 
     /// Closes every session, as for a server shutdown: each client gets what was queued for it,
-    /// then a `close` packet; handlers see [`DisconnectReason::ServerShutdown`]. A client that
+    /// then a `close` packet; handlers see [`DisconnectReason::ServerShuttingDown`]. A client that
     /// does not read does not hold it up: see [`Socket::close`] for the bounds.
     pub fn close(&self) {
         let sessions: Vec<_> = self.shared.read_sessions().values().cloned().collect();
         for socket in sessions {
-            socket.request_close(DisconnectReason::ServerShutdown, CloseKind::Graceful);
+            socket.request_close(DisconnectReason::ServerShuttingDown, CloseKind::Graceful);
         }
     }
 

@@ -35,7 +35,7 @@ pub enum DisconnectReason {
     /// The application closed the session with [`Socket::close`] (Node: "forced close").
     ForcedClose,
     /// The server is shutting down (Node: "server shutting down").
-    ServerShutdown,
+    ServerShuttingDown,
 }
 
 impl DisconnectReason {
@@ -47,7 +47,7 @@ impl DisconnectReason {
             DisconnectReason::ParseError => "parse error",
             DisconnectReason::PingTimeout => "ping timeout",
             DisconnectReason::ForcedClose => "forced close",
-            DisconnectReason::ServerShutdown => "server shutting down",
+            DisconnectReason::ServerShuttingDown => "server shutting down",
         }
     }
 }
