@@ -42,7 +42,7 @@ async fn main() -> std::io::Result<()> {
     let sessions: Sessions = Arc::new(HashMap::from([("letmein".to_owned(), "ada".to_owned())]));
     let ns = Namespace::new()
         .middleware(
-            |socket: SocketRef, Data(auth): Data<Value>, State(sessions): State<Sessions>| async move {
+            |socket: SocketRef, State(sessions): State<Sessions>, Data(auth): Data<Value>| async move {
                 let token = token(&socket, &auth).ok_or_else(|| ConnectError::new("not authenticated"))?;
                 let user = sessions
                     .get(&token)

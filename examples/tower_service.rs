@@ -35,7 +35,7 @@ async fn main() -> std::io::Result<()> {
             "/",
             Namespace::new().on(
                 "hello",
-                |Data(name): Data<String>, ack: AckSender| async move {
+                |ack: AckSender, Data(name): Data<String>| async move {
                     let _ = ack.send(&format!("Hello, {name}!"));
                 },
             ),

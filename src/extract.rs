@@ -14,7 +14,10 @@
 //! | [`Handshake`] | what the client sent when connecting | everywhere |
 //! | [`DisconnectReason`] | why the socket left | disconnect handlers |
 //!
-//! Implement [`FromSocket`] for extractors of your own.
+//! [`Data`], [`TryData`], [`Args`] and [`Bin`] take the packet's arguments: a handler has at most
+//! one of them, as its last argument ([`FromMessage`]), which the compiler checks; the others
+//! ([`FromSocket`]) go anywhere. Implement [`FromSocket`] for extractors of your own, or
+//! [`FromMessage`] for one that takes the arguments.
 
 use std::fmt;
 
@@ -122,10 +125,70 @@ impl fmt::Display for ExtractError {
 
 impl std::error::Error for ExtractError {}
 
-/// A type that can be a handler argument.
+/// A handler argument that reads the socket or the context and leaves the packet's arguments
+/// alone ([`SocketRef`], [`AckSender`], [`State`], [`Extension`], [`Event`], [`Handshake`],
+/// [`DisconnectReason`]): any number of them, in any position. Implement it for extractors of
+/// your own (axum's `FromRequestParts`).
+///
+/// ```
+/// use tower_socketio::extract::{ExtractError, FromSocket, HandlerContext};
+/// use tower_socketio::{Namespace, SocketRef};
+///
+/// /// The user name a middleware stored on the socket.
+/// struct User(String);
+///
+/// impl<S> FromSocket<S> for User {
+///     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+///         ctx.socket()
+///             .extension::<String>()
+///             .map(User)
+///             .ok_or_else(|| ExtractError::new("not signed in"))
+///     }
+/// }
+///
+/// let ns: Namespace = Namespace::new().on("whoami", |socket: SocketRef, User(name): User| async move {
+///     let _ = socket.emit("you", &name);
+/// });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler argument in this position",
+    label = "not an extractor that leaves the packet's arguments alone",
+    note = "handler arguments are extractors, taken by value: `SocketRef` (not `&SocketRef`), `AckSender`, `State<S>`, `Extension<T>`, `Event`, `Handshake`, `DisconnectReason`, or a type implementing `FromSocket`",
+    note = "`Data<T>`, `TryData<T>`, `Args` and `Bin` take the packet's arguments: at most one of them per handler, as its last argument"
+)]
 pub trait FromSocket<S>: Sized {
     /// Extracts the value from the context.
     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError>;
+}
+
+/// A handler argument that takes the packet's arguments ([`Data`], [`TryData`], [`Args`],
+/// [`Bin`]): at most one per handler, as its last argument, so that no second one silently
+/// finds them taken (axum's `FromRequest`). Every [`FromSocket`] is one too, through the
+/// marker `M`, which callers never name.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler argument",
+    label = "not an extractor",
+    note = "handler arguments are extractors, taken by value: `SocketRef` (not `&SocketRef`), `Data<T>` with `T: Deserialize`, `TryData<T>`, `Args`, `Bin`, `AckSender`, `State<S>`, `Extension<T>`, `Event`, `Handshake`, `DisconnectReason`, or a type implementing `FromSocket` or `FromMessage`"
+)]
+pub trait FromMessage<S, M = private::ViaMessage>: Sized {
+    /// Extracts the value from the context, taking the arguments
+    /// ([`HandlerContext::take_args`]) or the attachments.
+    fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError>;
+}
+
+impl<S, T: FromSocket<S>> FromMessage<S, private::ViaSocket> for T {
+    fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        T::from_socket(ctx)
+    }
+}
+
+mod private {
+    /// The marker of extractors that take the packet's arguments.
+    #[derive(Debug, Clone, Copy)]
+    pub enum ViaMessage {}
+    /// The marker of [`FromSocket`](super::FromSocket) extractors used last.
+    #[derive(Debug, Clone, Copy)]
+    pub enum ViaSocket {}
 }
 
 impl<S> FromSocket<S> for SocketRef {
@@ -164,8 +227,8 @@ impl<S> FromSocket<S> for SocketRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Data<T>(pub T);
 
-impl<S, T: DeserializeOwned> FromSocket<S> for Data<T> {
-    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+impl<S, T: DeserializeOwned> FromMessage<S> for Data<T> {
+    fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
         read_args(ctx)
             .map(Data)
             .map_err(|e| ExtractError::new(format!("invalid arguments: {e}")))
@@ -238,8 +301,8 @@ impl<'de> serde::Deserializer<'de> for NoAuth {
 #[derive(Debug)]
 pub struct TryData<T>(pub Result<T, serde_json::Error>);
 
-impl<S, T: DeserializeOwned> FromSocket<S> for TryData<T> {
-    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+impl<S, T: DeserializeOwned> FromMessage<S> for TryData<T> {
+    fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
         Ok(TryData(read_args(ctx)))
     }
 }
@@ -251,8 +314,8 @@ impl<S, T: DeserializeOwned> FromSocket<S> for TryData<T> {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Args(pub Vec<Value>);
 
-impl<S> FromSocket<S> for Args {
-    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+impl<S> FromMessage<S> for Args {
+    fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
         Ok(Args(ctx.take_args().unwrap_or_default()))
     }
 }
@@ -271,8 +334,8 @@ impl Serialize for Args {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bin(pub Vec<Bytes>);
 
-impl<S> FromSocket<S> for Bin {
-    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+impl<S> FromMessage<S> for Bin {
+    fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
         Ok(Bin(std::mem::take(&mut ctx.attachments)))
     }
 }

@@ -13,17 +13,25 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::engine::batch;
-use crate::extract::{ExtractError, FromSocket, HandlerContext};
+use crate::extract::{ExtractError, FromMessage, FromSocket, HandlerContext};
 
 /// A boxed, sendable future.
 pub(crate) type BoxFuture<O> = Pin<Box<dyn Future<Output = O> + Send>>;
 
 /// Something that handles a packet: implemented for every `Fn(T1, ..., Tn) -> impl Future`
-/// whose arguments are extractors, up to 10 of them.
+/// whose arguments are extractors, up to 10 of them: any [`FromSocket`] ones, then, last, at
+/// most one that takes the packet's arguments ([`FromMessage`]).
 ///
-/// `S` is the application state type, `T` the tuple of argument types (inferred), `O` what the
-/// future yields: `()` for event, connect and disconnect handlers, `Result<(), ConnectError>`
-/// for connection middlewares.
+/// `S` is the application state type, `T` the tuple of argument types (inferred, with a
+/// marker first), `O` what the future yields: `()` for event, connect and disconnect handlers,
+/// `Result<(), ConnectError>` for connection middlewares.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a handler",
+    label = "not an async fn or closure whose arguments are all extractors",
+    note = "a handler is an `async fn` or a closure returning a future (`|socket: SocketRef| async move {{ .. }}`), whose arguments are extractors taken by value: `SocketRef`, not `&SocketRef`",
+    note = "`Data<T>` (with `T: Deserialize`), `TryData<T>`, `Args` and `Bin` take the packet's arguments: at most one of them, as the last argument",
+    note = "a connection middleware's future yields `Result<(), ConnectError>`; event, connect and disconnect handlers' yield `()`"
+)]
 pub trait Handler<S, T, O>: Clone + Send + Sync + 'static {
     /// The handler's future.
     type Future: Future<Output = O> + Send + 'static;
@@ -32,36 +40,49 @@ pub trait Handler<S, T, O>: Clone + Send + Sync + 'static {
     fn call(&self, ctx: HandlerContext<S>) -> Result<Self::Future, ExtractError>;
 }
 
+impl<S, F, Fut, O> Handler<S, (), O> for F
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = O> + Send + 'static,
+{
+    type Future = Fut;
+
+    fn call(&self, _ctx: HandlerContext<S>) -> Result<Fut, ExtractError> {
+        Ok((self)())
+    }
+}
+
 macro_rules! impl_handler {
-    ($($ty:ident),*) => {
-        #[allow(non_snake_case, unused_mut, unused_variables)]
-        impl<S, F, Fut, O, $($ty,)*> Handler<S, ($($ty,)*), O> for F
+    ([$($ty:ident),*], $last:ident) => {
+        #[allow(non_snake_case, unused_mut)]
+        impl<S, F, Fut, O, M, $($ty,)* $last> Handler<S, (M, $($ty,)* $last,), O> for F
         where
-            F: Fn($($ty),*) -> Fut + Clone + Send + Sync + 'static,
+            F: Fn($($ty,)* $last) -> Fut + Clone + Send + Sync + 'static,
             Fut: Future<Output = O> + Send + 'static,
             $($ty: FromSocket<S>,)*
+            $last: FromMessage<S, M>,
         {
             type Future = Fut;
 
             fn call(&self, mut ctx: HandlerContext<S>) -> Result<Fut, ExtractError> {
                 $(let $ty = $ty::from_socket(&mut ctx)?;)*
-                Ok((self)($($ty),*))
+                let $last = $last::from_message(&mut ctx)?;
+                Ok((self)($($ty,)* $last))
             }
         }
     };
 }
 
-impl_handler!();
-impl_handler!(T1);
-impl_handler!(T1, T2);
-impl_handler!(T1, T2, T3);
-impl_handler!(T1, T2, T3, T4);
-impl_handler!(T1, T2, T3, T4, T5);
-impl_handler!(T1, T2, T3, T4, T5, T6);
-impl_handler!(T1, T2, T3, T4, T5, T6, T7);
-impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8);
-impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8, T9);
-impl_handler!(T1, T2, T3, T4, T5, T6, T7, T8, T9, T10);
+impl_handler!([], T1);
+impl_handler!([T1], T2);
+impl_handler!([T1, T2], T3);
+impl_handler!([T1, T2, T3], T4);
+impl_handler!([T1, T2, T3, T4], T5);
+impl_handler!([T1, T2, T3, T4, T5], T6);
+impl_handler!([T1, T2, T3, T4, T5, T6], T7);
+impl_handler!([T1, T2, T3, T4, T5, T6, T7], T8);
+impl_handler!([T1, T2, T3, T4, T5, T6, T7, T8], T9);
+impl_handler!([T1, T2, T3, T4, T5, T6, T7, T8, T9], T10);
 
 /// A handler with its argument types erased, as namespaces store them.
 pub(crate) trait ErasedHandler<S, O>: Send + Sync {

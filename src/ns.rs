@@ -81,7 +81,7 @@ type PacketMiddleware =
 ///     .on_connect(|socket: SocketRef| async move {
 ///         let _ = socket.emit("welcome", "hello");
 ///     })
-///     .on("message", |socket: SocketRef, Data(text): Data<String>, ack: AckSender| async move {
+///     .on("message", |socket: SocketRef, ack: AckSender, Data(text): Data<String>| async move {
 ///         let _ = socket.emit("echo", &text);
 ///         let _ = ack.send("received");
 ///     });

@@ -12,7 +12,7 @@
 //! let io = SocketIo::builder()
 //!     .ns("/", Namespace::new()
 //!         .on_connect(|socket: SocketRef| async move { let _ = socket.emit("hello", "you"); })
-//!         .on("add", |Data((a, b)): Data<(i64, i64)>, ack: AckSender| async move {
+//!         .on("add", |ack: AckSender, Data((a, b)): Data<(i64, i64)>| async move {
 //!             let _ = ack.send(&(a + b));
 //!         }))
 //!     .build();

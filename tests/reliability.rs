@@ -41,7 +41,7 @@ fn namespace(log: &Log) -> Namespace {
                 let _ = everyone.emit("tick", &"end");
             },
         )
-        .on("echo", |Data(n): Data<u32>, ack: AckSender| async move {
+        .on("echo", |ack: AckSender, Data(n): Data<u32>| async move {
             let _ = ack.send(&n);
         })
         .on_disconnect(move |reason: DisconnectReason| {

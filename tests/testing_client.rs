@@ -18,7 +18,7 @@ fn app() -> Router {
                 })
                 .on(
                     "len",
-                    |Data(data): Data<Bytes>, ack: AckSender| async move {
+                    |ack: AckSender, Data(data): Data<Bytes>| async move {
                         let _ = ack.send(&data.len());
                     },
                 ),

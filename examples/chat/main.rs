@@ -82,7 +82,7 @@ fn notice(socket: &SocketRef, room: &str, text: String) {
 fn chat_namespace() -> Namespace<Users> {
     Namespace::new()
         .middleware(
-            |socket: SocketRef, Data(auth): Data<Auth>, State(users): State<Users>| async move {
+            |socket: SocketRef, State(users): State<Users>, Data(auth): Data<Auth>| async move {
                 let nick = auth.nick.trim().to_owned();
                 if nick.is_empty() {
                     return Err(ConnectError::new("Pick a nickname first."));
@@ -128,9 +128,9 @@ fn chat_namespace() -> Namespace<Users> {
         .on(
             "join",
             |socket: SocketRef,
-             Data(room): Data<String>,
              Extension(Nick(nick)): Extension<Nick>,
-             ack: AckSender| async move {
+             ack: AckSender,
+             Data(room): Data<String>| async move {
                 if !ROOMS.contains(&room.as_str()) {
                     let _ = ack.send(&serde_json::json!({ "error": "no such room" }));
                     return;
@@ -147,9 +147,9 @@ fn chat_namespace() -> Namespace<Users> {
         .on(
             "message",
             |socket: SocketRef,
-             Data(said): Data<Said>,
              Extension(Nick(nick)): Extension<Nick>,
-             ack: AckSender| async move {
+             ack: AckSender,
+             Data(said): Data<Said>| async move {
                 let text = said.text.trim();
                 if text.is_empty() || current_room(&socket).as_deref() != Some(said.room.as_str()) {
                     let _ = ack.send(&serde_json::json!({ "error": "not delivered" }));

@@ -267,8 +267,8 @@ async fn serve(config: ServerConfig) -> std::io::Result<()> {
             "join",
             move |socket: SocketRef,
                   State(s): State<Shared>,
-                  Data(room): Data<usize>,
-                  ack: AckSender| async move {
+                  ack: AckSender,
+                  Data(room): Data<usize>| async move {
                 let room = room % rooms;
                 let mut seqs = s.seqs.lock().unwrap();
                 if socket.insert_extension(Member(room)).is_none() {
@@ -301,7 +301,7 @@ async fn serve(config: ServerConfig) -> std::io::Result<()> {
         )
         .on(
             "echo",
-            |State(s): State<Shared>, Data(n): Data<u64>, ack: AckSender| async move {
+            |State(s): State<Shared>, ack: AckSender, Data(n): Data<u64>| async move {
                 s.counters.echo_received.fetch_add(1, Ordering::Relaxed);
                 answer(ack, &s.counters, &n);
             },
