@@ -46,6 +46,9 @@ mod client_bundle;
 mod config;
 pub mod engine;
 pub mod extract;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz_support;
 mod handler;
 mod io;
 mod layer;
