@@ -67,11 +67,16 @@ impl EioPacket {
 
 /// Decodes the packet of a WebSocket text frame.
 pub fn eio_decode_text(frame: Str) -> Result<EioPacket, &'static str> {
-    packet::decode_text(frame).map(EioPacket::from).map_err(|e| e.0)
+    packet::decode_text(frame)
+        .map(EioPacket::from)
+        .map_err(|e| e.0)
 }
 
 /// Decodes the packet of a WebSocket binary frame.
-pub fn eio_decode_binary(protocol: ProtocolVersion, data: Bytes) -> Result<EioPacket, &'static str> {
+pub fn eio_decode_binary(
+    protocol: ProtocolVersion,
+    data: Bytes,
+) -> Result<EioPacket, &'static str> {
     packet::decode_binary(protocol, data)
         .map(EioPacket::from)
         .map_err(|e| e.0)
@@ -271,7 +276,12 @@ mod tests {
         assert_eq!(eio_query("EIO=4&b64=1").eio, Some("4"));
         let packet = sio_decode(Str::from_static("51-/a,3[\"x\",1]")).unwrap();
         assert_eq!(
-            (packet.kind(), packet.ns(), packet.id(), packet.attachments()),
+            (
+                packet.kind(),
+                packet.ns(),
+                packet.id(),
+                packet.attachments()
+            ),
             (5, "/a", Some(3), 1)
         );
         let (text, attachments) = sio_encode("/", None, Some(2), &(1,)).unwrap();

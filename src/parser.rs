@@ -629,6 +629,24 @@ mod proptests {
         (packet, name, args)
     }
 
+    /// Numbers proptest found read one ulp off before serde_json's `float_roundtrip`.
+    #[test]
+    fn numbers_are_read_exactly() {
+        for n in [
+            4.572_144_516_925_528_5e-184,
+            6.060_820_378_515_642e-187,
+            0.1 + 0.2,
+        ] {
+            let json = format!("[{}]", serde_json::to_string(&n).unwrap());
+            let (_, args) = parse_args(&json, &[], false).unwrap();
+            assert_eq!(
+                args[0],
+                Value::Number(serde_json::Number::from_f64(n).unwrap()),
+                "{json}"
+            );
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 

@@ -38,6 +38,10 @@ fuzz_target!(|data: &[u8]| {
     for supports_binary in [false, true] {
         let (body, binary) = eio_encode_payload(ProtocolVersion::V3, &packets, supports_binary);
         let back = eio_decode_payload(ProtocolVersion::V3, body, binary);
-        assert_eq!(back.as_deref(), Ok(&packets[..]), "binary payload: {binary}");
+        assert_eq!(
+            back.as_deref(),
+            Ok(&packets[..]),
+            "binary payload: {binary}"
+        );
     }
 });

@@ -29,6 +29,10 @@ fuzz_target!(|data: &[u8]| {
     for supports_binary in [false, true] {
         let (body, binary) = eio_encode_payload(protocol, &packets, supports_binary);
         let back = eio_decode_payload(protocol, body, binary);
-        assert_eq!(back.as_ref(), Ok(&packets), "{protocol:?}, binary payload: {binary}");
+        assert_eq!(
+            back.as_ref(),
+            Ok(&packets),
+            "{protocol:?}, binary payload: {binary}"
+        );
     }
 });

@@ -82,8 +82,7 @@ fn take(messages: impl IntoIterator<Item = Msg>, v5: bool) -> Vec<Dispatched> {
             1 => {}
             2 | 3 | 5 | 6 => {
                 let event = matches!(packet.kind(), 2 | 5);
-                let Ok((name, args)) = sio_parse_args(packet.payload(), &attachments, event)
-                else {
+                let Ok((name, args)) = sio_parse_args(packet.payload(), &attachments, event) else {
                     break;
                 };
                 assert_eq!(name.is_some(), event);
@@ -107,7 +106,9 @@ fn take(messages: impl IntoIterator<Item = Msg>, v5: bool) -> Vec<Dispatched> {
 fn assert_binary_from(value: &Value, attachments: &[Bytes]) {
     match value {
         Value::Binary(data) => assert!(attachments.contains(data)),
-        Value::Array(items) => items.iter().for_each(|v| assert_binary_from(v, attachments)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| assert_binary_from(v, attachments)),
         Value::Object(entries) => entries
             .iter()
             .for_each(|(_, v)| assert_binary_from(v, attachments)),
@@ -126,12 +127,17 @@ fuzz_target!(|data: &[u8]| {
             .map(Msg::Text),
     });
     for packet in take(messages, flags & 1 == 1) {
-        let (text, attachments) =
-            sio_encode(&packet.ns, packet.name.as_deref(), packet.id, &Args(packet.args.clone()))
-                .expect("a Value always serializes");
+        let (text, attachments) = sio_encode(
+            &packet.ns,
+            packet.name.as_deref(),
+            packet.id,
+            &Args(packet.args.clone()),
+        )
+        .expect("a Value always serializes");
         // The frame starts with the Engine.IO message type.
         let text = Str::try_from(text.into_bytes().slice(1..)).expect("UTF-8");
-        let again = std::iter::once(Msg::Text(text)).chain(attachments.into_iter().map(Msg::Binary));
+        let again =
+            std::iter::once(Msg::Text(text)).chain(attachments.into_iter().map(Msg::Binary));
         let back = take(again, true);
         let [back] = &back[..] else {
             panic!("{packet:?} encoded and read again: {back:?}");

@@ -99,7 +99,10 @@ fuzz_target!(|data: &[u8]| {
     let mut at = 0;
     let mut turn = 0;
     while at < stream.len() {
-        let size = sizes.get(turn % sizes.len().max(1)).copied().unwrap_or(stream.len());
+        let size = sizes
+            .get(turn % sizes.len().max(1))
+            .copied()
+            .unwrap_or(stream.len());
         let end = (at + size).min(stream.len());
         pieces.push_back(stream[at..end].to_vec());
         at = end;

@@ -669,8 +669,8 @@ mod proptests {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
-    use super::super::frame::proptests::{ended, masked, read_in_pieces};
     use super::super::frame::WsMessage;
+    use super::super::frame::proptests::{ended, masked, read_in_pieces};
     use super::super::websocket::encode_frame;
     use super::*;
 
