@@ -64,6 +64,7 @@ for target in "${targets[@]}"; do
     elif grep -q "libFuzzer: out-of-memory" "$log"; then result="FAILED: out of memory"
     elif grep -q "libFuzzer: timeout" "$log"; then result="FAILED: timeout"
     elif grep -q "LeakSanitizer" "$log"; then result="FAILED: leak"
+    elif grep -q "libFuzzer: run interrupted" "$log"; then result="FAILED: interrupted"
     else result="FAILED: crash"
     fi
     grep -m1 "Test unit written to" "$log" || true
