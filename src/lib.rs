@@ -46,6 +46,9 @@ mod broadcast;
 mod client_bundle;
 pub mod engine;
 pub mod extract;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzz_support;
 mod handler;
 mod io;
 pub mod layer;

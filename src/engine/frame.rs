@@ -340,7 +340,13 @@ pub(crate) fn encode_pong(data: &[u8], out: &mut Vec<u8>) {
 
 /// Appends a close frame with `code` and a short reason.
 pub(crate) fn encode_close(code: u16, reason: &str, out: &mut Vec<u8>) {
-    let reason = &reason.as_bytes()[..reason.len().min(123)];
+    // A control frame holds 125 bytes: the code and 123 of the reason, cut between characters
+    // (a reason that is not UTF-8 is itself a protocol error).
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let reason = &reason.as_bytes()[..end];
     encode(OP_CLOSE, &[&code.to_be_bytes(), reason], out);
 }
 
@@ -478,6 +484,19 @@ mod tests {
             read_all(&client_frame(0x88, b""), 1, 100),
             vec![Ok(WsMessage::Close(None))]
         );
+    }
+
+    /// The server's own close frames hold at most 125 bytes and a reason cut between
+    /// characters (found by the fuzzing work).
+    #[test]
+    fn a_long_close_reason_is_cut_between_characters() {
+        let reason = "é".repeat(100); // 200 bytes
+        let mut out = Vec::new();
+        encode_close(close_code::NORMAL, &reason, &mut out);
+        assert_eq!(out[1] as usize, out.len() - 2);
+        assert!(out.len() - 2 <= 125);
+        assert!(std::str::from_utf8(&out[4..]).is_ok());
+        assert_eq!(out.len() - 4, 122);
     }
 
     /// RFC 6455, 5.5.1: a close reason is UTF-8; Node's `ws` closes with 1007 otherwise.
@@ -637,5 +656,322 @@ mod tests {
         unmask(&mut data, [1, 2, 3, 4]);
         unmask(&mut data, [1, 2, 3, 4]);
         assert_eq!(&data, b"abcdefghijk");
+    }
+}
+
+/// Property tests: frames the server writes, and frames a client may write (masked, fragmented,
+/// with control frames between the fragments), read back whole in any pieces. The helpers are
+/// shared with the Engine.IO round trips in `packet.rs`.
+#[cfg(test)]
+pub(crate) mod proptests {
+    use std::collections::VecDeque;
+
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A stream that hands out its bytes in pieces, each after a "nothing yet" (a read takes at
+    /// most what the reader's buffer offers; the rest of the piece comes with the next read).
+    struct Pieces {
+        pieces: VecDeque<Vec<u8>>,
+        idle: bool,
+    }
+
+    impl AsyncRead for Pieces {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.idle = !self.idle;
+            if self.idle {
+                return Poll::Pending;
+            }
+            if let Some(piece) = self.pieces.front_mut() {
+                let n = piece.len().min(buf.remaining());
+                buf.put_slice(&piece[..n]);
+                piece.drain(..n);
+                if piece.is_empty() {
+                    self.pieces.pop_front();
+                }
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Reads `stream` cut in pieces of `sizes` (taken in turn): the messages, then why reading
+    /// stopped (the end of the stream, for a stream of whole frames).
+    pub(crate) fn read_in_pieces(
+        stream: &[u8],
+        sizes: &[usize],
+        max: usize,
+    ) -> (Vec<WsMessage>, ReadError) {
+        let mut pieces = VecDeque::new();
+        let mut at = 0;
+        for size in sizes.iter().cycle() {
+            if at == stream.len() {
+                break;
+            }
+            let end = (at + size.max(&1)).min(stream.len());
+            pieces.push_back(stream[at..end].to_vec());
+            at = end;
+        }
+        let mut io = Pieces {
+            pieces,
+            idle: false,
+        };
+        let mut reader = FrameReader::new(4096, max);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut messages = Vec::new();
+        loop {
+            match reader.poll_next(&mut cx, &mut io) {
+                Poll::Ready(Ok(message)) => messages.push(message),
+                Poll::Ready(Err(error)) => return (messages, error),
+                Poll::Pending => {}
+            }
+        }
+    }
+
+    /// Whether reading stopped at the end of the stream, as after whole frames.
+    pub(crate) fn ended(error: &ReadError) -> bool {
+        matches!(error, ReadError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof)
+    }
+
+    /// Server frames (unmasked) as a client would send them: each masked with `key`.
+    pub(crate) fn masked(mut frames: &[u8], key: [u8; 4]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(frames.len() + 16);
+        while !frames.is_empty() {
+            assert_eq!(frames[1] & 0x80, 0, "a server frame is not masked");
+            let (len, header) = match frames[1] {
+                126 => (usize::from(u16::from_be_bytes([frames[2], frames[3]])), 4),
+                127 => {
+                    let len = u64::from_be_bytes(frames[2..10].try_into().unwrap());
+                    (usize::try_from(len).unwrap(), 10)
+                }
+                short => (usize::from(short), 2),
+            };
+            out.extend_from_slice(&[frames[0], frames[1] | 0x80]);
+            out.extend_from_slice(&frames[2..header]);
+            out.extend_from_slice(&key);
+            let payload = &frames[header..header + len];
+            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+            frames = &frames[header + len..];
+        }
+        out
+    }
+
+    /// A frame a client writes: `first` (FIN, opcode) and `payload`, masked with `key`.
+    fn client_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+        let mut out = vec![first];
+        match payload.len() {
+            len @ 0..=125 => out.push(0x80 | len as u8),
+            len @ 126..=0xFFFF => {
+                out.push(0x80 | 126);
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                out.push(0x80 | 127);
+                out.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        out
+    }
+
+    /// Text of any characters, control and astral ones included.
+    fn text(max: usize) -> impl Strategy<Value = String> {
+        vec(any::<char>(), 0..max).prop_map(String::from_iter)
+    }
+
+    /// Payload lengths around the three length forms (7 bits, 16 bits, 64 bits), and small ones.
+    fn length() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            8 => 0..130usize,
+            2 => 65_530..65_540usize,
+            1 => 65_536..70_000usize,
+        ]
+    }
+
+    fn bytes_of(len: usize) -> impl Strategy<Value = Vec<u8>> {
+        vec(any::<u8>(), len)
+    }
+
+    /// The frames the server writes.
+    #[derive(Debug, Clone)]
+    enum Sent {
+        Text(String),
+        Binary(Vec<u8>, Vec<u8>),
+        Pong(Vec<u8>),
+        Close(u16, String),
+    }
+
+    fn sent() -> impl Strategy<Value = Sent> {
+        prop_oneof![
+            text(40).prop_map(Sent::Text),
+            (vec(any::<u8>(), 0..2), length().prop_flat_map(bytes_of))
+                .prop_map(|(prefix, data)| Sent::Binary(prefix, data)),
+            vec(any::<u8>(), 0..=125).prop_map(Sent::Pong),
+            // Codes a close frame may carry, with short reasons (a reason is cut at 123 bytes).
+            (
+                prop_oneof![1000..=1003u16, 1007..=1011u16, 3000..=4999u16],
+                "[ -~]{0,30}"
+            )
+                .prop_map(|(code, reason)| Sent::Close(code, reason)),
+        ]
+    }
+
+    /// What a client sends: a message in fragments, pings between them.
+    #[derive(Debug, Clone)]
+    struct Message {
+        text: bool,
+        data: Vec<u8>,
+        /// Where the fragments end (sorted, within the data).
+        cuts: Vec<usize>,
+        /// After which fragment a ping comes, and its data.
+        pings: Vec<(usize, Vec<u8>)>,
+        keys: Vec<[u8; 4]>,
+    }
+
+    fn message() -> impl Strategy<Value = Message> {
+        let data = prop_oneof![
+            text(60).prop_map(|s| (true, s.into_bytes())),
+            length().prop_flat_map(bytes_of).prop_map(|b| (false, b)),
+        ];
+        data.prop_flat_map(|(text, data)| {
+            let len = data.len();
+            (
+                Just(text),
+                Just(data),
+                vec(0..=len, 0..4),
+                vec((0..5usize, vec(any::<u8>(), 0..=125)), 0..3),
+                vec(any::<[u8; 4]>(), 8),
+            )
+        })
+        .prop_map(|(text, data, mut cuts, pings, keys)| {
+            // The fragments of a text message may split a character: only the whole is UTF-8.
+            cuts.sort_unstable();
+            Message {
+                text,
+                data,
+                cuts,
+                pings,
+                keys,
+            }
+        })
+    }
+
+    impl Message {
+        /// The client frames, and the messages the reader must return for them.
+        fn frames(&self) -> (Vec<u8>, Vec<WsMessage>) {
+            let mut bounds = self.cuts.clone();
+            bounds.push(self.data.len());
+            let mut stream = Vec::new();
+            let mut expected = Vec::new();
+            let mut start = 0;
+            for (i, &end) in bounds.iter().enumerate() {
+                let last = i == bounds.len() - 1;
+                let opcode = match (i, self.text) {
+                    (0, true) => OP_TEXT,
+                    (0, false) => OP_BINARY,
+                    _ => OP_CONTINUATION,
+                };
+                let fin = if last { 0x80 } else { 0 };
+                let key = self.keys[i % self.keys.len()];
+                stream.extend(client_frame(fin | opcode, &self.data[start..end], key));
+                start = end;
+                if last {
+                    break;
+                }
+                for (_, ping) in self.pings.iter().filter(|(after, _)| *after == i) {
+                    stream.extend(client_frame(0x80 | OP_PING, ping, key));
+                    expected.push(WsMessage::Ping(Bytes::from(ping.clone())));
+                }
+            }
+            let data = Bytes::from(self.data.clone());
+            expected.push(if self.text {
+                WsMessage::Text(Str::try_from(data).unwrap())
+            } else {
+                WsMessage::Binary(data)
+            });
+            (stream, expected)
+        }
+    }
+
+    fn pieces() -> impl Strategy<Value = Vec<usize>> {
+        vec(prop_oneof![1..16usize, 1..5000usize], 1..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn server_frames_read_back(
+            frames in vec(sent(), 1..6),
+            key in any::<[u8; 4]>(),
+            sizes in pieces(),
+        ) {
+            let mut out = Vec::new();
+            let mut expected = Vec::new();
+            for frame in &frames {
+                match frame {
+                    Sent::Text(text) => {
+                        encode_text(text.as_bytes(), &mut out);
+                        expected.push(WsMessage::Text(Str::from(text.clone())));
+                    }
+                    Sent::Binary(prefix, data) => {
+                        encode_binary(prefix, data, &mut out);
+                        expected.push(WsMessage::Binary(Bytes::from([&prefix[..], data].concat())));
+                    }
+                    Sent::Pong(data) => {
+                        encode_pong(data, &mut out);
+                        expected.push(WsMessage::Pong);
+                    }
+                    Sent::Close(code, reason) => {
+                        encode_close(*code, reason, &mut out);
+                        expected.push(WsMessage::Close(Some(*code)));
+                    }
+                }
+            }
+            let (messages, end) = read_in_pieces(&masked(&out, key), &sizes, 100_000);
+            prop_assert_eq!(messages, expected);
+            prop_assert!(ended(&end), "{:?}", end);
+        }
+
+        #[test]
+        fn fragmented_client_messages_read_back_whole(
+            messages in vec(message(), 1..4),
+            sizes in pieces(),
+        ) {
+            let mut stream = Vec::new();
+            let mut expected = Vec::new();
+            for message in &messages {
+                let (frames, read) = message.frames();
+                stream.extend(frames);
+                expected.extend(read);
+            }
+            let (read, end) = read_in_pieces(&stream, &sizes, 100_000);
+            prop_assert_eq!(read, expected);
+            prop_assert!(ended(&end), "{:?}", end);
+        }
+
+        #[test]
+        fn the_size_limit_holds_across_fragments(
+            message in message(),
+            max in 0..70_000usize,
+            sizes in pieces(),
+        ) {
+            let (stream, expected) = message.frames();
+            let (read, end) = read_in_pieces(&stream, &sizes, max);
+            if message.data.len() <= max {
+                prop_assert_eq!(read, expected);
+                prop_assert!(ended(&end), "{:?}", end);
+            } else {
+                // The pings before the fragment that goes over the limit, then 1009.
+                prop_assert!(read.iter().all(|m| matches!(m, WsMessage::Ping(_))));
+                prop_assert!(matches!(end, ReadError::TooBig { size, .. } if size > max as u64), "{:?}", end);
+            }
+        }
     }
 }

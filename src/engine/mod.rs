@@ -40,7 +40,7 @@ pub(crate) mod config;
 pub(crate) mod cors;
 mod driver;
 mod error;
-mod frame;
+pub(crate) mod frame;
 pub(crate) mod key_hash;
 mod message;
 pub(crate) mod origin;
@@ -456,16 +456,16 @@ impl<H: EngineHandler> EngineShared<H> {
 
 /// The Engine.IO query parameters of a request.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Query<'a> {
-    eio: Option<&'a str>,
-    transport: Option<&'a str>,
-    sid: Option<&'a str>,
+pub(crate) struct Query<'a> {
+    pub(crate) eio: Option<&'a str>,
+    pub(crate) transport: Option<&'a str>,
+    pub(crate) sid: Option<&'a str>,
     /// `b64=1`: a v3 client that cannot take binary payloads.
-    b64: bool,
+    pub(crate) b64: bool,
 }
 
 impl<'a> Query<'a> {
-    fn parse(query: &'a str) -> Self {
+    pub(crate) fn parse(query: &'a str) -> Self {
         let mut parsed = Query::default();
         // '&' and '=' are ASCII, so every slice boundary is a char boundary. The '&' are found
         // with `memchr`, many bytes at a time; a pair's '=' is looked for only in its key.
