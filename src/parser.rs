@@ -587,7 +587,23 @@ mod proptests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::extract::Args;
+
+    /// Arguments serialized as a tuple: each one an argument of the packet.
+    struct Args(Vec<Value>);
+
+    impl serde::Serialize for Args {
+        fn serialize<Ser: serde::Serializer>(
+            &self,
+            serializer: Ser,
+        ) -> Result<Ser::Ok, Ser::Error> {
+            use serde::ser::SerializeTuple;
+            let mut tuple = serializer.serialize_tuple(self.0.len())?;
+            for arg in &self.0 {
+                tuple.serialize_element(arg)?;
+            }
+            tuple.end()
+        }
+    }
 
     /// Text of any characters, control and astral ones included.
     fn text(max: usize) -> impl Strategy<Value = String> {
