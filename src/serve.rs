@@ -128,11 +128,14 @@ async fn accept_loop<H: EngineHandler>(
             service.call(req)
         });
         tokio::spawn(async move {
-            let connection = http1::Builder::new()
-                .writev(false)
+            let mut http = http1::Builder::new();
+            http.writev(false);
+            if !header_timeout.is_zero() {
                 // A request head that does not arrive in time (slowloris) drops the connection.
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
+                http.timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout);
+            }
+            let connection = http
                 .serve_connection(
                     TokioIo::new(StallGuard::new(stream, write_timeout)),
                     TowerToHyperService::new(service),

@@ -318,8 +318,11 @@ impl EngineConfig {
 
     /// How long [`SocketIo::listen`] and [`SocketIo::serve`] wait for the head of a request
     /// before they drop the connection (hyper's `header_read_timeout`). Default 30 s. It cuts
-    /// connections that send their headers a byte at a time (slowloris). Servers built
-    /// elsewhere (`axum::serve`, your own hyper loop) set their own.
+    /// connections that send their headers a byte at a time (slowloris). `Duration::ZERO`
+    /// turns it off. Servers built elsewhere (`axum::serve`, your own hyper loop) set their own.
+    ///
+    /// It costs a timer per request head (hyper arms one for each): about 1,300 instructions
+    /// of a long-polling round trip's 34,000, measured with callgrind.
     ///
     /// [`SocketIo::listen`]: crate::SocketIo::listen
     /// [`SocketIo::serve`]: crate::SocketIo::serve
