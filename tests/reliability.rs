@@ -151,70 +151,88 @@ async fn session_exists(addr: std::net::SocketAddr, sid: &str) -> bool {
     !response.starts_with("HTTP/1.1 400")
 }
 
-#[tokio::test]
-async fn a_client_that_stops_reading_times_out_on_the_heartbeat() {
-    // Ping every 200 ms, pong within 300 ms; no byte bound or write bound in the way.
+/// A server whose writes to a client are stuck: the client joined, sent 200 events answered
+/// with 64 KiB each and reads nothing. No byte bound in the way.
+struct Stuck {
+    io: SocketIo,
+    addr: std::net::SocketAddr,
+    log: Log,
+    sid: String,
+    /// When the flood was sent.
+    start: Instant,
+    _stream: TcpStream,
+}
+
+async fn stuck(ping: (u64, u64), write_timeout: Duration) -> Stuck {
     let config = EngineConfig::default()
-        .ping_interval(Duration::from_millis(200))
-        .ping_timeout(Duration::from_millis(300))
+        .ping_interval(Duration::from_millis(ping.0))
+        .ping_timeout(Duration::from_millis(ping.1))
         .max_buffered_bytes(256 << 20)
-        .write_timeout(Duration::from_secs(60));
-    let (_io, addr, log) = server(config).await;
+        .write_timeout(write_timeout);
+    let (io, addr, log) = server(config).await;
     let (mut stream, sid) = non_reader(addr).await;
     let start = Instant::now();
     flood(&mut stream, 200).await;
-    let (reason, at) = disconnected(&log, Duration::from_secs(5)).await;
-    assert_eq!(reason, DisconnectReason::PingTimeout);
-    let took = at - start;
+    Stuck {
+        io,
+        addr,
+        log,
+        sid,
+        start,
+        _stream: stream,
+    }
+}
+
+impl Stuck {
+    /// Asserts the session ended for `reason` within `within` of the flood, and is gone.
+    async fn assert_ended(&self, reason: DisconnectReason, within: Duration) {
+        let (got, at) = disconnected(&self.log, Duration::from_secs(5)).await;
+        assert_eq!(got, reason);
+        let took = at - self.start;
+        assert!(took < within, "{took:?}");
+        assert!(!session_exists(self.addr, &self.sid).await);
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_times_out_on_the_heartbeat() {
+    // Ping every 200 ms, pong within 300 ms; the write bound out of the way.
+    let stuck = stuck((200, 300), Duration::from_secs(60)).await;
     // ping_interval + ping_timeout from the connection, with room for a loaded machine.
-    assert!(took < Duration::from_millis(500 + 1000), "{took:?}");
-    assert!(!session_exists(addr, &sid).await);
+    stuck
+        .assert_ended(
+            DisconnectReason::PingTimeout,
+            Duration::from_millis(500 + 1000),
+        )
+        .await;
 }
 
 #[tokio::test]
 async fn a_write_that_makes_no_progress_ends_the_session() {
-    // A heartbeat too slow to notice: the write bound does.
-    let config = EngineConfig::default()
-        .ping_interval(Duration::from_secs(30))
-        .ping_timeout(Duration::from_secs(30))
-        .max_buffered_bytes(256 << 20)
-        .write_timeout(Duration::from_millis(300));
-    let (_io, addr, log) = server(config).await;
-    let (mut stream, sid) = non_reader(addr).await;
-    let start = Instant::now();
-    flood(&mut stream, 200).await;
-    let (reason, at) = disconnected(&log, Duration::from_secs(5)).await;
-    // "transport error": one of the reasons connection state recovery restores from.
-    assert_eq!(reason, DisconnectReason::TransportError);
-    assert!(
-        at - start < Duration::from_millis(300 + 1500),
-        "{:?}",
-        at - start
-    );
-    assert!(!session_exists(addr, &sid).await);
+    // A heartbeat too slow to notice: the write bound does. "transport error" is one of the
+    // reasons connection state recovery restores from.
+    let stuck = stuck((30_000, 30_000), Duration::from_millis(300)).await;
+    stuck
+        .assert_ended(
+            DisconnectReason::TransportError,
+            Duration::from_millis(300 + 1500),
+        )
+        .await;
 }
 
 #[tokio::test]
 async fn shutdown_and_close_fire_while_a_write_is_stuck() {
-    let config = EngineConfig::default()
-        .ping_interval(Duration::from_secs(30))
-        .ping_timeout(Duration::from_secs(30))
-        .max_buffered_bytes(256 << 20)
-        .write_timeout(Duration::from_secs(60));
-    let (io, addr, log) = server(config).await;
-    let (mut stream, _) = non_reader(addr).await;
-    flood(&mut stream, 200).await;
+    let mut stuck = stuck((30_000, 30_000), Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let start = Instant::now();
-    io.close();
-    let (reason, at) = disconnected(&log, Duration::from_secs(5)).await;
-    assert_eq!(reason, DisconnectReason::ServerShuttingDown);
-    // The graceful close's grace period (1 s) and no goodbye waited for.
-    assert!(
-        at - start < Duration::from_millis(1000 + 1000),
-        "{:?}",
-        at - start
-    );
+    stuck.start = Instant::now();
+    stuck.io.close();
+    // The graceful close's grace period (1 s), and no goodbye waited for.
+    stuck
+        .assert_ended(
+            DisconnectReason::ServerShuttingDown,
+            Duration::from_millis(1000 + 1000),
+        )
+        .await;
 }
 
 #[tokio::test]
