@@ -566,10 +566,11 @@ mod tests {
     }
 
     /// A stream that delivers `pieces` one read at a time (a read takes at most what the
-    /// buffer offers), with a "nothing yet" before each.
-    struct Trickle {
-        pieces: std::collections::VecDeque<Vec<u8>>,
-        idle: bool,
+    /// buffer offers; the rest of the piece comes with the next read), with a "nothing yet"
+    /// before each.
+    pub(super) struct Trickle {
+        pub(super) pieces: std::collections::VecDeque<Vec<u8>>,
+        pub(super) idle: bool,
     }
 
     impl AsyncRead for Trickle {
@@ -671,34 +672,7 @@ pub(crate) mod proptests {
 
     use super::*;
 
-    /// A stream that hands out its bytes in pieces, each after a "nothing yet" (a read takes at
-    /// most what the reader's buffer offers; the rest of the piece comes with the next read).
-    struct Pieces {
-        pieces: VecDeque<Vec<u8>>,
-        idle: bool,
-    }
-
-    impl AsyncRead for Pieces {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            buf: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            self.idle = !self.idle;
-            if self.idle {
-                return Poll::Pending;
-            }
-            if let Some(piece) = self.pieces.front_mut() {
-                let n = piece.len().min(buf.remaining());
-                buf.put_slice(&piece[..n]);
-                piece.drain(..n);
-                if piece.is_empty() {
-                    self.pieces.pop_front();
-                }
-            }
-            Poll::Ready(Ok(()))
-        }
-    }
+    use super::tests::Trickle as Pieces;
 
     /// Reads `stream` cut in pieces of `sizes` (taken in turn): the messages, then why reading
     /// stopped (the end of the stream, for a stream of whole frames).
