@@ -356,7 +356,11 @@ mod tests {
 
     /// A client frame: masked with a fixed key.
     fn client_frame(first: u8, payload: &[u8]) -> Vec<u8> {
-        let mask = [0x12, 0x34, 0x56, 0x78];
+        masked_frame(first, payload, [0x12, 0x34, 0x56, 0x78])
+    }
+
+    /// A frame a client writes: `first` (FIN, opcode) and `payload`, masked with `mask`.
+    pub(super) fn masked_frame(first: u8, payload: &[u8], mask: [u8; 4]) -> Vec<u8> {
         let mut out = vec![first];
         match payload.len() {
             len @ 0..=125 => out.push(0x80 | len as u8),
@@ -735,24 +739,7 @@ pub(crate) mod proptests {
         out
     }
 
-    /// A frame a client writes: `first` (FIN, opcode) and `payload`, masked with `key`.
-    fn client_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
-        let mut out = vec![first];
-        match payload.len() {
-            len @ 0..=125 => out.push(0x80 | len as u8),
-            len @ 126..=0xFFFF => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(len as u16).to_be_bytes());
-            }
-            len => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(len as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&key);
-        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
-        out
-    }
+    use super::tests::masked_frame as client_frame;
 
     /// Text of any characters, control and astral ones included.
     fn text(max: usize) -> impl Strategy<Value = String> {
