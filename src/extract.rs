@@ -438,3 +438,47 @@ impl<S> FromSocket<S> for AckSender {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[test]
+    fn only_the_message_is_for_the_client() {
+        let error = ExtractError::new("a socket extension is missing").with_detail("no User");
+        assert_eq!(error.message(), "a socket extension is missing");
+        assert_eq!(error.detail(), Some("no User"));
+        assert_eq!(error.to_string(), "a socket extension is missing (no User)");
+        assert_eq!(ExtractError::new("plain").to_string(), "plain");
+    }
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Auth {
+        token: String,
+    }
+
+    #[derive(Debug, PartialEq, Default, serde::Deserialize)]
+    #[serde(default)]
+    struct Loose {
+        token: Option<String>,
+    }
+
+    #[test]
+    fn no_auth_is_none_for_an_option_and_an_empty_object_otherwise() {
+        assert_eq!(Option::<Auth>::deserialize(NoAuth).unwrap(), None);
+        assert_eq!(
+            Value::deserialize(NoAuth).unwrap(),
+            Value::Object(Vec::new())
+        );
+        assert_eq!(Loose::deserialize(NoAuth).unwrap(), Loose::default());
+        assert!(
+            std::collections::HashMap::<String, String>::deserialize(NoAuth)
+                .unwrap()
+                .is_empty()
+        );
+        // A required field is still missing.
+        assert!(Auth::deserialize(NoAuth).is_err());
+    }
+}

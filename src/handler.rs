@@ -143,3 +143,46 @@ impl Future for CatchPanic {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_handler_runs_at_once_until_it_awaits_then_in_a_task() {
+        let steps = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let seen = steps.clone();
+        run(Box::pin(async move {
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = rx.await;
+            seen.fetch_add(1, Ordering::SeqCst);
+        }));
+        // The part before the first await ran in this call.
+        assert_eq!(steps.load(Ordering::SeqCst), 1);
+        tx.send(()).unwrap();
+        for _ in 0..100 {
+            if steps.load(Ordering::SeqCst) == 2 {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the rest of the handler did not run in its task");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_contained() {
+        run(Box::pin(async { panic!("in the first poll") }));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        run(Box::pin(async move {
+            let _ = rx.await;
+            panic!("in its task");
+        }));
+        tx.send(()).unwrap();
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        // Still here: neither panic reached the caller or the runtime.
+    }
+}
