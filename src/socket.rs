@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
@@ -18,9 +19,8 @@ use crate::adapter::{EncodedPacket, Room};
 use crate::broadcast::{BroadcastOperator, IntoRooms};
 use crate::engine::config::Transport;
 use crate::engine::{self, EncodedSendError, Sid};
-use crate::io::ClientState;
-use crate::ns::NsCore;
-use crate::parser;
+use crate::ns::{NameMap, NsCore};
+use crate::parser::{self, RawPacket};
 use crate::value::Value;
 
 /// Event names a server may not emit: the client reserves them for its own events.
@@ -420,7 +420,7 @@ impl Socket {
             let _ =
                 self.engine
                     .send_encoded(parser::encode_disconnect(self.ns()), &[], false, false);
-            crate::io::leave(self, DisconnectReason::ServerNamespaceDisconnect);
+            leave(self, DisconnectReason::ServerNamespaceDisconnect);
         }
     }
 
@@ -565,4 +565,42 @@ impl<R: DeserializeOwned> Future for AckFuture<R> {
             Poll::Pending => Poll::Pending,
         }
     }
+}
+
+/// The Socket.IO state of one client connection: its sockets (one a namespace) and the binary
+/// packet being reassembled. Opaque.
+#[derive(Default)]
+pub struct ClientState {
+    sockets: Mutex<NameMap<SocketRef>>,
+    pub(crate) partial: Mutex<Option<(RawPacket, Vec<Bytes>)>>,
+}
+
+impl ClientState {
+    pub(crate) fn sockets(&self) -> std::sync::MutexGuard<'_, NameMap<SocketRef>> {
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Takes a socket out of its namespace and runs its disconnect handler, once.
+pub(crate) fn leave(socket: &SocketRef, reason: DisconnectReason) {
+    if !socket.set_connected(false) {
+        return;
+    }
+    let ns = socket.ns_core();
+    // Rooms are still readable here (Node: "disconnecting").
+    ns.routes.disconnecting(socket.clone(), reason);
+    ns.remove(socket.id());
+    {
+        let mut sockets = socket.engine.data().sockets();
+        if sockets
+            .get(ns.name())
+            .is_some_and(|s| Arc::ptr_eq(s, socket))
+        {
+            sockets.remove(ns.name());
+        }
+    }
+    socket.drop_acks();
+    ns.adapter.del_all(socket.id());
+    tracing::debug!(ns = ns.name(), sid = %socket.id(), %reason, "socket disconnected");
+    ns.routes.clone().disconnected(socket.clone(), reason);
 }

@@ -1,0 +1,278 @@
+//! One client connection's Socket.IO (Node's `Client`): the Engine.IO handler that reassembles
+//! binary packets, dispatches each packet to its namespace, and connects a client to a
+//! namespace (middlewares, CONNECT answer or CONNECT_ERROR, connect handler).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use crate::adapter::Adapter;
+use crate::engine::{self, EngineHandler, Message, ProtocolVersion, Sid};
+use crate::handler;
+use crate::ns::{Dispatch, NsCore};
+use crate::parser::{self, Kind, RawPacket};
+use crate::socket::{ClientState, DisconnectReason, Handshake, Socket, SocketRef, leave};
+use crate::value::Value;
+
+/// Makes the adapter of a namespace, given its name.
+pub(crate) type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
+
+/// Decides whether a namespace name belongs to a dynamic namespace.
+pub(crate) type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The Engine.IO handler that runs Socket.IO on each connection. Its type shows in
+/// [`SocketIoLayer<IoHandler>`](crate::SocketIoLayer); there is nothing to do with it directly.
+pub struct IoHandler {
+    /// Static namespaces, and the dynamic ones created so far.
+    namespaces: RwLock<HashMap<String, Arc<NsCore>>>,
+    dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
+    adapter: AdapterFactory,
+    connect_timeout: Duration,
+    ack_timeout: Duration,
+}
+
+impl IoHandler {
+    pub(crate) fn new(
+        namespaces: HashMap<String, Arc<NsCore>>,
+        dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
+        adapter: AdapterFactory,
+        connect_timeout: Duration,
+        ack_timeout: Duration,
+    ) -> Self {
+        IoHandler {
+            namespaces: RwLock::new(namespaces),
+            dynamic,
+            adapter,
+            connect_timeout,
+            ack_timeout,
+        }
+    }
+
+    /// The namespace `name`: a static one, or a dynamic one (created on first use).
+    fn namespace(&self, name: &str) -> Option<Arc<NsCore>> {
+        if let Some(ns) = self.existing_namespace(name) {
+            return Some(ns);
+        }
+        let (_, routes) = self.dynamic.iter().find(|(matches, _)| matches(name))?;
+        let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        let ns = namespaces.entry(name.to_owned()).or_insert_with(|| {
+            tracing::debug!(ns = name, "dynamic namespace created");
+            Arc::new(NsCore::new(
+                name.to_owned(),
+                routes.clone(),
+                (self.adapter)(name),
+                self.ack_timeout,
+            ))
+        });
+        Some(ns.clone())
+    }
+
+    /// The namespace `name` if it exists already.
+    pub(crate) fn existing_namespace(&self, name: &str) -> Option<Arc<NsCore>> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+}
+
+type EngineSocket = Arc<engine::Socket<ClientState>>;
+
+impl EngineHandler for IoHandler {
+    type Data = ClientState;
+
+    fn on_connect(&self, esock: EngineSocket) {
+        if esock.protocol() == ProtocolVersion::V3 {
+            // Socket.IO v4 (clients 2.x): the main namespace is joined implicitly.
+            let query = esock.req_parts().uri.query().map(str::to_owned);
+            self.connect(&esock, "/", Value::Object(Vec::new()), query);
+            return;
+        }
+        if !self.connect_timeout.is_zero() {
+            esock.set_deadline(tokio::time::Instant::now() + self.connect_timeout);
+        }
+    }
+
+    /// The connect timeout: a client that joined no namespace in time is closed.
+    fn on_deadline(&self, esock: &EngineSocket) {
+        if esock.data().sockets().is_empty() {
+            tracing::debug!(sid = %esock.id(), "no namespace joined in time: closing");
+            esock.close();
+        }
+    }
+
+    fn on_message(&self, esock: &EngineSocket, message: Message) {
+        let client = esock.data();
+        let mut partial = client.partial.lock().unwrap_or_else(|e| e.into_inner());
+        match message {
+            Message::Text(text) => {
+                if partial.is_some() {
+                    drop(partial);
+                    return protocol_error(esock, "text packet while binary attachments were due");
+                }
+                match parser::decode(text) {
+                    Ok(packet) if packet.attachments > 0 => {
+                        *partial = Some((packet, Vec::with_capacity(2)));
+                    }
+                    Ok(packet) => {
+                        drop(partial);
+                        self.dispatch(esock, packet, Vec::new());
+                    }
+                    Err(error) => {
+                        drop(partial);
+                        protocol_error(esock, error.0);
+                    }
+                }
+            }
+            Message::Binary(data) => {
+                let Some((packet, attachments)) = partial.as_mut() else {
+                    drop(partial);
+                    return protocol_error(esock, "unexpected binary message");
+                };
+                attachments.push(data);
+                if attachments.len() == packet.attachments {
+                    let (packet, attachments) = partial.take().expect("checked above");
+                    drop(partial);
+                    self.dispatch(esock, packet, attachments);
+                }
+            }
+        }
+    }
+
+    fn on_disconnect(&self, esock: EngineSocket, reason: engine::DisconnectReason) {
+        let sockets: Vec<SocketRef> = esock.data().sockets().drain().map(|(_, s)| s).collect();
+        for socket in sockets {
+            leave(&socket, reason.into());
+        }
+    }
+}
+
+/// Closes a connection whose client broke the protocol (Node: "parse error").
+fn protocol_error(esock: &EngineSocket, what: &str) {
+    tracing::debug!(sid = %esock.id(), what, "invalid Socket.IO packet: closing");
+    esock.abort(engine::DisconnectReason::ParseError);
+}
+
+impl IoHandler {
+    fn dispatch(&self, esock: &EngineSocket, packet: RawPacket, attachments: Vec<Bytes>) {
+        let v5 = esock.protocol() == ProtocolVersion::V4;
+        match packet.kind {
+            Kind::Connect => {
+                let auth = if v5 && !packet.payload.is_empty() {
+                    match serde_json::from_str::<Value>(&packet.payload) {
+                        Ok(auth) => auth,
+                        Err(_) => return protocol_error(esock, "invalid CONNECT payload"),
+                    }
+                } else {
+                    Value::Object(Vec::new())
+                };
+                self.connect(esock, packet.ns.as_str(), auth, packet.query);
+            }
+            Kind::Disconnect => {
+                let socket = esock.data().sockets().remove(packet.ns.as_str());
+                if let Some(socket) = socket {
+                    leave(&socket, DisconnectReason::ClientNamespaceDisconnect);
+                }
+            }
+            Kind::Event | Kind::BinaryEvent | Kind::Ack | Kind::BinaryAck => {
+                let event = matches!(packet.kind, Kind::Event | Kind::BinaryEvent);
+                let (name, args) = match parser::parse_args(&packet.payload, &attachments, event) {
+                    Ok(parsed) => parsed,
+                    Err(error) => return protocol_error(esock, error.0),
+                };
+                let Some(socket) = esock.data().sockets().get(packet.ns.as_str()).cloned() else {
+                    tracing::debug!(
+                        ns = packet.ns.as_str(),
+                        "packet for a namespace not joined: ignored"
+                    );
+                    return;
+                };
+                match (name, packet.id) {
+                    (Some(name), id) => {
+                        let routes = socket_routes(&socket);
+                        routes.event(socket, name, args, attachments, id);
+                    }
+                    (None, Some(id)) => socket.receive_ack(id, args),
+                    (None, None) => {}
+                }
+            }
+            Kind::ConnectError => protocol_error(esock, "a client may not send CONNECT_ERROR"),
+        }
+    }
+
+    /// Joins `esock` to namespace `name`: the middlewares run, then the client gets the
+    /// CONNECT answer and the connect handler runs; or the client gets a CONNECT_ERROR.
+    fn connect(&self, esock: &EngineSocket, name: &str, auth: Value, query: Option<String>) {
+        let v5 = esock.protocol() == ProtocolVersion::V4;
+        let Some(ns) = self.namespace(name) else {
+            let refusal = parser::encode_connect_error(name, "Invalid namespace", None, v5);
+            let _ = esock.send_encoded(refusal, &[], false, false);
+            return;
+        };
+        if esock.data().sockets().contains_key(name) {
+            tracing::debug!(ns = name, "already connected to the namespace: ignored");
+            return;
+        }
+        let handshake = Handshake {
+            auth: auth.clone(),
+            issued: SystemTime::now(),
+            ns_query: query,
+        };
+        // A 2.x client takes its engine id as its socket id in `/`, as the Node 2.x server does.
+        let id = if !v5 && ns.name() == "/" {
+            esock.id()
+        } else {
+            Sid::new()
+        };
+        let socket = Arc::new(Socket::new(id, ns.clone(), esock.clone(), handshake));
+        let admit = ns.routes.admit(socket.clone(), auth.clone());
+        let esock = esock.clone();
+        handler::run(Box::pin(async move {
+            match admit.await {
+                Ok(()) => {
+                    if !esock.is_connected() {
+                        return;
+                    }
+                    socket.set_connected(true);
+                    ns.insert(socket.clone());
+                    socket.join(socket.id());
+                    let first = {
+                        let mut joined = esock.data().sockets();
+                        joined.insert(ns.name().to_owned(), socket.clone());
+                        joined.len() == 1
+                    };
+                    if first {
+                        // The connect timeout has done its job.
+                        esock.clear_deadline();
+                    }
+                    let sid = socket.id();
+                    let answer = parser::encode_connect(ns.name(), v5.then_some(sid.as_str()));
+                    // Paced as in Node: the connect handler's first packets reach the client in a read of
+                    // their own (see `Packet::Pause`).
+                    let _ = esock.send_encoded(answer, &[], true, false);
+                    tracing::debug!(ns = ns.name(), %sid, "socket connected");
+                    ns.routes.connected(socket, auth);
+                }
+                Err(refusal) => {
+                    tracing::debug!(ns = ns.name(), %refusal, "connection refused");
+                    // A middleware may have joined rooms before another refused.
+                    ns.adapter.del_all(socket.id());
+                    let packet = parser::encode_connect_error(
+                        ns.name(),
+                        refusal.message(),
+                        refusal.data(),
+                        v5,
+                    );
+                    let _ = esock.send_encoded(packet, &[], false, false);
+                }
+            }
+        }));
+    }
+}
+
+fn socket_routes(socket: &Socket) -> Arc<dyn Dispatch> {
+    socket.ns_core().routes.clone()
+}
