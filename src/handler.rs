@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::engine::batch;
+use crate::broadcast::coalesce;
 use crate::extract::{ExtractError, FromMessage, FromSocket, HandlerContext};
 
 /// A boxed, sendable future.
@@ -118,7 +118,7 @@ where
 pub(crate) fn run(future: BoxFuture<()>) {
     let mut future = future;
     let mut cx = Context::from_waker(Waker::noop());
-    match batch::scope(|| catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))) {
+    match coalesce::scope(|| catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))) {
         Ok(Poll::Ready(())) => {}
         // The task polls it again at once, registering its own waker.
         Ok(Poll::Pending) => {
@@ -134,7 +134,7 @@ struct CatchPanic(BoxFuture<()>);
 impl Future for CatchPanic {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        match batch::scope(|| catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx)))) {
+        match coalesce::scope(|| catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx)))) {
             Ok(poll) => poll,
             Err(_) => {
                 tracing::error!("a handler panicked");

@@ -342,8 +342,13 @@ impl Socket {
 
     /// Queues a packet encoded for a broadcast.
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
-        engine::batch::Recipient::send_now(self, &packet.text, &packet.attachments, false)
-            .map_err(EmitError::from)
+        crate::broadcast::coalesce::Recipient::send_now(
+            self,
+            &packet.text,
+            &packet.attachments,
+            false,
+        )
+        .map_err(EmitError::from)
     }
 
     /// Queues a broadcast packet carrying acknowledgement request `id` and waits for the answer.
@@ -454,7 +459,7 @@ impl Socket {
 }
 
 /// Broadcasts reach a socket while it is connected to its namespace.
-impl engine::batch::Recipient for Socket {
+impl crate::broadcast::coalesce::Recipient for Socket {
     fn send_now(
         &self,
         text: &engine::Str,
@@ -468,7 +473,7 @@ impl engine::batch::Recipient for Socket {
             .send_encoded(text.clone(), attachments, false, volatile)
     }
 
-    fn send_run(&self, run: &Arc<engine::batch::Run>) -> Result<(), EncodedSendError> {
+    fn send_run(&self, run: &Arc<engine::run::Run>) -> Result<(), EncodedSendError> {
         if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }

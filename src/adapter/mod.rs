@@ -17,7 +17,8 @@ use std::pin::Pin;
 
 pub use memory::MemoryAdapter;
 
-use crate::engine::{Sid, Str, batch};
+use crate::broadcast::coalesce;
+use crate::engine::{Sid, Str};
 use crate::socket::SocketRef;
 
 /// A room name.
@@ -118,7 +119,7 @@ pub trait Adapter: Send + Sync + 'static {
         volatile: bool,
     ) -> AdapterFuture<()> {
         let EncodedPacket { text, attachments } = packet;
-        batch::broadcast(text, attachments, volatile, |visit| {
+        coalesce::broadcast(text, attachments, volatile, |visit| {
             self.for_each_local(sockets, opts, visit)
         });
         Box::pin(std::future::ready(Ok(())))

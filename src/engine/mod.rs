@@ -35,7 +35,6 @@
 //! Every session's outbox is bounded in bytes ([`EngineConfig::max_buffered_bytes`]): a client that
 //! cannot keep up is disconnected rather than having packets dropped in silence.
 
-pub(crate) mod batch;
 pub(crate) mod config;
 pub(crate) mod cors;
 mod driver;
@@ -46,6 +45,7 @@ mod message;
 pub(crate) mod origin;
 pub(crate) mod packet;
 mod polling;
+pub(crate) mod run;
 mod sid;
 mod signal;
 mod socket;

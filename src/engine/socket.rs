@@ -12,10 +12,10 @@ use hyper::upgrade::OnUpgrade;
 use bytes::Bytes;
 
 use super::Str;
-use super::batch;
 use super::config::Transport;
 use super::message::Message;
 use super::packet::{Packet, PacketType};
+use super::run;
 use super::signal::Signal;
 use super::{ProtocolVersion, Sid};
 
@@ -95,10 +95,10 @@ pub(crate) enum EncodedSendError {
 }
 
 /// What the outbox holds: one packet, or a run of broadcast packets shared with other
-/// sessions (see [`batch`]), of which this session takes at most `limit` bytes.
+/// sessions (see [`run`]), of which this session takes at most `limit` bytes.
 enum Entry {
     One(Packet),
-    Run { run: Arc<batch::Run>, limit: usize },
+    Run { run: Arc<run::Run>, limit: usize },
 }
 
 /// The queue behind the outbox's lock.
@@ -144,7 +144,7 @@ impl Queue {
 }
 
 /// Accounts for `lost` broadcasts of `run` that did not fit.
-fn lost_units(run: &batch::Run, lost: usize, volatile_dropped: &AtomicU64) -> Queued {
+fn lost_units(run: &run::Run, lost: usize, volatile_dropped: &AtomicU64) -> Queued {
     if lost == 0 {
         Queued::Ok
     } else if run.is_volatile() {
@@ -234,7 +234,7 @@ impl Outbox {
     /// Queues a shared run of broadcast packets, open: it may grow until something else is
     /// queued or the queue is drained. It may take as many bytes as the queue has room for now;
     /// what is appended beyond that is lost for this session (see [`Queue::seal`]).
-    fn push_run(&self, run: &Arc<batch::Run>) -> Queued {
+    fn push_run(&self, run: &Arc<run::Run>) -> Queued {
         let sealed;
         {
             let mut queue = self.lock();
@@ -470,8 +470,8 @@ impl<D> Socket<D> {
         self.after(self.outbox.push_encoded(text, attachments, pause, volatile))
     }
 
-    /// Queues a shared run of broadcast packets (see [`batch`]).
-    pub(crate) fn send_run(&self, run: &Arc<batch::Run>) -> Result<(), EncodedSendError> {
+    /// Queues a shared run of broadcast packets (see [`run`]).
+    pub(crate) fn send_run(&self, run: &Arc<run::Run>) -> Result<(), EncodedSendError> {
         if !self.is_connected() {
             return Err(EncodedSendError::Closed);
         }
@@ -725,7 +725,7 @@ mod tests {
     #[test]
     fn an_open_run_grows_until_something_else_is_queued() {
         let s = socket(100);
-        let run = batch::Run::for_test("4a", 0);
+        let run = run::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         assert!(run.append_for_test("4b", 0));
         assert!(run.append_for_test("4c", 0));
@@ -739,7 +739,7 @@ mod tests {
     #[test]
     fn draining_seals_the_run() {
         let s = socket(100);
-        let run = batch::Run::for_test("4a", 0);
+        let run = run::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         assert_eq!(drain(&s), ["4a"]);
         assert!(!run.append_for_test("4b", 0));
@@ -773,7 +773,7 @@ mod tests {
         // Room for 4 bytes: the run takes "4a" and "4b"; "4c" does not fit.
         let s = socket(6);
         s.send("z").unwrap();
-        let run = batch::Run::for_test("4a", 0);
+        let run = run::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         assert!(run.append_for_test("4b", 0));
         assert!(run.append_for_test("4c", 0));
@@ -788,7 +788,7 @@ mod tests {
     #[test]
     fn a_run_sealed_past_the_bound_closes_the_session() {
         let s = socket(6);
-        let run = batch::Run::for_test("4a", 0);
+        let run = run::Run::for_test("4a", 0);
         s.send_run(&run).unwrap();
         for _ in 0..3 {
             assert!(run.append_for_test("4b", 0));
@@ -804,7 +804,7 @@ mod tests {
         // it is refused whole.
         let s = socket(6);
         s.send("y").unwrap();
-        let binary = batch::Run::for_test("451-", 1);
+        let binary = run::Run::for_test("451-", 1);
         assert_eq!(s.send_run(&binary), Err(EncodedSendError::Full));
         assert!(closed_by_overflow(&s));
         // Closed: refused.
@@ -817,10 +817,10 @@ mod tests {
         s.send("aaaa").unwrap();
         s.send_encoded(Str::from("4bb"), &[], false, true).unwrap();
         assert_eq!(s.volatile_dropped(), 1);
-        let run = batch::Run::volatile_for_test("4c");
+        let run = run::Run::volatile_for_test("4c");
         s.send_run(&run).unwrap();
         assert_eq!(s.volatile_dropped(), 2);
-        let run = batch::Run::volatile_for_test("4");
+        let run = run::Run::volatile_for_test("4");
         s.send_run(&run).unwrap();
         assert!(run.append_for_test("4d", 0));
         assert_eq!(drain(&s), ["4aaaa", "4"]);

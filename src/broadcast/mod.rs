@@ -2,6 +2,8 @@
 //! or act on them, on the server, a namespace or a socket (Node: `io.to(...)`,
 //! `socket.broadcast`, `io.fetchSockets()`...).
 
+pub(crate) mod coalesce;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
