@@ -1,6 +1,10 @@
 //! One client connection's Socket.IO (Node's `Client`): the Engine.IO handler that reassembles
 //! binary packets, dispatches each packet to its namespace, and connects a client to a
 //! namespace (middlewares, CONNECT answer or CONNECT_ERROR, connect handler).
+//!
+//! Plumbing: [`IoHandler`] is the default handler type of [`SocketIoLayer`](crate::SocketIoLayer)
+//! and the one of [`SocketIo::engine`](crate::SocketIo::engine); applications do not use it
+//! directly.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -13,7 +17,8 @@ use crate::engine::{self, EngineHandler, Message, ProtocolVersion, Sid};
 use crate::handler;
 use crate::ns::{Dispatch, NsCore};
 use crate::parser::{self, Kind, RawPacket};
-use crate::socket::{ClientState, DisconnectReason, Handshake, Socket, SocketRef, leave};
+pub use crate::socket::ClientState;
+use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef, leave};
 use crate::value::Value;
 
 /// Makes the adapter of a namespace, given its name.
@@ -23,7 +28,7 @@ pub(crate) type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + S
 pub(crate) type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// The Engine.IO handler that runs Socket.IO on each connection. Its type shows in
-/// [`SocketIoLayer<IoHandler>`](crate::SocketIoLayer); there is nothing to do with it directly.
+/// [`SocketIoLayer`](crate::SocketIoLayer) (its default); there is nothing to do with it directly.
 pub struct IoHandler {
     /// Static namespaces, and the dynamic ones created so far.
     namespaces: RwLock<HashMap<String, Arc<NsCore>>>,

@@ -61,7 +61,7 @@ impl SocketIo {
     }
 
     /// The layer that mounts the server on a tower or axum app.
-    pub fn layer(&self) -> SocketIoLayer<IoHandler> {
+    pub fn layer(&self) -> SocketIoLayer {
         self.engine.layer()
     }
 

@@ -19,6 +19,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::client::IoHandler;
 use crate::engine::cors::{Cors, CorsHeaders};
 use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse, Routed};
 
@@ -44,7 +45,7 @@ use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse, Routed};
 ///     .layer(SocketIoLayer::new(engine));
 /// # let _ = app;
 /// ```
-pub struct SocketIoLayer<H: EngineHandler> {
+pub struct SocketIoLayer<H: EngineHandler = IoHandler> {
     engine: EngineIo<H>,
 }
 
@@ -87,7 +88,7 @@ impl<H: EngineHandler> EngineIo<H> {
 }
 
 /// The [`Service`] made by [`SocketIoLayer`]: the Engine.IO server in front of `S`.
-pub struct SocketIoService<S, H: EngineHandler> {
+pub struct SocketIoService<S, H: EngineHandler = IoHandler> {
     inner: S,
     engine: EngineIo<H>,
     /// The CORS answers of the engine's origin policy.

@@ -40,7 +40,7 @@
 //! 1. `engine::frame` reads the WebSocket frame (or `engine::polling` the POST body) and
 //!    `engine::packet` decodes the Engine.IO packet; the session's driver (`engine::driver`)
 //!    hands the message to the Engine.IO handler.
-//! 2. `client` ([`IoHandler`], Node's `Client`) decodes the Socket.IO packet (`parser`),
+//! 2. [`client`] ([`IoHandler`](client::IoHandler), Node's `Client`) decodes the Socket.IO packet (`parser`),
 //!    reassembles binary attachments, and dispatches it to the namespace the client joined.
 //! 3. `ns` ([`Namespace`]) runs the packet middlewares and routes the event to its handler.
 //! 4. `handler` extracts the arguments (`extract`) and polls the handler once, in place.
@@ -57,7 +57,7 @@ pub mod adapter;
 #[doc(hidden)]
 pub mod bench_support;
 mod broadcast;
-mod client;
+pub mod client;
 mod client_bundle;
 pub mod engine;
 pub mod extract;
@@ -75,17 +75,15 @@ pub mod testing;
 mod value;
 
 pub use broadcast::{AckAnswers, BroadcastError, BroadcastOperator, Emitted, IntoRooms};
-pub use client::IoHandler;
+pub use engine::RemoteAddr;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use handler::Handler;
 pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;
 pub use ns::{ConnectError, Namespace};
-pub use serve::RemoteAddr;
 pub use socket::{
-    AckError, AckFuture, ClientState, DisconnectReason, EmitError, Handshake, RESERVED_EVENTS,
-    Socket, SocketRef,
+    AckError, AckFuture, DisconnectReason, EmitError, Handshake, RESERVED_EVENTS, Socket, SocketRef,
 };
 pub use value::Value;
 

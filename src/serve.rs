@@ -7,7 +7,6 @@
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -23,14 +22,8 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 use tokio::time::{Instant, Sleep, sleep_until};
 use tower_service::Service;
 
-use crate::engine::{EngineHandler, EngineIo};
+use crate::engine::{EngineHandler, EngineIo, RemoteAddr};
 use crate::layer::SocketIoService;
-
-/// The address of the peer of a connection accepted by [`EngineIo::serve`], stored in the
-/// extensions of each handshake request (and so in
-/// [`Socket::req_parts`](crate::engine::Socket::req_parts)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RemoteAddr(pub SocketAddr);
 
 /// The service behind the layer when serving standalone: 404 for everything.
 #[derive(Debug, Clone, Copy, Default)]

@@ -266,11 +266,11 @@ impl Socket {
     ///
     /// [`SocketIo::listen`]: crate::SocketIo::listen
     /// [`SocketIo::serve`]: crate::SocketIo::serve
-    /// [`RemoteAddr`]: crate::RemoteAddr
+    /// [`RemoteAddr`]: engine::RemoteAddr
     pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
         self.req_parts()
             .extensions
-            .get::<crate::RemoteAddr>()
+            .get::<engine::RemoteAddr>()
             .map(|addr| addr.0)
     }
 

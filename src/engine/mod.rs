@@ -96,6 +96,12 @@ impl Routed {
     }
 }
 
+/// The address of the peer of a connection accepted by [`EngineIo::serve`](EngineIo::serve), stored in the
+/// extensions of each handshake request (and so in
+/// [`Socket::req_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub std::net::SocketAddr);
+
 /// The Engine.IO protocol revision a client speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProtocolVersion {
