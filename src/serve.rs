@@ -19,9 +19,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use tokio::time::{Instant, Sleep, sleep_until};
 use tower_service::Service;
 
+use crate::engine::stall::StallTimer;
 use crate::engine::{EngineHandler, EngineIo, RemoteAddr};
 use crate::layer::SocketIoService;
 
@@ -173,59 +173,34 @@ where
 /// session's driver has the same bound of its own, for servers built elsewhere.)
 struct StallGuard {
     stream: TcpStream,
-    timeout: Duration,
-    /// Allocated the first time a write has to wait; `armed` while it times a stretch without
-    /// progress.
-    stall: Option<Pin<Box<Sleep>>>,
-    armed: bool,
+    stall: StallTimer,
 }
 
 impl StallGuard {
     fn new(stream: TcpStream, timeout: Duration) -> Self {
         StallGuard {
             stream,
-            timeout,
-            stall: None,
-            armed: false,
+            stall: StallTimer::new(timeout),
         }
     }
 
-    /// Called when a write or flush has to wait: Err once the stall lasted the timeout.
-    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let deadline = || Instant::now() + self.timeout;
-        let sleep = match &mut self.stall {
-            Some(sleep) if self.armed => sleep,
-            Some(sleep) => {
-                sleep.as_mut().reset(deadline());
-                sleep
-            }
-            None => self.stall.insert(Box::pin(sleep_until(deadline()))),
-        };
-        self.armed = true;
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                tracing::debug!(
-                    "a write made no progress for the write timeout: dropping the connection"
-                );
-                Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    /// Passes a write's outcome on, timing it when it has to wait.
+    /// Passes a write's outcome on; one that has to wait fails with `TimedOut` once the stall
+    /// lasted the timeout.
     fn guard<T>(
         &mut self,
         cx: &mut Context<'_>,
         polled: Poll<io::Result<T>>,
     ) -> Poll<io::Result<T>> {
         match polled {
-            Poll::Pending => match self.poll_stall(cx) {
-                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-                _ => Poll::Pending,
-            },
+            Poll::Pending if self.stall.poll_stalled(cx) => {
+                tracing::debug!(
+                    "a write made no progress for the write timeout: dropping the connection"
+                );
+                Poll::Ready(Err(io::ErrorKind::TimedOut.into()))
+            }
+            Poll::Pending => Poll::Pending,
             ready => {
-                self.armed = false;
+                self.stall.progress();
                 ready
             }
         }

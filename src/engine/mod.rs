@@ -49,6 +49,7 @@ pub(crate) mod run;
 mod sid;
 mod signal;
 mod socket;
+pub(crate) mod stall;
 mod websocket;
 
 use std::fmt;

@@ -2,7 +2,6 @@
 //! IO (framed by [`super::frame`]), and the mapping between Engine.IO packets and frames (one
 //! packet a frame).
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -14,12 +13,13 @@ use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::Instant;
 
 use super::config::EngineConfig;
 use super::error::RequestError;
 use super::frame::{self, FrameReader, ReadError, WsMessage};
 use super::packet::{Packet, PacketType};
+use super::stall::StallTimer;
 use super::{EngineResponse, ProtocolVersion, Socket};
 
 /// Whether the request asks to upgrade to a WebSocket (`Connection: upgrade`,
@@ -113,13 +113,8 @@ pub(crate) struct WsConn {
     /// Encoded frames to write; `written` of them are written.
     out: Vec<u8>,
     written: usize,
-    write_timeout: Duration,
-    /// The stall timer: allocated the first time a write has to wait, then reused; `armed`
-    /// while it times the current stretch without progress.
-    stall: Option<Pin<Box<Sleep>>>,
-    armed: bool,
-    /// When the armed stall timer fires.
-    stall_at: Instant,
+    /// Times a write that waits.
+    stall: StallTimer,
 }
 
 /// What [`WsConn::poll_event`] saw.
@@ -144,10 +139,7 @@ impl WsConn {
             reader: FrameReader::new(read_size, max_message),
             out: Vec::new(),
             written: 0,
-            write_timeout,
-            stall: None,
-            armed: false,
-            stall_at: Instant::now(),
+            stall: StallTimer::new(write_timeout),
         }
     }
 
@@ -168,10 +160,12 @@ impl WsConn {
         if self.is_writing() {
             match self.poll_write_out(cx) {
                 Poll::Ready(result) => {
-                    self.armed = false;
+                    self.stall.progress();
                     return Poll::Ready(WsEvent::Written(result));
                 }
-                Poll::Pending if self.poll_stalled(cx) => return Poll::Ready(WsEvent::Stalled),
+                Poll::Pending if self.stall.poll_stalled(cx) => {
+                    return Poll::Ready(WsEvent::Stalled);
+                }
                 Poll::Pending => {}
             }
         }
@@ -194,7 +188,7 @@ impl WsConn {
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
                     // Progress: the stall timer starts again from here.
-                    self.armed = false;
+                    self.stall.progress();
                 }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Pending => return Poll::Pending,
@@ -210,27 +204,10 @@ impl WsConn {
         Poll::Ready(Ok(()))
     }
 
-    /// Times the current stretch of a waiting write; true once it lasted the write timeout.
-    fn poll_stalled(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.armed {
-            self.stall_at = Instant::now() + self.write_timeout;
-        }
-        let sleep = match &mut self.stall {
-            Some(sleep) if self.armed => sleep,
-            Some(sleep) => {
-                sleep.as_mut().reset(self.stall_at);
-                sleep
-            }
-            None => self.stall.insert(Box::pin(sleep_until(self.stall_at))),
-        };
-        self.armed = true;
-        sleep.as_mut().poll(cx).is_ready()
-    }
-
     /// Whether a waiting write has made no progress for the write timeout, read off the clock
     /// (for a loop too busy reading to let the runtime's timers fire).
     pub(crate) fn stall_overdue(&self, now: Instant) -> bool {
-        self.is_writing() && self.armed && now >= self.stall_at
+        self.is_writing() && self.stall.overdue(now)
     }
 
     /// Writes what is buffered; for the steps before and after the session loop.
