@@ -120,6 +120,17 @@ enum Queued {
     Overflow,
 }
 
+impl Queued {
+    /// `Overflow` if either is.
+    fn or(self, other: Queued) -> Queued {
+        if self == Queued::Overflow {
+            self
+        } else {
+            other
+        }
+    }
+}
+
 impl Queue {
     /// Seals the open run, if any, before something else is queued after it; its count
     /// becomes what it holds. Broadcasts of the run past its limit are lost for this session:
@@ -181,19 +192,42 @@ impl Outbox {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues an application packet, unless it does not fit.
-    fn push(&self, packet: Packet) -> Queued {
-        let sealed;
-        {
+    /// Locks the queue, seals its open run, and lets `add` queue what it has: `Err(outcome)`
+    /// when it queued nothing (then the reader is not woken). Returns the worse of the seal's
+    /// outcome and `add`'s.
+    fn queue_with(&self, add: impl FnOnce(&mut Queue) -> Result<(), Queued>) -> Queued {
+        let sealed = {
             let mut queue = self.lock();
-            sealed = queue.seal(&self.volatile_dropped);
-            if queue.bytes + packet.len() > self.capacity {
-                return Queued::Overflow;
+            let sealed = queue.seal(&self.volatile_dropped);
+            if let Err(refused) = add(&mut queue) {
+                return refused.or(sealed);
             }
-            queue.push(packet);
-        }
+            sealed
+        };
         self.ready.notify();
         sealed
+    }
+
+    /// Whether `size` more bytes fit; when they do not, a volatile packet is dropped and
+    /// counted (`Err(Ok)`), any other is an overflow.
+    fn fits(&self, queue: &Queue, size: usize, volatile: bool) -> Result<(), Queued> {
+        if queue.bytes + size <= self.capacity {
+            Ok(())
+        } else if volatile {
+            self.volatile_dropped.fetch_add(1, Ordering::Relaxed);
+            Err(Queued::Ok)
+        } else {
+            Err(Queued::Overflow)
+        }
+    }
+
+    /// Queues an application packet, unless it does not fit.
+    fn push(&self, packet: Packet) -> Queued {
+        self.queue_with(|queue| {
+            self.fits(queue, packet.len(), false)?;
+            queue.push(packet);
+            Ok(())
+        })
     }
 
     /// Queues a text packet, its binary attachments and, with `pause`, a [`Packet::Pause`]
@@ -207,18 +241,8 @@ impl Outbox {
         volatile: bool,
     ) -> Queued {
         let size = text.len() + attachments.iter().map(Bytes::len).sum::<usize>();
-        let sealed;
-        {
-            let mut queue = self.lock();
-            sealed = queue.seal(&self.volatile_dropped);
-            if queue.bytes + size > self.capacity {
-                drop(queue);
-                if volatile {
-                    self.volatile_dropped.fetch_add(1, Ordering::Relaxed);
-                    return sealed;
-                }
-                return Queued::Overflow;
-            }
+        self.queue_with(|queue| {
+            self.fits(queue, size, volatile)?;
             queue.push(Packet::Text(text));
             for attachment in attachments {
                 queue.push(Packet::Binary(attachment.clone()));
@@ -226,26 +250,18 @@ impl Outbox {
             if pause {
                 queue.push(Packet::Pause);
             }
-        }
-        self.ready.notify();
-        sealed
+            Ok(())
+        })
     }
 
     /// Queues a shared run of broadcast packets, open: it may grow until something else is
     /// queued or the queue is drained. It may take as many bytes as the queue has room for now;
     /// what is appended beyond that is lost for this session (see [`Queue::seal`]).
     fn push_run(&self, run: &Arc<run::Run>) -> Queued {
-        let sealed;
-        {
-            let mut queue = self.lock();
-            sealed = queue.seal(&self.volatile_dropped);
+        self.queue_with(|queue| {
             let room = self.capacity.saturating_sub(queue.bytes);
             if !run.first_fits(room) {
-                drop(queue);
-                return match lost_units(run, 1, &self.volatile_dropped) {
-                    Queued::Ok => sealed,
-                    Queued::Overflow => Queued::Overflow,
-                };
+                return Err(lost_units(run, 1, &self.volatile_dropped));
             }
             queue.entries.push_back(Entry::Run {
                 run: run.clone(),
@@ -253,22 +269,17 @@ impl Outbox {
             });
             queue.bytes += room;
             queue.open = true;
-        }
-        self.ready.notify();
-        sealed
+            Ok(())
+        })
     }
 
     /// Queues a protocol packet (ping, pong, noop, close): always accepted, their number being
     /// bounded by the protocol itself.
     fn push_control(&self, packet: Packet) -> Queued {
-        let sealed;
-        {
-            let mut queue = self.lock();
-            sealed = queue.seal(&self.volatile_dropped);
+        self.queue_with(|queue| {
             queue.push(packet);
-        }
-        self.ready.notify();
-        sealed
+            Ok(())
+        })
     }
 
     /// Moves every queued packet into `into`, in order. A queue that grew for a burst gives
