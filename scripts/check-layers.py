@@ -3,10 +3,9 @@
 
 A module is a top-level file or folder of src/ (`src/engine/*` is `engine`). Rules:
 - `engine` (the transport) imports nothing from the rest of the crate;
-- no module imports another that imports it back, directly or not (no cycle), except the
-  modules still listed in KNOWN_CYCLE, which the rebuild of the Socket.IO layer (issue 12)
-  empties: the check fails when a module outside it joins a cycle, and when a listed module
-  no longer needs to be listed (so the list only shrinks).
+- `adapter` deals in socket ids and encoded packets: it imports only what LIMITED lists (never
+  `socket`, so no `SocketRef` crosses the adapter boundary);
+- no module imports another that imports it back, directly or not (no cycle).
 
 Prints the graph with `-v`. Exit status 1 on a violation.
 """
@@ -15,9 +14,9 @@ import re
 import sys
 
 SRC = pathlib.Path(__file__).resolve().parent.parent / "src"
-# Modules that still form one import cycle; to be emptied, never grown.
-KNOWN_CYCLE = {"adapter", "broadcast", "extract", "handler", "ns", "socket"}
 SELF_CONTAINED = {"engine"}
+# Modules that may import only these.
+LIMITED = {"adapter": {"engine", "error", "parser", "value"}}
 
 def module_of(path: pathlib.Path) -> str:
     rel = path.relative_to(SRC)
@@ -110,22 +109,18 @@ def main():
         if edges.get(module):
             failures.append(f"{module} must import nothing from the crate; it imports "
                             f"{', '.join(sorted(edges[module]))}")
-    in_cycles = set()
+    for module, allowed in LIMITED.items():
+        extra = edges.get(module, set()) - allowed
+        if extra:
+            failures.append(f"{module} may import only {', '.join(sorted(allowed))}; it imports "
+                            f"{', '.join(sorted(extra))}")
     for component in cycles(edges):
-        in_cycles |= component
-        outside = component - KNOWN_CYCLE
-        if outside:
-            failures.append(f"import cycle through {', '.join(sorted(component))}: "
-                            f"{', '.join(sorted(outside))} joined it")
-    stale = KNOWN_CYCLE - in_cycles
-    if stale:
-        failures.append(f"no longer in a cycle, remove from KNOWN_CYCLE: {', '.join(sorted(stale))}")
+        failures.append(f"import cycle through {', '.join(sorted(component))}")
     for failure in failures:
         print(f"check-layers: {failure}")
     if failures:
         sys.exit(1)
-    print(f"check-layers: ok ({len(edges)} modules; still in the known cycle: "
-          f"{', '.join(sorted(KNOWN_CYCLE)) or 'none'})")
+    print(f"check-layers: ok ({len(edges)} modules, no cycle)")
 
 
 if __name__ == "__main__":

@@ -12,17 +12,13 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
-use crate::adapter::Adapter;
 use crate::engine::{self, EngineHandler, Message, ProtocolVersion, Sid};
 use crate::handler;
-use crate::ns::{Dispatch, NsCore};
+use crate::ns::{AdapterFactory, Dispatch, NsCore};
 use crate::parser::{self, Kind, RawPacket};
 pub use crate::socket::ClientState;
-use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef, leave};
+use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef};
 use crate::value::Value;
-
-/// Makes the adapter of a namespace, given its name.
-pub(crate) type AdapterFactory = Arc<dyn Fn(&str) -> Arc<dyn Adapter> + Send + Sync>;
 
 /// Decides whether a namespace name belongs to a dynamic namespace.
 pub(crate) type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -64,12 +60,12 @@ impl IoHandler {
         let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
         let ns = namespaces.entry(name.to_owned()).or_insert_with(|| {
             tracing::debug!(ns = name, "dynamic namespace created");
-            Arc::new(NsCore::new(
+            NsCore::new(
                 name.to_owned(),
                 routes.clone(),
-                (self.adapter)(name),
+                &self.adapter,
                 self.ack_timeout,
-            ))
+            )
         });
         Some(ns.clone())
     }
@@ -150,7 +146,7 @@ impl EngineHandler for IoHandler {
     fn on_disconnect(&self, esock: EngineSocket, reason: engine::DisconnectReason) {
         let sockets: Vec<SocketRef> = esock.data().sockets().drain().map(|(_, s)| s).collect();
         for socket in sockets {
-            leave(&socket, reason.into());
+            socket.left(reason.into());
         }
     }
 }
@@ -179,7 +175,7 @@ impl IoHandler {
             Kind::Disconnect => {
                 let socket = esock.data().sockets().remove(packet.ns.as_str());
                 if let Some(socket) = socket {
-                    leave(&socket, DisconnectReason::ClientNamespaceDisconnect);
+                    socket.left(DisconnectReason::ClientNamespaceDisconnect);
                 }
             }
             Kind::Event | Kind::BinaryEvent | Kind::Ack | Kind::BinaryAck => {
@@ -197,8 +193,8 @@ impl IoHandler {
                 };
                 match (name, packet.id) {
                     (Some(name), id) => {
-                        let routes = socket_routes(&socket);
-                        routes.event(socket, name, args, attachments, id);
+                        let ns = socket.nsp_ref().clone();
+                        ns.event(socket, name, args, attachments, id);
                     }
                     (None, Some(id)) => socket.receive_ack(id, args),
                     (None, None) => {}
@@ -238,33 +234,12 @@ impl IoHandler {
         handler::run(Box::pin(async move {
             match admit.await {
                 Ok(()) => {
-                    if !esock.is_connected() {
-                        return;
-                    }
-                    socket.set_connected(true);
-                    ns.insert(socket.clone());
-                    socket.join(socket.id());
-                    let first = {
-                        let mut joined = esock.data().sockets();
-                        joined.insert(ns.name().to_owned(), socket.clone());
-                        joined.len() == 1
-                    };
-                    if first {
-                        // The connect timeout has done its job.
-                        esock.clear_deadline();
-                    }
-                    let sid = socket.id();
-                    let answer = parser::encode_connect(ns.name(), v5.then_some(sid.as_str()));
-                    // Paced as in Node: the connect handler's first packets reach the client in a read of
-                    // their own (see `Packet::Pause`).
-                    let _ = esock.send_encoded(answer, &[], true, false);
-                    tracing::debug!(ns = ns.name(), %sid, "socket connected");
-                    ns.routes.connected(socket, auth);
+                    ns.join(&socket, auth, v5);
                 }
                 Err(refusal) => {
                     tracing::debug!(ns = ns.name(), %refusal, "connection refused");
                     // A middleware may have joined rooms before another refused.
-                    ns.adapter.del_all(socket.id());
+                    ns.refused(&socket);
                     let packet = parser::encode_connect_error(
                         ns.name(),
                         refusal.message(),
@@ -276,8 +251,4 @@ impl IoHandler {
             }
         }));
     }
-}
-
-fn socket_routes(socket: &Socket) -> Arc<dyn Dispatch> {
-    socket.ns_core().routes.clone()
 }

@@ -19,14 +19,15 @@
 //! ([`FromSocket`]) go anywhere. Implement [`FromSocket`] for extractors of your own, or
 //! [`FromMessage`] for one that takes the arguments.
 
-use std::fmt;
-
 use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde::ser::SerializeTuple;
 
-use crate::socket::{DisconnectReason, EmitError, Handshake, SocketRef, args_into};
+use crate::error::EmitError;
+pub use crate::error::ExtractError;
+use crate::parser::args_into;
+use crate::socket::{DisconnectReason, Handshake, SocketRef};
 use crate::value::Value;
 
 /// What a handler's arguments are extracted from.
@@ -68,62 +69,6 @@ impl<S> HandlerContext<S> {
         self.args.take()
     }
 }
-
-/// Why a handler's argument could not be extracted. The handler is not called, and the error
-/// is logged (with its [detail](ExtractError::with_detail)). What the client hears depends on
-/// the handler:
-/// - an event handler: when the client asked for an acknowledgement, it gets one carrying
-///   `{"error": "<message>"}`;
-/// - a connection middleware: the connection is refused, the client's `connect_error` gets
-///   the message;
-/// - a connect or disconnect handler: nothing; the client is connected (or gone) already.
-///
-/// Only [`message`](ExtractError::message) reaches the client: keep server details (type
-/// names, internal state) in the detail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExtractError {
-    message: String,
-    detail: Option<String>,
-}
-
-impl ExtractError {
-    /// An error with this message, which the client may be sent.
-    pub fn new(message: impl Into<String>) -> Self {
-        ExtractError {
-            message: message.into(),
-            detail: None,
-        }
-    }
-
-    /// Adds what only the server's log shows.
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
-        self
-    }
-
-    /// The message, as the client may be sent it.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// What only the log shows, if anything.
-    pub fn detail(&self) -> Option<&str> {
-        self.detail.as_deref()
-    }
-}
-
-/// The message, then the detail in parentheses: the log's wording.
-impl fmt::Display for ExtractError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(detail) = &self.detail {
-            write!(f, " ({detail})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ExtractError {}
 
 /// A handler argument that reads the socket or the context and leaves the packet's arguments
 /// alone ([`SocketRef`], [`AckSender`], [`State`], [`Extension`], [`Event`], [`Handshake`],

@@ -6,13 +6,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::adapter::{Adapter, MemoryAdapter};
-use crate::broadcast::{BroadcastOperator, Emitted, IntoRooms};
-use crate::client::{AdapterFactory, IoHandler, NsMatcher};
+use crate::adapter::{Adapter, IntoRooms, LocalNamespace, MemoryAdapter};
+use crate::broadcast::{BroadcastOperator, Emitted};
+use crate::client::{IoHandler, NsMatcher};
 use crate::engine::EngineIo;
 use crate::engine::config::EngineConfig;
 use crate::layer::SocketIoLayer;
-use crate::ns::{Dispatch, Namespace, NsCore, Routes};
+use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, Routes};
 use crate::socket::SocketRef;
 
 /// A Socket.IO server. Cloning is cheap and shares the server.
@@ -56,7 +56,9 @@ impl SocketIo {
             state: (),
             namespaces: HashMap::new(),
             dynamic: Vec::new(),
-            adapter: Arc::new(|_: &str| Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>),
+            adapter: Arc::new(|ns: LocalNamespace| {
+                Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>
+            }),
         }
     }
 
@@ -100,7 +102,7 @@ impl SocketIo {
         self.engine
             .handler()
             .existing_namespace(ns)
-            .map(BroadcastOperator::new)
+            .map(|ns| BroadcastOperator::new(ns))
     }
 
     /// The operators of the main namespace `/`.
@@ -235,21 +237,24 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     }
 
     /// How each namespace's rooms and broadcasts are kept (Node: `adapter`): `make` is called
-    /// with the namespace's name and returns its adapter. Default: a [`MemoryAdapter`] each.
+    /// once per namespace (`/` and the other static ones at [`build`](Self::build), a dynamic
+    /// one when it is created) with the namespace's [`LocalNamespace`], and returns its
+    /// adapter. Default: a [`MemoryAdapter`] each. See [`adapter`](crate::adapter) for writing
+    /// one.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use tower_socketio::SocketIo;
-    /// use tower_socketio::adapter::{Adapter, MemoryAdapter};
+    /// use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter};
     ///
     /// let io = SocketIo::builder()
-    ///     .adapter(|_ns: &str| Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>)
+    ///     .adapter(|ns: LocalNamespace| Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>)
     ///     .build();
     /// # let _ = io;
     /// ```
     pub fn adapter<F>(mut self, make: F) -> Self
     where
-        F: Fn(&str) -> Arc<dyn Adapter> + Send + Sync + 'static,
+        F: Fn(LocalNamespace) -> Arc<dyn Adapter> + Send + Sync + 'static,
     {
         self.adapter = Arc::new(make);
         self
@@ -291,8 +296,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
         // Every namespace gets its adapter from the factory, static ones and `/` included.
         let adapter = &self.adapter;
         let core = |name: String, routes: Arc<dyn Dispatch>| {
-            let made = adapter(&name);
-            Arc::new(NsCore::new(name, routes, made, ack_timeout))
+            NsCore::new(name, routes, adapter, ack_timeout)
         };
         let mut namespaces: HashMap<String, Arc<NsCore>> = self
             .namespaces

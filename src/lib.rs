@@ -60,6 +60,7 @@ mod broadcast;
 pub mod client;
 mod client_bundle;
 pub mod engine;
+pub mod error;
 pub mod extract;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -74,17 +75,18 @@ mod socket;
 pub mod testing;
 mod value;
 
-pub use broadcast::{AckAnswers, BroadcastError, BroadcastOperator, Emitted, IntoRooms};
+pub use adapter::IntoRooms;
+pub use broadcast::{AckAnswers, BroadcastOperator, Emitted};
 pub use engine::RemoteAddr;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
+pub use error::{AckError, BroadcastError, ConnectError, EmitError};
 pub use handler::Handler;
 pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;
-pub use ns::{ConnectError, Namespace};
-pub use socket::{
-    AckError, AckFuture, DisconnectReason, EmitError, Handshake, RESERVED_EVENTS, Socket, SocketRef,
-};
+pub use ns::Namespace;
+pub use parser::RESERVED_EVENTS;
+pub use socket::{AckFuture, DisconnectReason, Handshake, Socket, SocketRef};
 pub use value::Value;
 
 /// The README's code blocks, compiled and run as doc tests.

@@ -2,70 +2,23 @@
 //! sockets, the connection middlewares and the connect, event and disconnect handlers; a
 //! connection costs memory only for its own state.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::adapter::{Adapter, LocalSockets};
-use crate::engine::key_hash::KeyHasher;
-use crate::engine::{Sid, SidMap};
-use crate::extract::{ExtractError, HandlerContext};
+use crate::adapter::{Adapter, EncodedPacket, LocalNamespace, LocalSockets};
+use crate::broadcast::coalesce;
+use crate::engine::key_hash::NameMap;
+use crate::engine::{self, Sid, SidMap};
+use crate::error::ConnectError;
+use crate::extract::HandlerContext;
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
-use crate::socket::{DisconnectReason, SocketRef};
+use crate::parser;
+use crate::socket::{DisconnectReason, Nsp, SocketRef};
 use crate::value::Value;
-
-/// Why a connection middleware refused a connection. The client gets a CONNECT_ERROR with
-/// `message` and `data` (its `connect_error` event: `err.message`, `err.data`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConnectError {
-    message: String,
-    data: Option<serde_json::Value>,
-}
-
-impl ConnectError {
-    /// A refusal with this message.
-    pub fn new(message: impl Into<String>) -> Self {
-        ConnectError {
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    /// Attaches data for the client (`err.data`).
-    pub fn with_data(mut self, data: impl serde::Serialize) -> Self {
-        self.data = serde_json::to_value(data).ok();
-        self
-    }
-
-    /// The message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The data.
-    pub fn data(&self) -> Option<&serde_json::Value> {
-        self.data.as_ref()
-    }
-}
-
-impl fmt::Display for ConnectError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConnectError {}
-
-impl From<ExtractError> for ConnectError {
-    fn from(e: ExtractError) -> Self {
-        ConnectError::new(e.message())
-    }
-}
 
 /// A per-packet middleware: sees the socket, the event name and its arguments.
 type PacketMiddleware =
@@ -365,45 +318,42 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     }
 }
 
-/// A namespace at run time: its name, its routes, its connected sockets and its adapter.
+/// Makes the adapter of a namespace (Node: the `adapter` option).
+pub(crate) type AdapterFactory = Arc<dyn Fn(LocalNamespace) -> Arc<dyn Adapter> + Send + Sync>;
+
+/// A namespace at run time: its name, its routes, its connected sockets and its adapter. The
+/// join and leave sequences of a socket are here.
 pub(crate) struct NsCore {
     name: String,
     pub(crate) routes: Arc<dyn Dispatch>,
     sockets: RwLock<SidMap<SocketRef>>,
-    pub(crate) adapter: Arc<dyn Adapter>,
+    adapter: Arc<dyn Adapter>,
     /// Acknowledgement ids, shared by every socket of the namespace (as in Node), so that a
     /// broadcast with acknowledgements is one packet for all.
     ack_ids: AtomicU64,
-    pub(crate) ack_timeout: Duration,
+    ack_timeout: Duration,
 }
 
 impl NsCore {
+    /// A namespace with no sockets; its adapter made by `adapter` with the namespace's
+    /// [`LocalNamespace`].
     pub(crate) fn new(
         name: String,
         routes: Arc<dyn Dispatch>,
-        adapter: Arc<dyn Adapter>,
+        adapter: &AdapterFactory,
         ack_timeout: Duration,
-    ) -> Self {
-        NsCore {
-            name,
-            routes,
-            sockets: RwLock::new(SidMap::default()),
-            adapter,
-            ack_ids: AtomicU64::new(0),
-            ack_timeout,
-        }
-    }
-
-    pub(crate) fn next_ack_id(&self) -> u64 {
-        self.ack_ids.fetch_add(1, Ordering::Relaxed)
-    }
-
-    pub(crate) fn socket(&self, sid: Sid) -> Option<SocketRef> {
-        self.sockets
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&sid)
-            .cloned()
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|weak: &Weak<NsCore>| {
+            let local: Weak<dyn LocalSockets> = weak.clone();
+            NsCore {
+                adapter: adapter(LocalNamespace::new(&name, local)),
+                name,
+                routes,
+                sockets: RwLock::new(SidMap::default()),
+                ack_ids: AtomicU64::new(0),
+                ack_timeout,
+            }
+        })
     }
 
     /// The namespace's name.
@@ -411,52 +361,157 @@ impl NsCore {
         &self.name
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, SidMap<SocketRef>> {
+        self.sockets.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, SidMap<SocketRef>> {
+        self.sockets.write().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The connected sockets.
     pub(crate) fn sockets(&self) -> Vec<SocketRef> {
-        self.sockets
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.read().values().cloned().collect()
     }
 
     /// The number of connected sockets.
     pub(crate) fn socket_count(&self) -> usize {
-        self.sockets.read().unwrap_or_else(|e| e.into_inner()).len()
+        self.read().len()
     }
 
-    pub(crate) fn insert(&self, socket: SocketRef) {
-        self.sockets
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(socket.id(), socket);
+    /// The join sequence, once the middlewares admitted `socket`: it joins the namespace and
+    /// its own room, the client gets the CONNECT answer (`v5`: with the socket id), then the
+    /// connect handler runs with `auth`. Returns whether it joined (the client may have gone
+    /// while the middlewares ran).
+    pub(crate) fn join(&self, socket: &SocketRef, auth: Value, v5: bool) -> bool {
+        let esock = &socket.engine;
+        if !esock.is_connected() {
+            return false;
+        }
+        socket.set_connected(true);
+        self.write().insert(socket.id(), socket.clone());
+        socket.join(socket.id());
+        let first = {
+            let mut joined = esock.data().sockets();
+            joined.insert(self.name.clone(), socket.clone());
+            joined.len() == 1
+        };
+        if first {
+            // The connect timeout has done its job.
+            esock.clear_deadline();
+        }
+        let sid = socket.id();
+        let answer = parser::encode_connect(&self.name, v5.then_some(sid.as_str()));
+        // Paced as in Node: the connect handler's first packets reach the client in a read of
+        // their own (see `Packet::Pause`).
+        let _ = esock.send_encoded(answer, &[], true, false);
+        tracing::debug!(ns = self.name, %sid, "socket connected");
+        self.routes.connected(socket.clone(), auth);
+        true
     }
 
-    pub(crate) fn remove(&self, sid: Sid) {
-        let mut sockets = self.sockets.write().unwrap_or_else(|e| e.into_inner());
-        sockets.remove(&sid);
-        crate::engine::shrink_map(&mut sockets);
+    /// A socket the middlewares refused: what they did to the rooms is undone.
+    pub(crate) fn refused(&self, socket: &SocketRef) {
+        self.adapter.del_all(socket.id());
     }
 }
 
+impl Nsp for NsCore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn adapter(&self) -> &dyn Adapter {
+        &*self.adapter
+    }
+
+    fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn ack_timeout(&self) -> Duration {
+        self.ack_timeout
+    }
+
+    fn socket(&self, sid: Sid) -> Option<SocketRef> {
+        self.read().get(&sid).cloned()
+    }
+
+    fn event(
+        &self,
+        socket: SocketRef,
+        event: String,
+        args: Vec<Value>,
+        attachments: Vec<Bytes>,
+        ack: Option<u64>,
+    ) {
+        self.routes.event(socket, event, args, attachments, ack);
+    }
+
+    fn leave(self: Arc<Self>, socket: &SocketRef, reason: DisconnectReason) {
+        if !socket.set_connected(false) {
+            return;
+        }
+        // Rooms are still readable here (Node: "disconnecting").
+        self.routes.disconnecting(socket.clone(), reason);
+        {
+            let mut sockets = self.write();
+            sockets.remove(&socket.id());
+            engine::shrink_map(&mut sockets);
+        }
+        {
+            let mut joined = socket.engine.data().sockets();
+            if joined
+                .get(self.name())
+                .is_some_and(|s| Arc::ptr_eq(s, socket))
+            {
+                joined.remove(self.name());
+            }
+        }
+        socket.drop_acks();
+        self.adapter.del_all(socket.id());
+        tracing::debug!(ns = self.name, sid = %socket.id(), %reason, "socket disconnected");
+        self.routes.disconnected(socket.clone(), reason);
+    }
+}
+
+/// What the adapter does with this server's sockets: broadcasts take the coalescing path.
 impl LocalSockets for NsCore {
-    fn get(&self, sid: Sid) -> Option<SocketRef> {
-        self.socket(sid)
+    fn send_to(&self, sids: &mut dyn Iterator<Item = Sid>, packet: EncodedPacket, volatile: bool) {
+        let EncodedPacket { text, attachments } = packet;
+        coalesce::broadcast(text, attachments, volatile, |visit| {
+            let sockets = self.read();
+            sids.filter_map(|sid| sockets.get(&sid)).for_each(visit);
+        });
     }
 
-    fn all(&self) -> Vec<SocketRef> {
-        self.sockets()
+    fn send_all(&self, skip: Option<&dyn Fn(Sid) -> bool>, packet: EncodedPacket, volatile: bool) {
+        let EncodedPacket { text, attachments } = packet;
+        coalesce::broadcast(text, attachments, volatile, |visit| {
+            let sockets = self.read();
+            match skip {
+                None => sockets.values().for_each(visit),
+                Some(skip) => sockets
+                    .values()
+                    .filter(|socket| !skip(socket.id()))
+                    .for_each(visit),
+            }
+        });
     }
 
-    fn for_each(&self, f: &mut dyn FnMut(&SocketRef)) {
-        let sockets = self.sockets.read().unwrap_or_else(|e| e.into_inner());
-        sockets.values().for_each(f);
+    fn sids(&self) -> Vec<Sid> {
+        self.read().keys().copied().collect()
     }
 
-    fn for_each_of(&self, sids: &mut dyn Iterator<Item = Sid>, f: &mut dyn FnMut(&SocketRef)) {
-        let sockets = self.sockets.read().unwrap_or_else(|e| e.into_inner());
-        sids.filter_map(|sid| sockets.get(&sid)).for_each(f);
+    fn disconnect(&self, sid: Sid, close: bool) {
+        let Some(socket) = self.read().get(&sid).cloned() else {
+            return;
+        };
+        if close {
+            socket.close_connection();
+        } else {
+            socket.disconnect();
+        }
     }
 }
 
@@ -468,7 +523,3 @@ impl fmt::Debug for NsCore {
             .finish()
     }
 }
-
-/// A map keyed by names the server chose: a namespace's event routes, a client's joined
-/// namespaces (see [`KeyHasher`] for why its hash is a cheap one).
-pub(crate) type NameMap<V> = HashMap<String, V, BuildHasherDefault<KeyHasher>>;

@@ -11,7 +11,10 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
+use serde::de::DeserializeOwned;
+
 use crate::engine::Str;
+use crate::error::EmitError;
 use crate::value::Value;
 
 /// The most binary attachments one packet may announce; a packet over it is a parse error.
@@ -168,12 +171,81 @@ pub(crate) fn parse_args(
     }
 }
 
-/// An encoded packet: the text frame and its binary attachments, in sending order.
+/// An encoded Socket.IO packet: its text frame and its binary attachments, in sending order.
+/// It is encoded once and queued for any number of clients as is: what a broadcast hands to
+/// its [`Adapter`](crate::adapter::Adapter).
+///
+/// An adapter that carries broadcasts to other servers can send [`text`](Self::text) and
+/// [`attachments`](Self::attachments) as they are, and rebuild the packet on the other side
+/// with [`EncodedPacket::parse`], which checks it.
+///
+/// ```
+/// use bytes::Bytes;
+/// use tower_socketio::adapter::EncodedPacket;
+///
+/// // An EVENT "news" with one binary argument, for namespace "/": what `emit` would encode.
+/// let packet = EncodedPacket::parse(
+///     r#"451-["news",{"_placeholder":true,"num":0}]"#,
+///     vec![Bytes::from_static(b"\x01\x02")],
+/// )
+/// .unwrap();
+/// assert!(packet.text().starts_with("451-"));
+/// assert_eq!(packet.attachments().len(), 1);
+/// // The attachment count must match the text.
+/// assert!(EncodedPacket::parse(r#"451-["news",{"_placeholder":true,"num":0}]"#, vec![]).is_err());
+/// ```
 #[derive(Debug, Clone)]
-pub(crate) struct Encoded {
+pub struct EncodedPacket {
     pub(crate) text: Str,
     pub(crate) attachments: Vec<Bytes>,
 }
+
+impl EncodedPacket {
+    /// The packet's text frame, as clients receive it (its first character is the Engine.IO
+    /// message type `4`).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The binary attachments, in sending order.
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+
+    /// Rebuilds a packet from its text frame and attachments (as another server sent them),
+    /// checking that the text is one EVENT or binary EVENT packet of the Socket.IO protocol v5
+    /// whose attachment count matches `attachments`.
+    pub fn parse(
+        text: impl Into<String>,
+        attachments: Vec<Bytes>,
+    ) -> Result<EncodedPacket, InvalidPacket> {
+        let text = Str::from(text.into());
+        if !text.starts_with('4') {
+            return Err(InvalidPacket("not an Engine.IO message"));
+        }
+        let packet = decode(text.clone().skip(1)).map_err(|e| InvalidPacket(e.0))?;
+        if !matches!(packet.kind, Kind::Event | Kind::BinaryEvent) {
+            return Err(InvalidPacket("not an EVENT packet"));
+        }
+        if packet.attachments != attachments.len() {
+            return Err(InvalidPacket("the attachment count does not match"));
+        }
+        parse_args(&packet.payload, &attachments, true).map_err(|e| InvalidPacket(e.0))?;
+        Ok(EncodedPacket { text, attachments })
+    }
+}
+
+/// Why [`EncodedPacket::parse`] refused a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPacket(&'static str);
+
+impl std::fmt::Display for InvalidPacket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid Socket.IO packet: {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidPacket {}
 
 /// The serde_json formatter that turns binary (anything serialized with `serialize_bytes`, such
 /// as `bytes::Bytes`) into placeholders and collects the bytes as attachments.
@@ -249,7 +321,7 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     event: Option<&str>,
     id: Option<u64>,
     data: &T,
-) -> Result<Encoded, serde_json::Error> {
+) -> Result<EncodedPacket, serde_json::Error> {
     let (kind, binary_kind) = match event {
         Some(_) => (Kind::Event, Kind::BinaryEvent),
         None => (Kind::Ack, Kind::BinaryAck),
@@ -293,7 +365,7 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
         out = binary;
     }
     let text = String::from_utf8(out).expect("serde_json writes UTF-8");
-    Ok(Encoded {
+    Ok(EncodedPacket {
         text: Str::from(text),
         attachments,
     })
@@ -307,6 +379,40 @@ fn write_json<T: Serialize + ?Sized>(
 ) -> Result<(), serde_json::Error> {
     let mut ser = serde_json::Serializer::with_formatter(out, Placeholders { attachments });
     value.serialize(&mut ser)
+}
+
+/// Event names a server may not emit: the client reserves them for its own events.
+pub const RESERVED_EVENTS: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// Encodes an EVENT for namespace `ns`, refusing reserved event names.
+pub(crate) fn encode_event<T: Serialize + ?Sized>(
+    ns: &str,
+    event: &str,
+    data: &T,
+    id: Option<u64>,
+) -> Result<EncodedPacket, EmitError> {
+    if RESERVED_EVENTS.contains(&event) {
+        return Err(EmitError::ReservedEvent(event.to_owned()));
+    }
+    encode_args(ns, Some(event), id, data).map_err(EmitError::Serialize)
+}
+
+/// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
+/// all of them otherwise (so a tuple type takes several arguments, `()` none).
+pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, serde_json::Error> {
+    if args.len() == 1 {
+        let one = args.pop().expect("one argument");
+        T::deserialize(one)
+    } else {
+        T::deserialize(Value::Array(args))
+    }
 }
 
 /// The CONNECT answer: v5 `{"sid":...}`, v4 nothing.
@@ -636,7 +742,7 @@ mod proptests {
     }
 
     /// What the server does with an incoming text packet and the binary messages after it.
-    fn read_back(encoded: &Encoded, event: bool) -> (RawPacket, Option<String>, Vec<Value>) {
+    fn read_back(encoded: &EncodedPacket, event: bool) -> (RawPacket, Option<String>, Vec<Value>) {
         // The Engine.IO message type `4` comes first.
         let packet = decode(encoded.text.clone().skip(1)).expect("decodes");
         assert_eq!(packet.attachments, encoded.attachments.len());

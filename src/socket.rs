@@ -15,23 +15,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::adapter::{EncodedPacket, Room};
-use crate::broadcast::{BroadcastOperator, IntoRooms};
+use crate::adapter::{Adapter, EncodedPacket, IntoRooms, Room};
 use crate::engine::config::Transport;
+use crate::engine::key_hash::NameMap;
 use crate::engine::{self, EncodedSendError, Sid};
-use crate::ns::{NameMap, NsCore};
-use crate::parser::{self, RawPacket};
+use crate::error::{AckError, EmitError};
+use crate::parser::{self, RawPacket, args_into, encode_event};
 use crate::value::Value;
-
-/// Event names a server may not emit: the client reserves them for its own events.
-pub const RESERVED_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
 
 /// Why a socket left its namespace. The names are the Node server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,75 +81,6 @@ impl fmt::Display for DisconnectReason {
     }
 }
 
-/// Why an emit failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum EmitError {
-    /// The event name is reserved ([`RESERVED_EVENTS`]).
-    ReservedEvent(String),
-    /// The data could not be serialized.
-    Serialize(serde_json::Error),
-    /// The packet did not fit in the client's send buffer: it reads more slowly than the
-    /// server sends (see
-    /// [`EngineConfig::max_buffered_bytes`](crate::EngineConfig::max_buffered_bytes)). Nothing
-    /// is dropped in silence: the client's connection is being closed with a "transport error"
-    /// (from which connection state recovery can restore it).
-    BufferFull,
-    /// The socket is disconnected.
-    Disconnected,
-}
-
-impl fmt::Display for EmitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EmitError::ReservedEvent(name) => write!(f, "\"{name}\" is a reserved event name"),
-            EmitError::Serialize(e) => write!(f, "the data could not be serialized: {e}"),
-            EmitError::BufferFull => {
-                f.write_str("the client's send buffer is full: its connection is being closed")
-            }
-            EmitError::Disconnected => f.write_str("the socket is disconnected"),
-        }
-    }
-}
-
-impl std::error::Error for EmitError {}
-
-impl From<EncodedSendError> for EmitError {
-    fn from(e: EncodedSendError) -> Self {
-        match e {
-            EncodedSendError::Full => EmitError::BufferFull,
-            EncodedSendError::Closed => EmitError::Disconnected,
-        }
-    }
-}
-
-/// Why an acknowledgement did not come.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AckError {
-    /// The client did not answer in time.
-    Timeout,
-    /// The socket disconnected before the answer came.
-    Disconnected,
-    /// The answer could not be deserialized into the expected type.
-    Deserialize(serde_json::Error),
-    /// The emit itself failed.
-    Emit(EmitError),
-}
-
-impl fmt::Display for AckError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AckError::Timeout => f.write_str("the acknowledgement timed out"),
-            AckError::Disconnected => f.write_str("the socket disconnected before acknowledging"),
-            AckError::Deserialize(e) => write!(f, "the acknowledgement did not deserialize: {e}"),
-            AckError::Emit(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for AckError {}
-
 /// What the client sent in its namespace CONNECT packet (Node: `socket.handshake`, without the
 /// request fields: the request that opened the connection is [`Socket::req_parts`], its
 /// headers, URI and extensions, and [`Socket::remote_addr`]).
@@ -204,7 +125,7 @@ pub struct Handshake {
 /// ```
 pub struct Socket {
     id: Sid,
-    ns: Arc<NsCore>,
+    ns: Arc<dyn Nsp>,
     pub(crate) engine: Arc<engine::Socket<ClientState>>,
     handshake: Handshake,
     connected: AtomicBool,
@@ -218,7 +139,7 @@ pub type SocketRef = Arc<Socket>;
 impl Socket {
     pub(crate) fn new(
         id: Sid,
-        ns: Arc<NsCore>,
+        ns: Arc<dyn Nsp>,
         engine: Arc<engine::Socket<ClientState>>,
         handshake: Handshake,
     ) -> Self {
@@ -245,7 +166,8 @@ impl Socket {
         self.ns.name()
     }
 
-    pub(crate) fn ns_core(&self) -> &Arc<NsCore> {
+    /// The namespace at run time.
+    pub(crate) fn nsp_ref(&self) -> &Arc<dyn Nsp> {
         &self.ns
     }
 
@@ -334,21 +256,33 @@ impl Socket {
         data: &T,
     ) -> AckFuture<R> {
         let id = self.ns.next_ack_id();
+        let timeout = self.ns.ack_timeout();
         match encode_event(self.ns(), event, data, Some(id)) {
-            Ok(packet) => self.emit_packet_with_ack(&packet, id, self.ns.ack_timeout),
-            Err(error) => AckFuture::new(oneshot::channel().1, self.ns.ack_timeout, Some(error)),
+            Ok(packet) => self.emit_packet_with_ack(&packet, id, timeout),
+            Err(error) => AckFuture::new(oneshot::channel().1, timeout, Some(error)),
         }
     }
 
     /// Queues a packet encoded for a broadcast.
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
-        crate::broadcast::coalesce::Recipient::send_now(
-            self,
-            &packet.text,
-            &packet.attachments,
-            false,
-        )
-        .map_err(EmitError::from)
+        self.send_encoded(&packet.text, &packet.attachments, false)
+            .map_err(EmitError::from)
+    }
+
+    /// Queues an encoded packet (text and attachments, all or none) while the socket is
+    /// connected: a packet that does not fit closes the client's session, unless it is
+    /// `volatile` (then it is dropped and counted).
+    pub(crate) fn send_encoded(
+        &self,
+        text: &engine::Str,
+        attachments: &[Bytes],
+        volatile: bool,
+    ) -> Result<(), EncodedSendError> {
+        if !self.is_connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        self.engine
+            .send_encoded(text.clone(), attachments, false, volatile)
     }
 
     /// Queues a broadcast packet carrying acknowledgement request `id` and waits for the answer.
@@ -369,39 +303,19 @@ impl Socket {
 
     /// Joins `rooms` (Node: `socket.join`). Every socket is in the room named by its id.
     pub fn join(&self, rooms: impl IntoRooms) {
-        self.ns.adapter.add_all(self.id, &rooms.into_rooms());
+        self.ns.adapter().add_all(self.id, &rooms.into_rooms());
     }
 
     /// Leaves `rooms` (Node: `socket.leave`).
     pub fn leave(&self, rooms: impl IntoRooms) {
         for room in rooms.into_rooms() {
-            self.ns.adapter.del(self.id, &room);
+            self.ns.adapter().del(self.id, &room);
         }
     }
 
     /// The rooms the socket is in, its own id's included (Node: `socket.rooms`).
     pub fn rooms(&self) -> Vec<Room> {
-        self.ns.adapter.socket_rooms(self.id)
-    }
-
-    /// Targets the sockets in `rooms`, this one excepted (Node: `socket.to(room)`).
-    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.broadcast().to(rooms)
-    }
-
-    /// The same as [`to`](Self::to) (Node: `socket.in(room)`).
-    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
-        self.to(rooms)
-    }
-
-    /// Targets every socket of the namespace, this one included (Node: `socket.nsp`).
-    pub fn namespace(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.ns.clone())
-    }
-
-    /// Targets every socket of the namespace but this one (Node: `socket.broadcast`).
-    pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.ns.clone()).excluding(self.id)
+        self.ns.adapter().socket_rooms(self.id)
     }
 
     /// Answers the client's acknowledgement request `id`.
@@ -425,7 +339,7 @@ impl Socket {
             let _ =
                 self.engine
                     .send_encoded(parser::encode_disconnect(self.ns()), &[], false, false);
-            leave(self, DisconnectReason::ServerNamespaceDisconnect);
+            self.left(DisconnectReason::ServerNamespaceDisconnect);
         }
     }
 
@@ -434,6 +348,12 @@ impl Socket {
     /// with [`DisconnectReason::ForcedClose`].
     pub fn close_connection(&self) {
         self.engine.close();
+    }
+
+    /// Takes the socket out of its namespace and runs its disconnect handlers, once (the
+    /// leave sequence, `crate::ns`).
+    pub(crate) fn left(self: &Arc<Self>, reason: DisconnectReason) {
+        self.ns.clone().leave(self, reason);
     }
 
     pub(crate) fn set_connected(&self, connected: bool) -> bool {
@@ -458,29 +378,6 @@ impl Socket {
     }
 }
 
-/// Broadcasts reach a socket while it is connected to its namespace.
-impl crate::broadcast::coalesce::Recipient for Socket {
-    fn send_now(
-        &self,
-        text: &engine::Str,
-        attachments: &[bytes::Bytes],
-        volatile: bool,
-    ) -> Result<(), EncodedSendError> {
-        if !self.is_connected() {
-            return Err(EncodedSendError::Closed);
-        }
-        self.engine
-            .send_encoded(text.clone(), attachments, false, volatile)
-    }
-
-    fn send_run(&self, run: &Arc<engine::run::Run>) -> Result<(), EncodedSendError> {
-        if !self.is_connected() {
-            return Err(EncodedSendError::Closed);
-        }
-        self.engine.send_run(run)
-    }
-}
-
 impl fmt::Debug for Socket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Socket")
@@ -488,34 +385,6 @@ impl fmt::Debug for Socket {
             .field("ns", &self.ns())
             .field("connected", &self.is_connected())
             .finish()
-    }
-}
-
-/// Encodes an EVENT for namespace `ns`, refusing reserved event names.
-pub(crate) fn encode_event<T: Serialize + ?Sized>(
-    ns: &str,
-    event: &str,
-    data: &T,
-    id: Option<u64>,
-) -> Result<EncodedPacket, EmitError> {
-    if RESERVED_EVENTS.contains(&event) {
-        return Err(EmitError::ReservedEvent(event.to_owned()));
-    }
-    let encoded = parser::encode_args(ns, Some(event), id, data).map_err(EmitError::Serialize)?;
-    Ok(EncodedPacket {
-        text: encoded.text,
-        attachments: encoded.attachments,
-    })
-}
-
-/// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
-/// all of them otherwise (so a tuple type takes several arguments, `()` none).
-pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, serde_json::Error> {
-    if args.len() == 1 {
-        let one = args.pop().expect("one argument");
-        T::deserialize(one)
-    } else {
-        T::deserialize(Value::Array(args))
     }
 }
 
@@ -586,26 +455,31 @@ impl ClientState {
     }
 }
 
-/// Takes a socket out of its namespace and runs its disconnect handler, once.
-pub(crate) fn leave(socket: &SocketRef, reason: DisconnectReason) {
-    if !socket.set_connected(false) {
-        return;
-    }
-    let ns = socket.ns_core();
-    // Rooms are still readable here (Node: "disconnecting").
-    ns.routes.disconnecting(socket.clone(), reason);
-    ns.remove(socket.id());
-    {
-        let mut sockets = socket.engine.data().sockets();
-        if sockets
-            .get(ns.name())
-            .is_some_and(|s| Arc::ptr_eq(s, socket))
-        {
-            sockets.remove(ns.name());
-        }
-    }
-    socket.drop_acks();
-    ns.adapter.del_all(socket.id());
-    tracing::debug!(ns = ns.name(), sid = %socket.id(), %reason, "socket disconnected");
-    ns.routes.clone().disconnected(socket.clone(), reason);
+/// The namespace a socket is connected to, as the socket (and a broadcast operator) sees it.
+/// The namespace at run time (`crate::ns`) implements it: it holds the sockets, so the socket
+/// knows it through this trait rather than by its type.
+pub(crate) trait Nsp: Send + Sync + 'static {
+    /// The namespace's name.
+    fn name(&self) -> &str;
+    /// Its adapter: rooms and broadcasts.
+    fn adapter(&self) -> &dyn Adapter;
+    /// A fresh acknowledgement id, unique in the namespace (as in Node, so that a broadcast
+    /// with acknowledgements is one packet for all).
+    fn next_ack_id(&self) -> u64;
+    /// How long an acknowledgement is awaited by default.
+    fn ack_timeout(&self) -> Duration;
+    /// The connected socket `sid`.
+    fn socket(&self, sid: Sid) -> Option<SocketRef>;
+    /// Routes an event `socket` received to its handler (packet middlewares first).
+    fn event(
+        &self,
+        socket: SocketRef,
+        event: String,
+        args: Vec<Value>,
+        attachments: Vec<Bytes>,
+        ack: Option<u64>,
+    );
+    /// The leave sequence: takes `socket` out of the namespace and runs its disconnect
+    /// handlers, once.
+    fn leave(self: Arc<Self>, socket: &SocketRef, reason: DisconnectReason);
 }

@@ -40,8 +40,7 @@ use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::engine::{BoxError, Str};
-use crate::parser::{self, Kind};
-use crate::socket::args_into;
+use crate::parser::{self, Kind, args_into};
 use crate::value::Value;
 
 /// Why the test client failed.
@@ -282,7 +281,7 @@ where
         Ok(())
     }
 
-    async fn post_encoded(&mut self, packet: parser::Encoded) -> Result<(), TestError> {
+    async fn post_encoded(&mut self, packet: parser::EncodedPacket) -> Result<(), TestError> {
         let mut body = packet.text.to_string();
         for attachment in &packet.attachments {
             body.push('\u{1e}');

@@ -22,7 +22,7 @@ fn namespace() -> Namespace {
             },
         )
         .on("mixed", |socket: SocketRef, ack: AckSender| async move {
-            let everyone = socket.namespace();
+            let everyone = socket.nsp();
             for i in 0..3 {
                 let _ = everyone.emit("all", &i);
             }
@@ -34,7 +34,7 @@ fn namespace() -> Namespace {
         })
         .on("alternate", |socket: SocketRef| async move {
             // r1, r1, everyone, everyone, r1, r2, r2: groups start and end on the way.
-            let ns = || socket.namespace();
+            let ns = || socket.nsp();
             let _ = ns().to("r1").emit("t", &0);
             let _ = ns().to("r1").emit("t", &1);
             let _ = ns().emit("t", &2);
@@ -47,7 +47,7 @@ fn namespace() -> Namespace {
         .on(
             "many",
             |socket: SocketRef, Data(count): Data<u64>| async move {
-                let everyone = socket.namespace();
+                let everyone = socket.nsp();
                 for i in 0..count {
                     let _ = everyone.emit("tick", &i);
                 }
@@ -55,7 +55,7 @@ fn namespace() -> Namespace {
             },
         )
         .on("across_threads", |socket: SocketRef| async move {
-            let everyone = socket.namespace();
+            let everyone = socket.nsp();
             let _ = everyone.emit("x", &0);
             let _ = everyone.emit("x", &1);
             // Queued from another thread, after the two broadcasts and before the third.
@@ -68,13 +68,13 @@ fn namespace() -> Namespace {
             let _ = everyone.emit("x", &2);
         })
         .on("then_disconnect", |socket: SocketRef| async move {
-            let everyone = socket.namespace();
+            let everyone = socket.nsp();
             let _ = everyone.emit("bye", &1);
             let _ = everyone.emit("bye", &2);
             socket.disconnect();
         })
         .on("binary", |socket: SocketRef| async move {
-            let everyone = socket.namespace();
+            let everyone = socket.nsp();
             let _ = everyone.emit("b", &(0, Bytes::from_static(&[0, 0])));
             let _ = everyone.emit("b", &(1, Bytes::from_static(&[1])));
             let _ = everyone.emit("b", &(2, "text only"));
@@ -82,7 +82,7 @@ fn namespace() -> Namespace {
         .on(
             "overflow",
             |socket: SocketRef, Data(count): Data<u64>| async move {
-                let everyone = socket.namespace();
+                let everyone = socket.nsp();
                 for i in 0..count {
                     let _ = everyone.emit("tick", &i);
                 }

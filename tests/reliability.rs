@@ -30,7 +30,7 @@ fn namespace(log: &Log) -> Namespace {
         .on(
             "burst",
             |socket: SocketRef, Data(count): Data<u32>| async move {
-                let everyone = socket.namespace();
+                let everyone = socket.nsp();
                 let payload = "y".repeat(64 * 1024);
                 for i in 0..count {
                     let _ = everyone.emit("tick", &(i, &payload));

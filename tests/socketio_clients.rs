@@ -82,7 +82,7 @@ fn server() -> SocketIo {
             "broadcast-ticks",
             |socket: SocketRef, Data(count): Data<u32>| async move {
                 for i in 0..count {
-                    let _ = socket.namespace().emit("tick", &i);
+                    let _ = socket.nsp().emit("tick", &i);
                 }
             },
         )

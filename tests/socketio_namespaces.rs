@@ -213,13 +213,13 @@ async fn joining_a_namespace_withdraws_the_connect_timeout() {
 
 #[tokio::test]
 async fn the_adapter_factory_makes_every_namespace_adapter() {
-    use tower_socketio::adapter::{Adapter, MemoryAdapter};
+    use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter};
     let made = Arc::new(Mutex::new(Vec::<String>::new()));
     let record = made.clone();
     let _io = SocketIo::builder()
-        .adapter(move |ns: &str| {
-            record.lock().unwrap().push(ns.to_owned());
-            Arc::new(MemoryAdapter::new()) as Arc<dyn Adapter>
+        .adapter(move |ns: LocalNamespace| {
+            record.lock().unwrap().push(ns.name().to_owned());
+            Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>
         })
         .ns("/chat", Namespace::new())
         .build();

@@ -3,13 +3,23 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
-use super::{Adapter, BroadcastOptions, LocalSockets, Room};
+use super::{Adapter, AdapterFuture, BroadcastOptions, EncodedPacket, LocalNamespace, Room};
 use crate::engine::{Sid, SidMap, SidSet, shrink_map, shrink_set};
-use crate::socket::SocketRef;
 
 /// Rooms kept in memory, for a single server (the default adapter).
-#[derive(Debug, Default)]
+///
+/// ```
+/// use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter};
+/// use tower_socketio::engine::Sid;
+///
+/// let adapter = MemoryAdapter::new(LocalNamespace::detached("/"));
+/// let sid = Sid::new();
+/// adapter.add_all(sid, &["lobby".into()]);
+/// assert_eq!(adapter.socket_rooms(sid), ["lobby"]);
+/// ```
+#[derive(Debug)]
 pub struct MemoryAdapter {
+    ns: LocalNamespace,
     state: RwLock<Rooms>,
 }
 
@@ -38,9 +48,12 @@ impl Rooms {
 }
 
 impl MemoryAdapter {
-    /// An adapter with no rooms.
-    pub fn new() -> Self {
-        Self::default()
+    /// An adapter with no rooms, for namespace `ns`.
+    pub fn new(ns: LocalNamespace) -> Self {
+        MemoryAdapter {
+            ns,
+            state: RwLock::default(),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Rooms> {
@@ -53,6 +66,10 @@ impl MemoryAdapter {
 }
 
 impl Adapter for MemoryAdapter {
+    fn namespace(&self) -> &LocalNamespace {
+        &self.ns
+    }
+
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
         let mut state = self.write();
         for room in rooms {
@@ -96,37 +113,38 @@ impl Adapter for MemoryAdapter {
         self.read().members.keys().cloned().collect()
     }
 
-    fn for_each_local(
+    /// Walks the rooms' members under the room table's read lock, collecting nothing: each
+    /// target is queued as it is found.
+    fn broadcast(
         &self,
-        sockets: &dyn LocalSockets,
+        packet: EncodedPacket,
         opts: &BroadcastOptions,
-        f: &mut dyn FnMut(&SocketRef),
-    ) {
+        volatile: bool,
+    ) -> AdapterFuture<()> {
         let state = self.read();
         let excluded = state.ids_in(&opts.except);
         if !opts.rooms.is_empty() {
-            sockets.for_each_of(&mut state.members_of(&opts.rooms, &excluded), f);
+            self.ns
+                .send(state.members_of(&opts.rooms, &excluded), packet, volatile);
         } else if excluded.is_empty() {
-            sockets.for_each(f);
+            drop(state);
+            self.ns.send_all(None, packet, volatile);
         } else {
-            sockets.for_each(&mut |socket| {
-                if !excluded.contains(&socket.id()) {
-                    f(socket)
-                }
-            });
+            drop(state);
+            self.ns
+                .send_all(Some(&|sid| excluded.contains(&sid)), packet, volatile);
         }
+        Box::pin(std::future::ready(Ok(())))
     }
 
-    fn local_targets(&self, sockets: &dyn LocalSockets, opts: &BroadcastOptions) -> Vec<Sid> {
+    fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
         let state = self.read();
         let excluded = state.ids_in(&opts.except);
         if opts.rooms.is_empty() {
-            return sockets
-                .all()
-                .into_iter()
-                .map(|s| s.id())
-                .filter(|sid| !excluded.contains(sid))
-                .collect();
+            drop(state);
+            let mut sids = self.ns.sids();
+            sids.retain(|sid| !excluded.contains(sid));
+            return sids;
         }
         state.members_of(&opts.rooms, &excluded).collect()
     }
@@ -166,19 +184,9 @@ impl Rooms {
 mod tests {
     use super::*;
 
-    struct NoSockets;
-    impl LocalSockets for NoSockets {
-        fn get(&self, _sid: Sid) -> Option<crate::socket::SocketRef> {
-            None
-        }
-        fn all(&self) -> Vec<crate::socket::SocketRef> {
-            Vec::new()
-        }
-    }
-
     #[test]
     fn rooms_and_targets() {
-        let adapter = MemoryAdapter::new();
+        let adapter = MemoryAdapter::new(LocalNamespace::detached("/"));
         let (a, b, c) = (Sid::new(), Sid::new(), Sid::new());
         adapter.add_all(a, &["r1".into(), "r2".into()]);
         adapter.add_all(b, &["r1".into()]);
@@ -188,7 +196,7 @@ mod tests {
             except: except.iter().map(|r| r.to_string()).collect(),
             local: false,
         };
-        let mut t = adapter.local_targets(&NoSockets, &opts(&["r1", "r2"], &["vip"]));
+        let mut t = adapter.local_targets(&opts(&["r1", "r2"], &["vip"]));
         t.sort();
         let mut want = vec![a, b];
         want.sort();
@@ -197,6 +205,6 @@ mod tests {
         assert_eq!(adapter.socket_rooms(a), ["r2"]);
         adapter.del_all(c);
         assert!(!adapter.rooms().contains(&"vip".to_string()));
-        assert_eq!(adapter.local_targets(&NoSockets, &opts(&["r2"], &[])), [a]);
+        assert_eq!(adapter.local_targets(&opts(&["r2"], &[])), [a]);
     }
 }

@@ -1,12 +1,64 @@
-//! The adapter boundary: where a namespace keeps its rooms and sends its broadcasts.
+//! The adapter boundary: where a namespace keeps its rooms and sends its broadcasts (Node's
+//! `Adapter`).
 //!
-//! Every namespace has one [`Adapter`]. The default, [`MemoryAdapter`], serves one server. An
-//! adapter for several servers (over Redis, say, wire-compatible with Node's
-//! `@socket.io/redis-adapter`) implements the same trait: room membership stays local and
-//! synchronous, while the operations that reach every server ([`Adapter::broadcast`],
-//! [`Adapter::fetch_sockets`], [`Adapter::add_sockets`], [`Adapter::del_sockets`],
-//! [`Adapter::disconnect_sockets`]) are asynchronous and fallible, their local part done
-//! through the [`LocalSockets`] the namespace hands them.
+//! Every namespace has one [`Adapter`], made when the namespace is created by the factory given
+//! to [`SocketIoBuilder::adapter`](crate::SocketIoBuilder::adapter), with the namespace's
+//! [`LocalNamespace`]. The default, [`MemoryAdapter`], serves one server. An adapter for
+//! several servers (over Redis, NATS, Postgres `LISTEN/NOTIFY`...) implements the same trait,
+//! in any crate: it deals in socket ids ([`Sid`]), room names and [`EncodedPacket`]s, never in
+//! sockets.
+//!
+//! - Room membership is local and synchronous: [`add_all`](Adapter::add_all),
+//!   [`del`](Adapter::del), [`del_all`](Adapter::del_all), [`socket_rooms`](Adapter::socket_rooms),
+//!   [`rooms`](Adapter::rooms), and [`local_targets`](Adapter::local_targets) (the ids of this
+//!   server's sockets a [`BroadcastOptions`] selects).
+//! - The operations that reach every server are asynchronous and fallible
+//!   ([`AdapterFuture`]): [`broadcast`](Adapter::broadcast),
+//!   [`add_sockets`](Adapter::add_sockets), [`del_sockets`](Adapter::del_sockets),
+//!   [`disconnect_sockets`](Adapter::disconnect_sockets). Their defaults act on this server only,
+//!   through the [`LocalNamespace`]: an adapter for several servers does the same, then tells
+//!   the others, which do it on their side through their own [`LocalNamespace`].
+//!
+//! What an outside adapter can do with this server's sockets is what [`LocalNamespace`] offers:
+//! send an encoded packet to some of them ([`send`](LocalNamespace::send),
+//! [`send_all`](LocalNamespace::send_all)), list them ([`sids`](LocalNamespace::sids)),
+//! disconnect them ([`disconnect`](LocalNamespace::disconnect)).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tower_socketio::adapter::{
+//!     Adapter, AdapterFuture, BroadcastOptions, EncodedPacket, LocalNamespace, MemoryAdapter, Room,
+//! };
+//! use tower_socketio::engine::Sid;
+//!
+//! /// Rooms in memory, as the default adapter keeps them; every broadcast also logged (where a
+//! /// real multi-server adapter would publish it to the other servers).
+//! struct Logged(MemoryAdapter);
+//!
+//! impl Adapter for Logged {
+//!     fn namespace(&self) -> &LocalNamespace { self.0.namespace() }
+//!     fn add_all(&self, sid: Sid, rooms: &[Room]) { self.0.add_all(sid, rooms) }
+//!     fn del(&self, sid: Sid, room: &str) { self.0.del(sid, room) }
+//!     fn del_all(&self, sid: Sid) { self.0.del_all(sid) }
+//!     fn socket_rooms(&self, sid: Sid) -> Vec<Room> { self.0.socket_rooms(sid) }
+//!     fn rooms(&self) -> Vec<Room> { self.0.rooms() }
+//!     fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid> { self.0.local_targets(opts) }
+//!     fn broadcast(
+//!         &self,
+//!         packet: EncodedPacket,
+//!         opts: &BroadcastOptions,
+//!         volatile: bool,
+//!     ) -> AdapterFuture<()> {
+//!         tracing::info!(ns = self.namespace().name(), text = packet.text(), "broadcast");
+//!         self.0.broadcast(packet, opts, volatile)
+//!     }
+//! }
+//!
+//! let io = tower_socketio::SocketIo::builder()
+//!     .adapter(|ns: LocalNamespace| Arc::new(Logged(MemoryAdapter::new(ns))) as Arc<dyn Adapter>)
+//!     .build();
+//! # let _ = io;
+//! ```
 
 mod memory;
 
@@ -14,15 +66,58 @@ use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Weak};
 
 pub use memory::MemoryAdapter;
 
-use crate::broadcast::coalesce;
-use crate::engine::{Sid, Str};
-use crate::socket::SocketRef;
+use crate::engine::Sid;
+pub use crate::error::AdapterError;
+pub use crate::parser::{EncodedPacket, InvalidPacket};
 
 /// A room name.
 pub type Room = String;
+
+/// Room names: a `&str`, a `String`, or a list of them.
+pub trait IntoRooms {
+    /// The rooms.
+    fn into_rooms(self) -> Vec<Room>;
+}
+
+impl IntoRooms for &str {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self.to_owned()]
+    }
+}
+
+impl IntoRooms for String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self]
+    }
+}
+
+impl IntoRooms for &String {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self.clone()]
+    }
+}
+
+impl IntoRooms for Sid {
+    fn into_rooms(self) -> Vec<Room> {
+        vec![self.to_string()]
+    }
+}
+
+impl<T: IntoRooms> IntoRooms for Vec<T> {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
+
+impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
+    fn into_rooms(self) -> Vec<Room> {
+        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
+    }
+}
 
 /// A boxed future, as the adapter's cluster operations return.
 pub type AdapterFuture<T> = Pin<Box<dyn Future<Output = Result<T, AdapterError>> + Send>>;
@@ -38,51 +133,119 @@ pub struct BroadcastOptions {
     pub local: bool,
 }
 
-/// An operation across servers that failed.
-#[derive(Debug)]
-pub struct AdapterError(pub Box<dyn std::error::Error + Send + Sync>);
+/// This server's sockets of one namespace, as its adapter acts on them (implemented by the
+/// namespace at run time). Every method is quick and does not block: sending only queues.
+pub(crate) trait LocalSockets: Send + Sync {
+    /// Queues `packet` for each connected socket among `sids`, in that order.
+    fn send_to(&self, sids: &mut dyn Iterator<Item = Sid>, packet: EncodedPacket, volatile: bool);
+    /// Queues `packet` for every connected socket, but those `skip` names.
+    fn send_all(&self, skip: Option<&dyn Fn(Sid) -> bool>, packet: EncodedPacket, volatile: bool);
+    /// The ids of the connected sockets.
+    fn sids(&self) -> Vec<Sid>;
+    /// Disconnects socket `sid` (Node: `socket.disconnect(close)`).
+    fn disconnect(&self, sid: Sid, close: bool);
+}
 
-impl fmt::Display for AdapterError {
+/// One namespace's sockets on this server, as an [`Adapter`] sees them: what it was made with,
+/// and all it can do with them. Cheap to clone; once the namespace is gone (the server
+/// dropped), every operation does nothing.
+#[derive(Clone)]
+pub struct LocalNamespace {
+    name: Arc<str>,
+    sockets: Weak<dyn LocalSockets>,
+}
+
+impl fmt::Debug for LocalNamespace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "adapter error: {}", self.0)
+        f.debug_struct("LocalNamespace")
+            .field("name", &self.name)
+            .finish()
     }
 }
 
-impl std::error::Error for AdapterError {}
+/// The sockets of a [`LocalNamespace::detached`] namespace: there are none (the type has no
+/// value; its `Weak` never upgrades).
+enum NoSockets {}
 
-/// An encoded packet, ready to be queued for any number of clients without being encoded again.
-#[derive(Debug, Clone)]
-pub struct EncodedPacket {
-    pub(crate) text: Str,
-    pub(crate) attachments: Vec<bytes::Bytes>,
+impl LocalSockets for NoSockets {
+    fn send_to(&self, _: &mut dyn Iterator<Item = Sid>, _: EncodedPacket, _: bool) {
+        match *self {}
+    }
+    fn send_all(&self, _: Option<&dyn Fn(Sid) -> bool>, _: EncodedPacket, _: bool) {
+        match *self {}
+    }
+    fn sids(&self) -> Vec<Sid> {
+        match *self {}
+    }
+    fn disconnect(&self, _: Sid, _: bool) {
+        match *self {}
+    }
 }
 
-/// This server's sockets of one namespace, for an adapter to act on.
-pub trait LocalSockets: Send + Sync {
-    /// The socket with this id.
-    fn get(&self, sid: Sid) -> Option<SocketRef>;
-    /// Every socket.
-    fn all(&self) -> Vec<SocketRef>;
-    /// Calls `f` with every socket, without collecting them first. `f` runs while the
-    /// namespace's socket table is locked for reading: it may send, not connect or disconnect.
-    fn for_each(&self, f: &mut dyn FnMut(&SocketRef)) {
-        for socket in self.all() {
-            f(&socket);
+impl LocalNamespace {
+    pub(crate) fn new(name: &str, sockets: Weak<dyn LocalSockets>) -> Self {
+        LocalNamespace {
+            name: name.into(),
+            sockets,
         }
     }
-    /// Calls `f` with the socket of each id in `sids` that is connected, under the same rule as
-    /// [`for_each`](LocalSockets::for_each).
-    fn for_each_of(&self, sids: &mut dyn Iterator<Item = Sid>, f: &mut dyn FnMut(&SocketRef)) {
-        for sid in sids {
-            if let Some(socket) = self.get(sid) {
-                f(&socket);
-            }
+
+    /// A namespace `name` with no sockets and no server: for an adapter's unit tests.
+    pub fn detached(name: &str) -> Self {
+        let sockets: Weak<NoSockets> = Weak::new();
+        LocalNamespace::new(name, sockets)
+    }
+
+    /// The namespace's name (`/`, `/admin`...).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Queues `packet` for each socket of `sids` connected here, in that order (ids of other
+    /// servers' sockets, or of sockets gone, are skipped). A packet that does not fit in a
+    /// client's send buffer closes that client's connection, unless it is `volatile` (then it
+    /// is dropped for that client): a broadcast never waits on its slowest client.
+    pub fn send(&self, sids: impl IntoIterator<Item = Sid>, packet: EncodedPacket, volatile: bool) {
+        if let Some(sockets) = self.sockets.upgrade() {
+            sockets.send_to(&mut sids.into_iter(), packet, volatile);
+        }
+    }
+
+    /// Queues `packet` for every socket connected here, but those for which `skip` is true
+    /// (`None`: none skipped); under the rules of [`send`](Self::send).
+    pub fn send_all(
+        &self,
+        skip: Option<&dyn Fn(Sid) -> bool>,
+        packet: EncodedPacket,
+        volatile: bool,
+    ) {
+        if let Some(sockets) = self.sockets.upgrade() {
+            sockets.send_all(skip, packet, volatile);
+        }
+    }
+
+    /// The ids of the sockets connected here.
+    pub fn sids(&self) -> Vec<Sid> {
+        self.sockets
+            .upgrade()
+            .map(|sockets| sockets.sids())
+            .unwrap_or_default()
+    }
+
+    /// Disconnects socket `sid` if it is connected here: from the namespace (its client gets a
+    /// DISCONNECT packet), or with `close`, its whole connection (Node:
+    /// `socket.disconnect(close)`).
+    pub fn disconnect(&self, sid: Sid, close: bool) {
+        if let Some(sockets) = self.sockets.upgrade() {
+            sockets.disconnect(sid, close);
         }
     }
 }
 
 /// Rooms and broadcasts of one namespace. See the [module documentation](self).
 pub trait Adapter: Send + Sync + 'static {
+    /// The namespace this adapter serves, as it was made with.
+    fn namespace(&self) -> &LocalNamespace;
     /// Adds socket `sid` to `rooms`.
     fn add_all(&self, sid: Sid, rooms: &[Room]);
     /// Removes socket `sid` from `room`.
@@ -93,73 +256,36 @@ pub trait Adapter: Send + Sync + 'static {
     fn socket_rooms(&self, sid: Sid) -> Vec<Room>;
     /// Every room with at least one socket of this server.
     fn rooms(&self) -> Vec<Room>;
-    /// The ids of this server's sockets targeted by `opts`.
-    fn local_targets(&self, sockets: &dyn LocalSockets, opts: &BroadcastOptions) -> Vec<Sid>;
+    /// The ids of this server's sockets targeted by `opts`, each once.
+    fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid>;
 
-    /// Calls `f` once with each of this server's sockets targeted by `opts`: the broadcast
-    /// path. The default goes through [`local_targets`](Adapter::local_targets);
-    /// [`MemoryAdapter`] walks its rooms without collecting anything.
-    fn for_each_local(
-        &self,
-        sockets: &dyn LocalSockets,
-        opts: &BroadcastOptions,
-        f: &mut dyn FnMut(&SocketRef),
-    ) {
-        sockets.for_each_of(&mut self.local_targets(sockets, opts).into_iter(), f);
-    }
-
-    /// Queues `packet` for every socket targeted by `opts`, on every server. `volatile` packets
-    /// are dropped for clients whose buffer is full; other packets too, but they are counted
-    /// in the log (a broadcast never waits on its slowest client).
+    /// Queues `packet` for every socket targeted by `opts`, on every server (this one's before
+    /// this returns), under the rules of [`LocalNamespace::send`]. The future tells whether the
+    /// other servers were reached. The default sends to this server's sockets.
     fn broadcast(
         &self,
-        sockets: &dyn LocalSockets,
         packet: EncodedPacket,
         opts: &BroadcastOptions,
         volatile: bool,
     ) -> AdapterFuture<()> {
-        let EncodedPacket { text, attachments } = packet;
-        coalesce::broadcast(text, attachments, volatile, |visit| {
-            self.for_each_local(sockets, opts, visit)
-        });
+        let targets = self.local_targets(opts);
+        self.namespace().send(targets, packet, volatile);
         Box::pin(std::future::ready(Ok(())))
     }
 
-    /// The sockets targeted by `opts` (Node: `fetchSockets`). The default is this server's.
-    fn fetch_sockets(
-        &self,
-        sockets: &dyn LocalSockets,
-        opts: &BroadcastOptions,
-    ) -> AdapterFuture<Vec<SocketRef>> {
-        let found = self
-            .local_targets(sockets, opts)
-            .into_iter()
-            .filter_map(|sid| sockets.get(sid))
-            .collect();
-        Box::pin(std::future::ready(Ok(found)))
-    }
-
-    /// Makes the sockets targeted by `opts` join `rooms` (Node: `socketsJoin`).
-    fn add_sockets(
-        &self,
-        sockets: &dyn LocalSockets,
-        opts: &BroadcastOptions,
-        rooms: &[Room],
-    ) -> AdapterFuture<()> {
-        for sid in self.local_targets(sockets, opts) {
+    /// Makes the sockets targeted by `opts` join `rooms` (Node: `socketsJoin`). The default
+    /// does it on this server.
+    fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) -> AdapterFuture<()> {
+        for sid in self.local_targets(opts) {
             self.add_all(sid, rooms);
         }
         Box::pin(std::future::ready(Ok(())))
     }
 
-    /// Makes the sockets targeted by `opts` leave `rooms` (Node: `socketsLeave`).
-    fn del_sockets(
-        &self,
-        sockets: &dyn LocalSockets,
-        opts: &BroadcastOptions,
-        rooms: &[Room],
-    ) -> AdapterFuture<()> {
-        for sid in self.local_targets(sockets, opts) {
+    /// Makes the sockets targeted by `opts` leave `rooms` (Node: `socketsLeave`). The default
+    /// does it on this server.
+    fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) -> AdapterFuture<()> {
+        for sid in self.local_targets(opts) {
             for room in rooms {
                 self.del(sid, room);
             }
@@ -168,21 +294,10 @@ pub trait Adapter: Send + Sync + 'static {
     }
 
     /// Disconnects the sockets targeted by `opts` (Node: `disconnectSockets`); with `close`,
-    /// their whole connections.
-    fn disconnect_sockets(
-        &self,
-        sockets: &dyn LocalSockets,
-        opts: &BroadcastOptions,
-        close: bool,
-    ) -> AdapterFuture<()> {
-        for sid in self.local_targets(sockets, opts) {
-            if let Some(socket) = sockets.get(sid) {
-                if close {
-                    socket.close_connection();
-                } else {
-                    socket.disconnect();
-                }
-            }
+    /// their whole connections. The default does it on this server.
+    fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> AdapterFuture<()> {
+        for sid in self.local_targets(opts) {
+            self.namespace().disconnect(sid, close);
         }
         Box::pin(std::future::ready(Ok(())))
     }

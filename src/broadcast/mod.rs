@@ -12,76 +12,14 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::adapter::{AdapterError, AdapterFuture, BroadcastOptions, Room};
-use crate::engine::Sid;
-use crate::ns::NsCore;
-use crate::socket::{AckError, EmitError, SocketRef, encode_event};
-
-/// Room names: a `&str`, a `String`, or a list of them.
-pub trait IntoRooms {
-    /// The rooms.
-    fn into_rooms(self) -> Vec<Room>;
-}
-
-impl IntoRooms for &str {
-    fn into_rooms(self) -> Vec<Room> {
-        vec![self.to_owned()]
-    }
-}
-
-impl IntoRooms for String {
-    fn into_rooms(self) -> Vec<Room> {
-        vec![self]
-    }
-}
-
-impl IntoRooms for &String {
-    fn into_rooms(self) -> Vec<Room> {
-        vec![self.clone()]
-    }
-}
-
-impl IntoRooms for Sid {
-    fn into_rooms(self) -> Vec<Room> {
-        vec![self.to_string()]
-    }
-}
-
-impl<T: IntoRooms> IntoRooms for Vec<T> {
-    fn into_rooms(self) -> Vec<Room> {
-        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
-    }
-}
-
-impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
-    fn into_rooms(self) -> Vec<Room> {
-        self.into_iter().flat_map(IntoRooms::into_rooms).collect()
-    }
-}
+use crate::adapter::{AdapterFuture, BroadcastOptions, IntoRooms};
+use crate::engine::{self, EncodedSendError, Sid};
+use crate::error::{AckError, BroadcastError, EmitError};
+use crate::parser::encode_event;
+use crate::socket::{Nsp, Socket, SocketRef};
 
 /// Every targeted socket's answer to a broadcast with acknowledgement, with its id.
 pub type AckAnswers<R> = Vec<(Sid, Result<R, AckError>)>;
-
-/// Why a broadcast failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BroadcastError {
-    /// The emit itself failed (reserved name, serialization).
-    Emit(EmitError),
-    /// The adapter could not reach other servers. This server's sockets got the packet.
-    Adapter(AdapterError),
-}
-
-impl std::fmt::Display for BroadcastError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BroadcastError::Emit(e) => write!(f, "{e}"),
-            BroadcastError::Adapter(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for BroadcastError {}
 
 /// A selection of sockets of one namespace, and what to do with them.
 ///
@@ -96,7 +34,7 @@ impl std::error::Error for BroadcastError {}
 #[derive(Clone)]
 #[must_use = "a broadcast operator sends nothing until `emit` (or another operation) is called"]
 pub struct BroadcastOperator {
-    ns: Arc<NsCore>,
+    ns: Arc<dyn Nsp>,
     opts: BroadcastOptions,
     volatile: bool,
     timeout: Option<Duration>,
@@ -113,7 +51,7 @@ impl std::fmt::Debug for BroadcastOperator {
 }
 
 impl BroadcastOperator {
-    pub(crate) fn new(ns: Arc<NsCore>) -> Self {
+    pub(crate) fn new(ns: Arc<dyn Nsp>) -> Self {
         BroadcastOperator {
             ns,
             opts: BroadcastOptions::default(),
@@ -180,8 +118,11 @@ impl BroadcastOperator {
             Ok(packet) => packet,
             Err(error) => return Emitted::failed(error),
         };
-        let adapter = self.ns.adapter.clone();
-        Emitted::pending(adapter.broadcast(&*self.ns, packet, &self.opts, self.volatile))
+        Emitted::pending(
+            self.ns
+                .adapter()
+                .broadcast(packet, &self.opts, self.volatile),
+        )
     }
 
     /// Emits `event` to every targeted socket of this server with an acknowledgement request,
@@ -193,12 +134,12 @@ impl BroadcastOperator {
     ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static {
         let id = self.ns.next_ack_id();
         let encoded = encode_event(self.ns.name(), event, data, Some(id));
-        let targets = self.ns.adapter.local_targets(&*self.ns, &self.opts);
+        let targets = self.ns.adapter().local_targets(&self.opts);
         let sockets: Vec<SocketRef> = targets
             .into_iter()
             .filter_map(|sid| self.ns.socket(sid))
             .collect();
-        let timeout = self.timeout.unwrap_or(self.ns.ack_timeout);
+        let timeout = self.timeout.unwrap_or_else(|| self.ns.ack_timeout());
         let waits = encoded.map(|packet| {
             sockets
                 .iter()
@@ -222,29 +163,78 @@ impl BroadcastOperator {
 
     /// The targeted sockets (Node: `fetchSockets`).
     pub fn fetch_sockets(&self) -> AdapterFuture<Vec<SocketRef>> {
-        self.ns.adapter.fetch_sockets(&*self.ns, &self.opts)
+        let found = self
+            .ns
+            .adapter()
+            .local_targets(&self.opts)
+            .into_iter()
+            .filter_map(|sid| self.ns.socket(sid))
+            .collect();
+        Box::pin(std::future::ready(Ok(found)))
     }
 
     /// Makes the targeted sockets join `rooms` (Node: `socketsJoin`).
     pub fn sockets_join(&self, rooms: impl IntoRooms) -> AdapterFuture<()> {
         self.ns
-            .adapter
-            .add_sockets(&*self.ns, &self.opts, &rooms.into_rooms())
+            .adapter()
+            .add_sockets(&self.opts, &rooms.into_rooms())
     }
 
     /// Makes the targeted sockets leave `rooms` (Node: `socketsLeave`).
     pub fn sockets_leave(&self, rooms: impl IntoRooms) -> AdapterFuture<()> {
         self.ns
-            .adapter
-            .del_sockets(&*self.ns, &self.opts, &rooms.into_rooms())
+            .adapter()
+            .del_sockets(&self.opts, &rooms.into_rooms())
     }
 
     /// Disconnects the targeted sockets; with `close`, their whole connections (Node:
     /// `disconnectSockets`).
     pub fn disconnect_sockets(&self, close: bool) -> AdapterFuture<()> {
-        self.ns
-            .adapter
-            .disconnect_sockets(&*self.ns, &self.opts, close)
+        self.ns.adapter().disconnect_sockets(&self.opts, close)
+    }
+}
+
+/// Broadcasting from a socket (these methods of [`Socket`] live here, with the operator they
+/// make).
+impl Socket {
+    /// Targets the sockets in `rooms`, this one excepted (Node: `socket.to(room)`).
+    pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.broadcast().to(rooms)
+    }
+
+    /// The same as [`to`](Self::to) (Node: `socket.in(room)`).
+    pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
+        self.to(rooms)
+    }
+
+    /// Targets every socket of the namespace, this one included (Node: `socket.nsp`, whose
+    /// name is [`ns`](Self::ns)).
+    pub fn nsp(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.nsp_ref().clone())
+    }
+
+    /// Targets every socket of the namespace but this one (Node: `socket.broadcast`).
+    pub fn broadcast(&self) -> BroadcastOperator {
+        self.nsp().excluding(self.id())
+    }
+}
+
+/// Broadcasts reach a socket while it is connected to its namespace.
+impl coalesce::Recipient for Socket {
+    fn send_now(
+        &self,
+        text: &engine::Str,
+        attachments: &[bytes::Bytes],
+        volatile: bool,
+    ) -> Result<(), EncodedSendError> {
+        self.send_encoded(text, attachments, volatile)
+    }
+
+    fn send_run(&self, run: &Arc<engine::run::Run>) -> Result<(), EncodedSendError> {
+        if !self.is_connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        self.engine.send_run(run)
     }
 }
 

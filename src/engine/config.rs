@@ -142,7 +142,8 @@ pub(crate) type AllowRequest = Arc<dyn Fn(&Parts) -> Result<(), Refusal> + Send 
 /// let config = EngineConfig::default()
 ///     .ping_interval(Duration::from_secs(10))
 ///     .max_payload(64 * 1024);
-/// assert_eq!(config.get_max_payload(), 64 * 1024);
+/// let io = tower_socketio::SocketIo::builder().config(config).build();
+/// # let _ = io;
 /// ```
 #[derive(Clone)]
 #[must_use = "a configuration does nothing until it is given to a server"]
@@ -419,26 +420,6 @@ impl EngineConfig {
         self
     }
 
-    /// The path requests are matched against.
-    pub fn get_path(&self) -> &str {
-        &self.path
-    }
-
-    /// The ping interval.
-    pub fn get_ping_interval(&self) -> Duration {
-        self.ping_interval
-    }
-
-    /// The ping timeout.
-    pub fn get_ping_timeout(&self) -> Duration {
-        self.ping_timeout
-    }
-
-    /// The largest message a client may send.
-    pub fn get_max_payload(&self) -> usize {
-        self.max_payload
-    }
-
     /// Whether `transport` is enabled.
     pub fn allows_transport(&self, transport: Transport) -> bool {
         match transport {
@@ -455,10 +436,10 @@ mod tests {
     #[test]
     fn path_is_normalised() {
         assert_eq!(
-            EngineConfig::default().path("engine.io").get_path(),
+            EngineConfig::default().path("engine.io").path,
             "/engine.io/"
         );
-        assert_eq!(EngineConfig::default().path("/x/").get_path(), "/x/");
+        assert_eq!(EngineConfig::default().path("/x/").path, "/x/");
     }
 
     #[test]

@@ -4,7 +4,12 @@
 //! plain multiply-rotate hash, eight bytes at a time, spreads the keys as well as SipHash does
 //! at a fraction of its cost on the broadcast and event paths.
 
-use std::hash::Hasher;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A map keyed by names the server chose: a namespace's event routes, a client's joined
+/// namespaces.
+pub(crate) type NameMap<V> = HashMap<String, V, BuildHasherDefault<KeyHasher>>;
 
 /// See the [module](self).
 #[derive(Debug, Default, Clone, Copy)]

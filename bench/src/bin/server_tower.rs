@@ -23,7 +23,7 @@ fn main() -> std::io::Result<()> {
             .on(
                 "fanout",
                 |socket: SocketRef, Data(count): Data<u64>| async move {
-                    let everyone = socket.namespace();
+                    let everyone = socket.nsp();
                     for i in 0..count {
                         let _ = everyone.emit("tick", &i).await;
                     }
@@ -33,7 +33,7 @@ fn main() -> std::io::Result<()> {
                 "rooms",
                 |socket: SocketRef, Data(rooms): Data<Vec<String>>| async move {
                     for (i, room) in rooms.into_iter().enumerate() {
-                        let _ = socket.namespace().to(room).emit("tick", &i).await;
+                        let _ = socket.nsp().to(room).emit("tick", &i).await;
                     }
                 },
             );
