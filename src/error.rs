@@ -9,7 +9,7 @@ use crate::engine::EncodedSendError;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum EmitError {
-    /// The event name is reserved ([`RESERVED_EVENTS`]).
+    /// The event name is reserved ([`RESERVED_EVENTS`](crate::RESERVED_EVENTS)).
     ReservedEvent(String),
     /// The data could not be serialized.
     Serialize(serde_json::Error),

@@ -40,13 +40,22 @@
 //! 1. `engine::frame` reads the WebSocket frame (or `engine::polling` the POST body) and
 //!    `engine::packet` decodes the Engine.IO packet; the session's driver (`engine::driver`)
 //!    hands the message to the Engine.IO handler.
-//! 2. [`client`] ([`IoHandler`](client::IoHandler), Node's `Client`) decodes the Socket.IO packet (`parser`),
-//!    reassembles binary attachments, and dispatches it to the namespace the client joined.
-//! 3. `ns` ([`Namespace`]) runs the packet middlewares and routes the event to its handler.
+//! 2. [`client`] ([`IoHandler`](client::IoHandler), Node's `Client`) decodes the Socket.IO packet
+//!    (`parser`), reassembles binary attachments, and hands it to the namespace the client
+//!    joined.
+//! 3. `ns` (the namespace at run time, declared with [`Namespace`]) runs the packet middlewares
+//!    and routes the event to its handler.
 //! 4. `handler` extracts the arguments (`extract`) and polls the handler once, in place.
-//! 5. What the handler emits (`socket`, `broadcast` through the `adapter`) is encoded once
-//!    (`parser`) and queued in each recipient's outbox (`engine::socket`), which its driver
-//!    writes out.
+//! 5. What the handler emits is encoded once (`parser`): to its own client (`socket`), or to
+//!    many through a [`BroadcastOperator`] (`broadcast`) and the namespace's [`adapter`], which
+//!    picks the targets by id and hands the packet back to the namespace, which queues it in
+//!    each recipient's outbox (`engine::socket`); each session's driver writes it out.
+//!
+//! The modules form layers, each importing only the ones below it (`scripts/check-layers.py`
+//! checks it): `engine`, `value` → `error`, `parser` → `adapter` → `socket` → `broadcast`,
+//! `extract` → `handler` → `ns` → `client` → `io`, `layer`, `serve`. A socket reaches its
+//! namespace (and a broadcast operator its namespace) through a small trait the namespace
+//! implements, so the namespace, which holds the sockets, stays above them.
 //!
 //! [`Layer`]: tower_layer::Layer
 #![deny(missing_docs)]
