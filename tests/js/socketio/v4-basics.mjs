@@ -1,5 +1,5 @@
 // socket.io-client 2.5 (Socket.IO protocol v4 over Engine.IO v3) against the contract server of
-// tests/socketio_clients.rs: websocket, polling and upgrade; the socket id the client computes;
+// tests/it/socketio_clients.rs: websocket, polling and upgrade; the socket id the client computes;
 // echo with nested binary; acks; a refusal carrying data; namespaces.
 import assert from "node:assert/strict";
 import io from "socket.io-client-v2";

@@ -1,4 +1,4 @@
-// socket.io-client 4 (protocol v5) against the contract server of tests/socketio_clients.rs:
+// socket.io-client 4 (protocol v5) against the contract server of tests/it/socketio_clients.rs:
 // connection with auth, echo of several arguments, binary both ways, acks both ways, a
 // middleware refusal with message and data, and a second namespace on the same connection.
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// socket.io-client 4 against the contract server of tests/socketio_clients.rs: reconnection
+// socket.io-client 4 against the contract server of tests/it/socketio_clients.rs: reconnection
 // after the server drops the transport, a panicking handler that harms nobody, a server-side
 // ack that times out, and the disconnect reasons on both sides.
 import assert from "node:assert/strict";

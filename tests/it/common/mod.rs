@@ -13,6 +13,20 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_socketio::engine::{DisconnectReason, EngineHandler, Message, Socket};
 
+/// One test a Node scenario: `scenarios! { rust_name => "script-name", ... }` makes a
+/// multi-threaded `#[tokio::test]` per line that calls `run_script("script-name")`, a function
+/// the test file defines (it starts the server the scripts expect, then runs the script).
+macro_rules! scenarios {
+    ($($test:ident => $script:literal,)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                run_script($script).await;
+            }
+        )*
+    };
+}
+
 /// Serves `io` on a free local port until the test ends; returns the address.
 pub async fn serve(io: tower_socketio::SocketIo) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

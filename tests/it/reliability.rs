@@ -3,7 +3,7 @@
 //! that cannot keep up is disconnected rather than losing packets in silence, and the limits
 //! (connections, request heads) hold.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

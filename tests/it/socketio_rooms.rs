@@ -1,6 +1,6 @@
 //! Rooms, broadcasts and the server-side utilities, in-process over real WebSocket connections.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! 3.5 for protocol v3) against an in-process echo server, one Node script a scenario
 //! (`tests/js/engine/*.mjs`; `scripts/test.sh` installs their packages).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -32,17 +32,6 @@ async fn start_server() -> (String, tokio::sync::oneshot::Sender<()>) {
 async fn run_script(name: &str) {
     let (url, _stop) = start_server().await;
     common::examples::run_node(&format!("engine/{name}.mjs"), &[&url], name).await;
-}
-
-macro_rules! scenarios {
-    ($($test:ident => $script:literal,)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $test() {
-                run_script($script).await;
-            }
-        )*
-    };
 }
 
 scenarios! {

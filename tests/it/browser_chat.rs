@@ -2,7 +2,7 @@
 //! (`tests/js/browser/chat.mjs`), once with the default transports and once with long-polling
 //! only. Screenshots land in `target/browser/`. `scripts/test.sh` installs Chromium.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Every integration example, started as its own process, with the official socket.io-client
 //! connected to it (tests/js/examples/smoke.mjs).
 
-mod common;
+use crate::common;
 
 use common::examples::{run_node, start};
 

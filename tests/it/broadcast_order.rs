@@ -2,7 +2,7 @@
 //! tests check that nothing is reordered or lost on the way: against direct emits, acks, other
 //! recipients, a disconnect, the group size bound, binary attachments and a full buffer.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Dynamic namespaces, disconnect handlers and their reasons, in-process over WebSocket.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! hyper's upgrade machinery, the protocol's answer to polling requests on it, and the session's
 //! end when the client goes away.
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::time::Duration;

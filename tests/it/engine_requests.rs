@@ -2,7 +2,7 @@
 //! every error response of the protocol, the handshake, polling, CORS and the layer's
 //! pass-through.
 
-mod common;
+use crate::common;
 
 use std::convert::Infallible;
 use std::time::Duration;

@@ -17,7 +17,7 @@
 //! - `/admin`: on connection emits `admin-welcome` with the socket id.
 //! - any other namespace is refused ("Invalid namespace").
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -145,7 +145,7 @@ async fn run_script(name: &str) {
 }
 
 /// Serves the test server on $PORT (default 4567) until killed, for writing scripts:
-/// `PORT=4567 cargo test --test socketio_clients -- --ignored --nocapture serve_forever`.
+/// `PORT=4567 cargo test --test it -- --ignored --nocapture serve_forever`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn serve_forever() {
@@ -156,17 +156,6 @@ async fn serve_forever() {
     let (url, _stop) = start_server(port).await;
     println!("socket.io test server on {url}");
     std::future::pending::<()>().await;
-}
-
-macro_rules! scenarios {
-    ($($test:ident => $script:literal,)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $test() {
-                run_script($script).await;
-            }
-        )*
-    };
 }
 
 // One line a script of tests/js/socketio/.
