@@ -13,6 +13,8 @@ pub enum EmitError {
     ReservedEvent(String),
     /// The data could not be serialized.
     Serialize(serde_json::Error),
+    /// The data serialized into something that is not a valid packet (a bug of this crate).
+    Encoding(&'static str),
     /// The packet did not fit in the client's send buffer: it reads more slowly than the
     /// server sends (see
     /// [`EngineConfig::max_buffered_bytes`](crate::EngineConfig::max_buffered_bytes)). Nothing
@@ -28,6 +30,7 @@ impl fmt::Display for EmitError {
         match self {
             EmitError::ReservedEvent(name) => write!(f, "\"{name}\" is a reserved event name"),
             EmitError::Serialize(e) => write!(f, "the data could not be serialized: {e}"),
+            EmitError::Encoding(e) => write!(f, "the data was encoded into an invalid packet: {e}"),
             EmitError::BufferFull => {
                 f.write_str("the client's send buffer is full: its connection is being closed")
             }

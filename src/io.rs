@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapter::{Adapter, IntoRooms, LocalNamespace, MemoryAdapter};
-use crate::broadcast::{BroadcastOperator, Emitted};
+use crate::broadcast::{BroadcastOperator, Emitted, RemoteSocket};
 use crate::client::{IoHandler, NsMatcher};
 use crate::engine::EngineIo;
 use crate::engine::config::EngineConfig;
+use crate::error::BroadcastError;
 use crate::layer::SocketIoLayer;
 use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, Routes};
 use crate::socket::SocketRef;
@@ -131,8 +132,30 @@ impl SocketIo {
     }
 
     /// The sockets of `/` on every server (Node: `io.fetchSockets()`).
-    pub fn fetch_sockets(&self) -> crate::adapter::AdapterFuture<Vec<SocketRef>> {
+    pub fn fetch_sockets(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<RemoteSocket>, BroadcastError>>
+    + Send
+    + 'static
+    + use<> {
         self.main().fetch_sockets()
+    }
+
+    /// Emits server-side event `event` to `/` on the other servers (Node:
+    /// `io.serverSideEmit`); see [`BroadcastOperator::server_side_emit`].
+    pub fn server_side_emit<T: serde::Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> impl std::future::Future<Output = Result<(), BroadcastError>> + Send + 'static + use<T>
+    {
+        self.main().server_side_emit(event, data)
+    }
+
+    /// How many servers share `/`, this one included (Node: `io.serverCount()`... of the
+    /// adapter).
+    pub fn server_count(&self) -> crate::adapter::AdapterFuture<usize> {
+        self.main().server_count()
     }
 
     /// Closes every client connection, as for a server shutdown (Node: `io.close()`): each

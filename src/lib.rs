@@ -85,7 +85,7 @@ pub mod testing;
 mod value;
 
 pub use adapter::IntoRooms;
-pub use broadcast::{AckAnswers, BroadcastOperator, Emitted};
+pub use broadcast::{AckAnswers, BroadcastOperator, Emitted, RemoteSocket};
 pub use engine::RemoteAddr;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
@@ -93,7 +93,7 @@ pub use error::{AckError, BroadcastError, ConnectError, EmitError};
 pub use handler::Handler;
 pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;
-pub use ns::Namespace;
+pub use ns::{Namespace, ServerEvent};
 pub use parser::RESERVED_EVENTS;
 pub use socket::{AckFuture, DisconnectReason, Handshake, Socket, SocketRef};
 pub use value::Value;

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use crate::adapter::{Adapter, EncodedPacket, LocalNamespace, LocalSockets};
+use crate::adapter::{
+    Adapter, Answers, EncodedPacket, LocalNamespace, LocalSockets, ServerReply, SocketInfo,
+};
 use crate::broadcast::coalesce;
 use crate::engine::key_hash::NameMap;
 use crate::engine::{self, Sid, SidMap};
@@ -49,6 +51,50 @@ pub struct Namespace<S = ()> {
     fallback: Option<BoxedHandler<S, ()>>,
     on_disconnecting: Option<BoxedHandler<S, ()>>,
     on_disconnect: Option<BoxedHandler<S, ()>>,
+    server_events: NameMap<ServerHandler<S>>,
+}
+
+/// A handler of server-side events.
+type ServerHandler<S> = Arc<dyn Fn(ServerEvent<S>) -> BoxFuture<()> + Send + Sync>;
+
+/// A server-side event another server of the cluster emitted to this namespace (Node:
+/// `io.serverSideEmit(event, ...args)`, received with `io.on(event, ...)`), as its handler gets
+/// it: see [`Namespace::on_server_event`].
+pub struct ServerEvent<S = ()> {
+    /// The event's arguments.
+    pub args: Vec<Value>,
+    /// The application state.
+    pub state: S,
+    reply: Option<ServerReply>,
+}
+
+impl<S> fmt::Debug for ServerEvent<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerEvent")
+            .field("args", &self.args)
+            .field("wants_answer", &self.wants_answer())
+            .finish()
+    }
+}
+
+impl<S> ServerEvent<S> {
+    /// Whether the sending server waits for an answer (it passed a callback).
+    pub fn wants_answer(&self) -> bool {
+        self.reply.is_some()
+    }
+
+    /// Answers the sending server (Node: calling the callback with `answer`); only the first
+    /// answer goes. Does nothing when no answer is wanted.
+    pub fn answer<T: serde::Serialize + ?Sized>(
+        &mut self,
+        answer: &T,
+    ) -> Result<(), serde_json::Error> {
+        let value = Value::from(serde_json::to_value(answer)?);
+        if let Some(reply) = self.reply.take() {
+            reply(value);
+        }
+        Ok(())
+    }
 }
 
 impl<S> Default for Namespace<S> {
@@ -61,6 +107,7 @@ impl<S> Default for Namespace<S> {
             fallback: None,
             on_disconnecting: None,
             on_disconnect: None,
+            server_events: NameMap::default(),
         }
     }
 }
@@ -197,6 +244,32 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
     }
 }
 
+impl<S: Clone + Send + Sync + 'static> Namespace<S> {
+    /// Sets the handler of server-side event `event`, which another server of the cluster emits
+    /// to this namespace (Node: `io.serverSideEmit(event, ...args, callback?)` there, and
+    /// `io.on(event, (...args, callback) => ...)` here). It gets the arguments and may answer
+    /// ([`ServerEvent::answer`]) when the sender waits for one. A server never receives its own
+    /// server-side emits.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, ServerEvent};
+    ///
+    /// let ns: Namespace = Namespace::new().on_server_event("ping", |mut event: ServerEvent| async move {
+    ///     let _ = event.answer("pong");
+    /// });
+    /// # let _ = ns;
+    /// ```
+    pub fn on_server_event<F, Fut>(mut self, event: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(ServerEvent<S>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let handler: ServerHandler<S> = Arc::new(move |event| Box::pin(handler(event)));
+        self.server_events.insert(event.into(), handler);
+        self
+    }
+}
+
 /// A namespace's routes bound to the application state, behind a trait object so that sockets
 /// and the server need no state type.
 pub(crate) trait Dispatch: Send + Sync + 'static {
@@ -213,6 +286,7 @@ pub(crate) trait Dispatch: Send + Sync + 'static {
     );
     fn disconnecting(&self, socket: SocketRef, reason: DisconnectReason);
     fn disconnected(&self, socket: SocketRef, reason: DisconnectReason);
+    fn server_event(&self, event: &str, args: Vec<Value>, reply: Option<ServerReply>);
 }
 
 pub(crate) struct Routes<S> {
@@ -296,6 +370,18 @@ impl<S: Clone + Send + Sync + 'static> Dispatch for Routes<S> {
 
     fn disconnected(&self, socket: SocketRef, reason: DisconnectReason) {
         self.run_with_reason(self.ns.on_disconnect.as_ref(), socket, reason);
+    }
+
+    fn server_event(&self, event: &str, args: Vec<Value>, reply: Option<ServerReply>) {
+        let Some(handler) = self.ns.server_events.get(event) else {
+            tracing::debug!(event, "no handler for server-side event");
+            return;
+        };
+        handler::run(handler(ServerEvent {
+            args,
+            state: self.state.clone(),
+            reply,
+        }));
     }
 }
 
@@ -433,10 +519,6 @@ impl Nsp for NsCore {
         self.ack_timeout
     }
 
-    fn socket(&self, sid: Sid) -> Option<SocketRef> {
-        self.read().get(&sid).cloned()
-    }
-
     fn event(
         &self,
         socket: SocketRef,
@@ -499,8 +581,35 @@ impl LocalSockets for NsCore {
         });
     }
 
+    fn send_with_ack(
+        &self,
+        sids: &mut dyn Iterator<Item = Sid>,
+        packet: EncodedPacket,
+        answers: &Answers,
+    ) -> usize {
+        let id = Nsp::next_ack_id(self);
+        let packet = packet.with_ack_id(id);
+        let targets: Vec<SocketRef> = {
+            let sockets = self.read();
+            sids.filter_map(|sid| sockets.get(&sid).cloned()).collect()
+        };
+        targets
+            .iter()
+            .filter(|socket| socket.send_with_shared_ack(&packet, id, answers))
+            .count()
+    }
+
     fn sids(&self) -> Vec<Sid> {
         self.read().keys().copied().collect()
+    }
+
+    fn socket_info(&self, sid: Sid) -> Option<SocketInfo> {
+        let socket = self.read().get(&sid).cloned()?;
+        Some(socket.info())
+    }
+
+    fn server_event(&self, event: &str, args: Vec<Value>, reply: Option<ServerReply>) {
+        self.routes.server_event(event, args, reply);
     }
 
     fn disconnect(&self, sid: Sid, close: bool) {

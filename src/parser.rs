@@ -213,8 +213,8 @@ impl EncodedPacket {
     }
 
     /// Rebuilds a packet from its text frame and attachments (as another server sent them),
-    /// checking that the text is one EVENT or binary EVENT packet of the Socket.IO protocol v5
-    /// whose attachment count matches `attachments`.
+    /// checking that the text is one EVENT or binary EVENT packet of the Socket.IO protocol v5,
+    /// without an acknowledgement id, whose attachment count matches `attachments`.
     pub fn parse(
         text: impl Into<String>,
         attachments: Vec<Bytes>,
@@ -227,11 +227,37 @@ impl EncodedPacket {
         if !matches!(packet.kind, Kind::Event | Kind::BinaryEvent) {
             return Err(InvalidPacket("not an EVENT packet"));
         }
+        if packet.id.is_some() {
+            return Err(InvalidPacket(
+                "an acknowledgement id (it is given per server)",
+            ));
+        }
         if packet.attachments != attachments.len() {
             return Err(InvalidPacket("the attachment count does not match"));
         }
         parse_args(&packet.payload, &attachments, true).map_err(|e| InvalidPacket(e.0))?;
         Ok(EncodedPacket { text, attachments })
+    }
+}
+
+impl EncodedPacket {
+    /// The same packet with acknowledgement id `id`, written right before the payload: the
+    /// packet a broadcast with acknowledgements queues for every local recipient. Packets
+    /// carry no id until then (an [`EncodedPacket`] is an event without one: `emit` encodes
+    /// none, [`parse`](Self::parse) refuses one).
+    pub(crate) fn with_ack_id(&self, id: u64) -> EncodedPacket {
+        let Ok(packet) = decode(self.text.clone().skip(1)) else {
+            return self.clone();
+        };
+        debug_assert!(packet.id.is_none(), "a packet with an id already");
+        let payload_at = self.text.len() - packet.payload.len();
+        let mut head = self.text[..payload_at].as_bytes().to_vec();
+        push_decimal(&mut head, id);
+        head.extend_from_slice(self.text[payload_at..].as_bytes());
+        EncodedPacket {
+            text: Str::from(String::from_utf8(head).expect("ASCII digits into UTF-8 text")),
+            attachments: self.attachments.clone(),
+        }
     }
 }
 
@@ -404,6 +430,19 @@ pub(crate) fn encode_event<T: Serialize + ?Sized>(
     encode_args(ns, Some(event), id, data).map_err(EmitError::Serialize)
 }
 
+/// The arguments `data` makes after event name `event`, as [`encode_event`] lays them out
+/// (binary as [`Value::Binary`]): what a server-side emit carries.
+pub(crate) fn event_args<T: Serialize + ?Sized>(
+    event: &str,
+    data: &T,
+) -> Result<Vec<Value>, EmitError> {
+    let packet = encode_event("/", event, data, None)?;
+    let raw = decode(packet.text.clone().skip(1)).map_err(|e| EmitError::Encoding(e.0))?;
+    let (_, args) = parse_args(&raw.payload, &packet.attachments, true)
+        .map_err(|e| EmitError::Encoding(e.0))?;
+    Ok(args)
+}
+
 /// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
 /// all of them otherwise (so a tuple type takes several arguments, `()` none).
 pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, serde_json::Error> {
@@ -555,6 +594,44 @@ impl ser::Serializer for ShapeProbe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ack_id_goes_right_before_the_payload() {
+        let plain = encode_args("/", Some("q"), None, &1).unwrap();
+        assert_eq!(&*plain.with_ack_id(17).text, r#"4217["q",1]"#);
+        let binary =
+            encode_args("/chat", Some("q"), None, &bytes::Bytes::from_static(b"x")).unwrap();
+        assert_eq!(
+            &*binary.with_ack_id(0).text,
+            r#"451-/chat,0["q",{"_placeholder":true,"num":0}]"#
+        );
+        assert_eq!(binary.with_ack_id(0).attachments.len(), 1);
+    }
+
+    #[test]
+    fn a_packet_from_elsewhere_is_checked() {
+        assert!(EncodedPacket::parse(r#"42["a"]"#, vec![]).is_ok());
+        assert!(
+            EncodedPacket::parse(r#"2["a"]"#, vec![]).is_err(),
+            "no Engine.IO type"
+        );
+        assert!(
+            EncodedPacket::parse(r#"43["a"]"#, vec![]).is_err(),
+            "an ACK"
+        );
+        assert!(
+            EncodedPacket::parse(r#"421["a"]"#, vec![]).is_err(),
+            "an ack id"
+        );
+        assert!(
+            EncodedPacket::parse(r#"42[1]"#, vec![]).is_err(),
+            "no event name"
+        );
+        assert!(
+            EncodedPacket::parse(r#"42["a""#, vec![]).is_err(),
+            "not JSON"
+        );
+    }
 
     #[test]
     fn decimals_written_and_read_back() {

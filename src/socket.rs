@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::adapter::{Adapter, EncodedPacket, IntoRooms, Room};
+use crate::adapter::{Adapter, Answers, EncodedPacket, HandshakeInfo, IntoRooms, Room, SocketInfo};
 use crate::engine::config::Transport;
 use crate::engine::key_hash::NameMap;
 use crate::engine::{self, EncodedSendError, Sid};
@@ -129,8 +129,17 @@ pub struct Socket {
     pub(crate) engine: Arc<engine::Socket<ClientState>>,
     handshake: Handshake,
     connected: AtomicBool,
-    acks: Mutex<HashMap<u64, oneshot::Sender<Vec<Value>>>>,
+    acks: Mutex<HashMap<u64, AckSlot>>,
     extensions: Mutex<http::Extensions>,
+    data: Mutex<Value>,
+}
+
+/// Where the answer to one of the server's acknowledgement requests goes.
+enum AckSlot {
+    /// An [`AckFuture`] (a direct `emit_with_ack`).
+    One(oneshot::Sender<Vec<Value>>),
+    /// The answers of a broadcast with acknowledgements: the first argument, as Node relays it.
+    Many(Answers),
 }
 
 /// The handle handlers get on a socket.
@@ -151,6 +160,7 @@ impl Socket {
             connected: AtomicBool::new(false),
             acks: Mutex::new(HashMap::new()),
             extensions: Mutex::new(http::Extensions::new()),
+            data: Mutex::new(Value::Object(Vec::new())),
         }
     }
 
@@ -237,6 +247,42 @@ impl Socket {
             .remove::<T>()
     }
 
+    /// Stores `data` as the socket's serializable data (Node: `socket.data`), which other
+    /// servers see in [`fetch_sockets`](crate::BroadcastOperator::fetch_sockets) (with a
+    /// multi-server adapter) and connection state recovery restores. Typed data that stays on
+    /// this server goes in the [extensions](Self::insert_extension). It is kept as JSON (bytes
+    /// become an array of numbers).
+    pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
+        let value = Value::from(serde_json::to_value(data)?);
+        *self.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        Ok(())
+    }
+
+    /// The socket's serializable data, read into `T` (`{}` until [`set_data`](Self::set_data)).
+    pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        self.data_value().deserialize_into()
+    }
+
+    /// The socket's serializable data as a [`Value`].
+    pub fn data_value(&self) -> Value {
+        self.data.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// What other servers may know of this socket (a `fetchSockets` answer).
+    pub(crate) fn info(&self) -> SocketInfo {
+        SocketInfo {
+            id: self.id,
+            handshake: HandshakeInfo::of_request(
+                self.req_parts(),
+                self.remote_addr(),
+                self.handshake.issued,
+                serde_json::to_value(&self.handshake.auth).unwrap_or_default(),
+            ),
+            rooms: self.rooms(),
+            data: self.data_value(),
+        }
+    }
+
     /// Emits `event` to the client with `data` as its arguments: a tuple's elements are the
     /// arguments (`(a, b)` arrives as `socket.on("ev", (a, b) => ...)`), `()` sends none, any
     /// other value is the one argument. `bytes::Bytes` anywhere in `data` (a [`Value::Binary`]
@@ -293,7 +339,7 @@ impl Socket {
         timeout: Duration,
     ) -> AckFuture<R> {
         let (tx, rx) = oneshot::channel();
-        self.lock_acks().insert(id, tx);
+        self.lock_acks().insert(id, AckSlot::One(tx));
         let error = self.send_packet(packet).err();
         if error.is_some() {
             self.lock_acks().remove(&id);
@@ -360,14 +406,37 @@ impl Socket {
         self.connected.swap(connected, Ordering::AcqRel)
     }
 
-    fn lock_acks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Vec<Value>>>> {
+    /// Queues a broadcast packet carrying acknowledgement request `id`, the answer going to
+    /// `answers`. Whether it was queued.
+    pub(crate) fn send_with_shared_ack(
+        &self,
+        packet: &EncodedPacket,
+        id: u64,
+        answers: &Answers,
+    ) -> bool {
+        self.lock_acks().insert(id, AckSlot::Many(answers.clone()));
+        let sent = self.send_packet(packet).is_ok();
+        if !sent {
+            self.lock_acks().remove(&id);
+        }
+        sent
+    }
+
+    fn lock_acks(&self) -> std::sync::MutexGuard<'_, HashMap<u64, AckSlot>> {
         self.acks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The client answered acknowledgement `id`.
     pub(crate) fn receive_ack(&self, id: u64, args: Vec<Value>) {
-        if let Some(tx) = self.lock_acks().remove(&id) {
-            let _ = tx.send(args);
+        let slot = self.lock_acks().remove(&id);
+        match slot {
+            Some(AckSlot::One(tx)) => {
+                let _ = tx.send(args);
+            }
+            Some(AckSlot::Many(answers)) => {
+                answers.answer(args.into_iter().next().unwrap_or(Value::Null));
+            }
+            None => {}
         }
     }
 
@@ -468,8 +537,6 @@ pub(crate) trait Nsp: Send + Sync + 'static {
     fn next_ack_id(&self) -> u64;
     /// How long an acknowledgement is awaited by default.
     fn ack_timeout(&self) -> Duration;
-    /// The connected socket `sid`.
-    fn socket(&self, sid: Sid) -> Option<SocketRef>;
     /// Routes an event `socket` received to its handler (packet middlewares first).
     fn event(
         &self,

@@ -106,10 +106,7 @@ fn chat_namespace() -> Namespace<Users> {
                 };
                 // The same tab came back (a reload): its old connection is stale.
                 if let Some(stale) = previous {
-                    let sockets = socket.nsp().fetch_sockets().await.unwrap_or_default();
-                    if let Some(stale) = sockets.iter().find(|s| s.id() == stale) {
-                        stale.disconnect();
-                    }
+                    let _ = socket.nsp().to(stale).disconnect_sockets(false).await;
                 }
                 socket.insert_extension(Nick(nick));
                 Ok(())

@@ -115,12 +115,8 @@ impl Adapter for MemoryAdapter {
 
     /// Walks the rooms' members under the room table's read lock, collecting nothing: each
     /// target is queued as it is found.
-    fn broadcast(
-        &self,
-        packet: EncodedPacket,
-        opts: &BroadcastOptions,
-        volatile: bool,
-    ) -> AdapterFuture<()> {
+    fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
+        let volatile = opts.volatile;
         let state = self.read();
         let excluded = state.ids_in(&opts.except);
         if !opts.rooms.is_empty() {
@@ -194,7 +190,7 @@ mod tests {
         let opts = |rooms: &[&str], except: &[&str]| BroadcastOptions {
             rooms: rooms.iter().map(|r| r.to_string()).collect(),
             except: except.iter().map(|r| r.to_string()).collect(),
-            local: false,
+            ..BroadcastOptions::default()
         };
         let mut t = adapter.local_targets(&opts(&["r1", "r2"], &["vip"]));
         t.sort();

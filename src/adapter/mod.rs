@@ -14,15 +14,22 @@
 //!   server's sockets a [`BroadcastOptions`] selects).
 //! - The operations that reach every server are asynchronous and fallible
 //!   ([`AdapterFuture`]): [`broadcast`](Adapter::broadcast),
+//!   [`broadcast_with_ack`](Adapter::broadcast_with_ack) (answers gathered in [`Answers`]),
+//!   [`fetch_sockets`](Adapter::fetch_sockets) ([`SocketInfo`]s),
 //!   [`add_sockets`](Adapter::add_sockets), [`del_sockets`](Adapter::del_sockets),
-//!   [`disconnect_sockets`](Adapter::disconnect_sockets). Their defaults act on this server only,
-//!   through the [`LocalNamespace`]: an adapter for several servers does the same, then tells
-//!   the others, which do it on their side through their own [`LocalNamespace`].
+//!   [`disconnect_sockets`](Adapter::disconnect_sockets),
+//!   [`server_side_emit`](Adapter::server_side_emit), [`server_count`](Adapter::server_count).
+//!   Their defaults act on this server only, through the [`LocalNamespace`]: an adapter for
+//!   several servers does the same, then tells the others, which do it on their side through
+//!   their own [`LocalNamespace`].
 //!
 //! What an outside adapter can do with this server's sockets is what [`LocalNamespace`] offers:
 //! send an encoded packet to some of them ([`send`](LocalNamespace::send),
-//! [`send_all`](LocalNamespace::send_all)), list them ([`sids`](LocalNamespace::sids)),
-//! disconnect them ([`disconnect`](LocalNamespace::disconnect)).
+//! [`send_all`](LocalNamespace::send_all), [`send_with_ack`](LocalNamespace::send_with_ack)),
+//! list them ([`sids`](LocalNamespace::sids), [`socket_info`](LocalNamespace::socket_info)),
+//! disconnect them ([`disconnect`](LocalNamespace::disconnect)), and hand it a server-side event
+//! ([`server_event`](LocalNamespace::server_event)). A packet another server sent is rebuilt
+//! with [`EncodedPacket::parse`].
 //!
 //! ```
 //! use std::sync::Arc;
@@ -43,14 +50,9 @@
 //!     fn socket_rooms(&self, sid: Sid) -> Vec<Room> { self.0.socket_rooms(sid) }
 //!     fn rooms(&self) -> Vec<Room> { self.0.rooms() }
 //!     fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid> { self.0.local_targets(opts) }
-//!     fn broadcast(
-//!         &self,
-//!         packet: EncodedPacket,
-//!         opts: &BroadcastOptions,
-//!         volatile: bool,
-//!     ) -> AdapterFuture<()> {
+//!     fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
 //!         tracing::info!(ns = self.namespace().name(), text = packet.text(), "broadcast");
-//!         self.0.broadcast(packet, opts, volatile)
+//!         self.0.broadcast(packet, opts)
 //!     }
 //! }
 //!
@@ -60,19 +62,25 @@
 //! # let _ = io;
 //! ```
 
+mod answers;
 mod memory;
+mod socket_info;
 
 use std::collections::HashSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
+pub use answers::{Answers, Gathered};
 pub use memory::MemoryAdapter;
+pub use socket_info::{HandshakeInfo, SocketInfo};
 
 use crate::engine::Sid;
 pub use crate::error::AdapterError;
 pub use crate::parser::{EncodedPacket, InvalidPacket};
+use crate::value::Value;
 
 /// A room name.
 pub type Room = String;
@@ -122,7 +130,8 @@ impl<T: IntoRooms, const N: usize> IntoRooms for [T; N] {
 /// A boxed future, as the adapter's cluster operations return.
 pub type AdapterFuture<T> = Pin<Box<dyn Future<Output = Result<T, AdapterError>> + Send>>;
 
-/// Which sockets an operation targets.
+/// Which sockets an operation targets, and how (Node: a broadcast's `rooms`, `except` and
+/// `flags`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BroadcastOptions {
     /// The sockets in any of these rooms; every socket of the namespace when empty.
@@ -131,7 +140,16 @@ pub struct BroadcastOptions {
     pub except: HashSet<Room>,
     /// This server's sockets only (Node: the `local` flag).
     pub local: bool,
+    /// The packet may be dropped for a client that cannot take it now (Node: `volatile`).
+    pub volatile: bool,
+    /// Node's `compress` flag, carried across servers; it has no effect here.
+    pub compress: bool,
+    /// How long acknowledgements are awaited (Node: the `timeout` flag).
+    pub timeout: Option<Duration>,
 }
+
+/// Answers an incoming server-side emit: called at most once, with the answer.
+pub type ServerReply = Box<dyn FnOnce(Value) + Send>;
 
 /// This server's sockets of one namespace, as its adapter acts on them (implemented by the
 /// namespace at run time). Every method is quick and does not block: sending only queues.
@@ -140,10 +158,22 @@ pub(crate) trait LocalSockets: Send + Sync {
     fn send_to(&self, sids: &mut dyn Iterator<Item = Sid>, packet: EncodedPacket, volatile: bool);
     /// Queues `packet` for every connected socket, but those `skip` names.
     fn send_all(&self, skip: Option<&dyn Fn(Sid) -> bool>, packet: EncodedPacket, volatile: bool);
+    /// Queues `packet` with a fresh acknowledgement id for each connected socket among `sids`;
+    /// each one's answer goes to `answers`. Returns how many sockets got it.
+    fn send_with_ack(
+        &self,
+        sids: &mut dyn Iterator<Item = Sid>,
+        packet: EncodedPacket,
+        answers: &Answers,
+    ) -> usize;
     /// The ids of the connected sockets.
     fn sids(&self) -> Vec<Sid>;
+    /// What other servers may know of socket `sid`.
+    fn socket_info(&self, sid: Sid) -> Option<SocketInfo>;
     /// Disconnects socket `sid` (Node: `socket.disconnect(close)`).
     fn disconnect(&self, sid: Sid, close: bool);
+    /// Runs the namespace's handler of server-side event `event`, if any.
+    fn server_event(&self, event: &str, args: Vec<Value>, reply: Option<ServerReply>);
 }
 
 /// One namespace's sockets on this server, as an [`Adapter`] sees them: what it was made with,
@@ -174,10 +204,24 @@ impl LocalSockets for NoSockets {
     fn send_all(&self, _: Option<&dyn Fn(Sid) -> bool>, _: EncodedPacket, _: bool) {
         match *self {}
     }
+    fn send_with_ack(
+        &self,
+        _: &mut dyn Iterator<Item = Sid>,
+        _: EncodedPacket,
+        _: &Answers,
+    ) -> usize {
+        match *self {}
+    }
     fn sids(&self) -> Vec<Sid> {
         match *self {}
     }
+    fn socket_info(&self, _: Sid) -> Option<SocketInfo> {
+        match *self {}
+    }
     fn disconnect(&self, _: Sid, _: bool) {
+        match *self {}
+    }
+    fn server_event(&self, _: &str, _: Vec<Value>, _: Option<ServerReply>) {
         match *self {}
     }
 }
@@ -224,6 +268,22 @@ impl LocalNamespace {
         }
     }
 
+    /// Queues `packet` for each socket of `sids` connected here, each with an acknowledgement
+    /// request (a fresh id of this namespace is written into the packet); each client's answer
+    /// (its first argument) goes to `answers`. Returns how many sockets got the packet, the
+    /// count to [`report`](Answers::report).
+    pub fn send_with_ack(
+        &self,
+        sids: impl IntoIterator<Item = Sid>,
+        packet: EncodedPacket,
+        answers: &Answers,
+    ) -> usize {
+        match self.sockets.upgrade() {
+            Some(sockets) => sockets.send_with_ack(&mut sids.into_iter(), packet, answers),
+            None => 0,
+        }
+    }
+
     /// The ids of the sockets connected here.
     pub fn sids(&self) -> Vec<Sid> {
         self.sockets
@@ -232,12 +292,29 @@ impl LocalNamespace {
             .unwrap_or_default()
     }
 
+    /// What other servers may know of socket `sid`, if it is connected here: its id, handshake,
+    /// rooms and data (a `fetchSockets` answer).
+    pub fn socket_info(&self, sid: Sid) -> Option<SocketInfo> {
+        self.sockets.upgrade()?.socket_info(sid)
+    }
+
     /// Disconnects socket `sid` if it is connected here: from the namespace (its client gets a
     /// DISCONNECT packet), or with `close`, its whole connection (Node:
     /// `socket.disconnect(close)`).
     pub fn disconnect(&self, sid: Sid, close: bool) {
         if let Some(sockets) = self.sockets.upgrade() {
             sockets.disconnect(sid, close);
+        }
+    }
+
+    /// Hands a server-side event another server emitted (Node: `serverSideEmit`) to the
+    /// namespace's handler for `event`
+    /// ([`Namespace::on_server_event`](crate::Namespace::on_server_event)); `reply`, when the
+    /// sender wants an answer, is called with the handler's. Without a handler, it is dropped
+    /// unanswered.
+    pub fn server_event(&self, event: &str, args: Vec<Value>, reply: Option<ServerReply>) {
+        if let Some(sockets) = self.sockets.upgrade() {
+            sockets.server_event(event, args, reply);
         }
     }
 }
@@ -262,15 +339,39 @@ pub trait Adapter: Send + Sync + 'static {
     /// Queues `packet` for every socket targeted by `opts`, on every server (this one's before
     /// this returns), under the rules of [`LocalNamespace::send`]. The future tells whether the
     /// other servers were reached. The default sends to this server's sockets.
-    fn broadcast(
+    fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
+        let targets = self.local_targets(opts);
+        self.namespace().send(targets, packet, opts.volatile);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Queues `packet` with an acknowledgement request for every socket targeted by `opts`, on
+    /// every server: each server [reports](Answers::report) to `answers` how many of its
+    /// clients got it (after [`expect_reports`](Answers::expect_reports) with the number of
+    /// servers), then relays their answers. The default does this server's part.
+    fn broadcast_with_ack(
         &self,
         packet: EncodedPacket,
         opts: &BroadcastOptions,
-        volatile: bool,
+        answers: Answers,
     ) -> AdapterFuture<()> {
-        let targets = self.local_targets(opts);
-        self.namespace().send(targets, packet, volatile);
+        answers.expect_reports(1);
+        let count = self
+            .namespace()
+            .send_with_ack(self.local_targets(opts), packet, &answers);
+        answers.report(count);
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// The sockets targeted by `opts`, on every server (Node: `fetchSockets`). The default
+    /// lists this server's.
+    fn fetch_sockets(&self, opts: &BroadcastOptions) -> AdapterFuture<Vec<SocketInfo>> {
+        let found = self
+            .local_targets(opts)
+            .into_iter()
+            .filter_map(|sid| self.namespace().socket_info(sid))
+            .collect();
+        Box::pin(std::future::ready(Ok(found)))
     }
 
     /// Makes the sockets targeted by `opts` join `rooms` (Node: `socketsJoin`). The default
@@ -300,5 +401,25 @@ pub trait Adapter: Send + Sync + 'static {
             self.namespace().disconnect(sid, close);
         }
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Sends server-side event `event` with `args` to the other servers' namespace (Node:
+    /// `serverSideEmit`; this server's handler does not get it). With `answers`, each other
+    /// server answers once: the adapter [expects](Answers::expect) one answer a server and
+    /// relays them. The default, alone, has no one to tell.
+    fn server_side_emit(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        answers: Option<Answers>,
+    ) -> AdapterFuture<()> {
+        let _ = (event, args, answers);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// How many servers share this namespace, this one included (Node: `serverCount`). The
+    /// default: 1.
+    fn server_count(&self) -> AdapterFuture<usize> {
+        Box::pin(std::future::ready(Ok(1)))
     }
 }

@@ -12,14 +12,54 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::adapter::{AdapterFuture, BroadcastOptions, IntoRooms};
+mod remote;
+
+use crate::adapter::{AdapterFuture, Answers, BroadcastOptions, Gathered, IntoRooms};
 use crate::engine::{self, EncodedSendError, Sid};
 use crate::error::{AckError, BroadcastError, EmitError};
 use crate::parser::encode_event;
-use crate::socket::{Nsp, Socket, SocketRef};
+use crate::socket::{Nsp, Socket};
+use crate::value::Value;
 
-/// Every targeted socket's answer to a broadcast with acknowledgement, with its id.
-pub type AckAnswers<R> = Vec<(Sid, Result<R, AckError>)>;
+pub use remote::RemoteSocket;
+
+/// What a broadcast with acknowledgement (or a server-side emit with answers) got back, from
+/// every server.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AckAnswers<R> {
+    /// Each answer that arrived in time, in arrival order; one that does not deserialize into
+    /// `R` is an error.
+    pub answers: Vec<Result<R, AckError>>,
+    /// How many answers were expected: the clients the packet reached on the servers that
+    /// reported in time (for a server-side emit, the other servers).
+    pub expected: usize,
+    /// Whether everything expected arrived in time. When not, Node fails the operation ("operation
+    /// has timed out") with the answers that came.
+    pub complete: bool,
+}
+
+impl<R: DeserializeOwned> AckAnswers<R> {
+    fn read(gathered: Gathered) -> Self {
+        AckAnswers {
+            answers: gathered
+                .answers
+                .into_iter()
+                .map(|answer| answer.deserialize_into().map_err(AckError::Deserialize))
+                .collect(),
+            expected: gathered.expected,
+            complete: gathered.complete,
+        }
+    }
+}
+
+/// The arguments `data` makes after the event name `event`, as `emit` lays them out.
+fn encode_args_values<T: Serialize + ?Sized>(
+    event: &str,
+    data: &T,
+) -> Result<Vec<Value>, EmitError> {
+    crate::parser::event_args(event, data)
+}
 
 /// A selection of sockets of one namespace, and what to do with them.
 ///
@@ -36,8 +76,6 @@ pub type AckAnswers<R> = Vec<(Sid, Result<R, AckError>)>;
 pub struct BroadcastOperator {
     ns: Arc<dyn Nsp>,
     opts: BroadcastOptions,
-    volatile: bool,
-    timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for BroadcastOperator {
@@ -45,7 +83,6 @@ impl std::fmt::Debug for BroadcastOperator {
         f.debug_struct("BroadcastOperator")
             .field("ns", &self.ns.name())
             .field("opts", &self.opts)
-            .field("volatile", &self.volatile)
             .finish()
     }
 }
@@ -55,8 +92,6 @@ impl BroadcastOperator {
         BroadcastOperator {
             ns,
             opts: BroadcastOptions::default(),
-            volatile: false,
-            timeout: None,
         }
     }
 
@@ -92,21 +127,27 @@ impl BroadcastOperator {
     /// The packet may be dropped for clients that cannot take it now (their send buffer is
     /// full), silently (Node: `volatile`).
     pub fn volatile(mut self) -> Self {
-        self.volatile = true;
+        self.opts.volatile = true;
         self
     }
 
-    /// Accepted for Node parity (`compress`); has no effect, the WebSocket engine having no
-    /// per-message compression.
-    pub fn compress(self, _compress: bool) -> Self {
+    /// Accepted for Node parity (`compress`), and carried to other servers; has no effect
+    /// here, the WebSocket engine having no per-message compression.
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.opts.compress = compress;
         self
     }
 
-    /// How long [`emit_with_ack`](Self::emit_with_ack) waits for the answers (default: the
-    /// server's ack timeout).
+    /// How long [`emit_with_ack`](Self::emit_with_ack) and
+    /// [`server_side_emit_with_ack`](Self::server_side_emit_with_ack) wait for the answers
+    /// (default: the server's ack timeout, 5 s) (Node: `timeout`).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.opts.timeout = Some(timeout);
         self
+    }
+
+    fn ack_timeout(&self) -> Duration {
+        self.opts.timeout.unwrap_or_else(|| self.ns.ack_timeout())
     }
 
     /// Emits `event` with `data` (the same argument rules as
@@ -118,59 +159,116 @@ impl BroadcastOperator {
             Ok(packet) => packet,
             Err(error) => return Emitted::failed(error),
         };
-        Emitted::pending(
-            self.ns
-                .adapter()
-                .broadcast(packet, &self.opts, self.volatile),
-        )
+        Emitted::pending(self.ns.adapter().broadcast(packet, &self.opts))
     }
 
-    /// Emits `event` to every targeted socket of this server with an acknowledgement request,
-    /// and collects every answer (or its error: timeout, disconnection) with the socket id.
+    /// Emits `event` to every targeted socket, on every server, with an acknowledgement
+    /// request, and gathers the answers (each client's first argument, as Node relays them)
+    /// until every targeted client answered or the [timeout](Self::timeout) passed. The packet
+    /// is queued for this server's sockets before this returns.
+    ///
+    /// ```no_run
+    /// # async fn f(io: tower_socketio::SocketIo) {
+    /// use std::time::Duration;
+    ///
+    /// let answers = io
+    ///     .to("voters")
+    ///     .timeout(Duration::from_secs(3))
+    ///     .emit_with_ack::<_, bool>("vote?", "lunch at noon")
+    ///     .await
+    ///     .unwrap();
+    /// let yes = answers.answers.iter().filter(|a| matches!(a, Ok(true))).count();
+    /// if !answers.complete {
+    ///     // Node: "operation has timed out"; `yes` counts the answers that came.
+    /// }
+    /// # let _ = yes;
+    /// # }
+    /// ```
     pub fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned + Send + 'static>(
         &self,
         event: &str,
         data: &T,
-    ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static {
-        let id = self.ns.next_ack_id();
-        let encoded = encode_event(self.ns.name(), event, data, Some(id));
-        let targets = self.ns.adapter().local_targets(&self.opts);
-        let sockets: Vec<SocketRef> = targets
-            .into_iter()
-            .filter_map(|sid| self.ns.socket(sid))
-            .collect();
-        let timeout = self.timeout.unwrap_or_else(|| self.ns.ack_timeout());
-        let waits = encoded.map(|packet| {
-            sockets
-                .iter()
-                .map(|socket| {
-                    (
-                        socket.id(),
-                        socket.emit_packet_with_ack::<R>(&packet, id, timeout),
-                    )
-                })
-                .collect::<Vec<_>>()
+    ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static + use<T, R>
+    {
+        let answers = Answers::new();
+        let sent = encode_event(self.ns.name(), event, data, None).map(|packet| {
+            self.ns
+                .adapter()
+                .broadcast_with_ack(packet, &self.opts, answers.clone())
         });
+        let timeout = self.ack_timeout();
         async move {
-            let waits = waits.map_err(BroadcastError::Emit)?;
-            let mut answers = Vec::with_capacity(waits.len());
-            for (sid, wait) in waits {
-                answers.push((sid, wait.await));
-            }
-            Ok(answers)
+            sent.map_err(BroadcastError::Emit)?
+                .await
+                .map_err(BroadcastError::Adapter)?;
+            Ok(AckAnswers::read(answers.gathered(timeout).await))
         }
     }
 
-    /// The targeted sockets (Node: `fetchSockets`).
-    pub fn fetch_sockets(&self) -> AdapterFuture<Vec<SocketRef>> {
-        let found = self
-            .ns
-            .adapter()
-            .local_targets(&self.opts)
-            .into_iter()
-            .filter_map(|sid| self.ns.socket(sid))
-            .collect();
-        Box::pin(std::future::ready(Ok(found)))
+    /// Emits server-side event `event` with `data` (the same argument rules as
+    /// [`Socket::emit`](crate::Socket::emit)) to this namespace on the other servers of the
+    /// cluster, whose handler is [`Namespace::on_server_event`](crate::Namespace::on_server_event)
+    /// (Node: `serverSideEmit`). This server's handler does not get it; alone, nobody does.
+    pub fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> impl Future<Output = Result<(), BroadcastError>> + Send + 'static + use<T> {
+        let sent = encode_args_values(event, data)
+            .map(|args| self.ns.adapter().server_side_emit(event, args, None));
+        async move {
+            sent.map_err(BroadcastError::Emit)?
+                .await
+                .map_err(BroadcastError::Adapter)
+        }
+    }
+
+    /// [`server_side_emit`](Self::server_side_emit), gathering each other server's answer until
+    /// all answered or the [timeout](Self::timeout) passed (Node: `serverSideEmit` with a
+    /// callback).
+    pub fn server_side_emit_with_ack<
+        T: Serialize + ?Sized,
+        R: DeserializeOwned + Send + 'static,
+    >(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static + use<T, R>
+    {
+        let answers = Answers::new();
+        let sent = encode_args_values(event, data).map(|args| {
+            self.ns
+                .adapter()
+                .server_side_emit(event, args, Some(answers.clone()))
+        });
+        let timeout = self.ack_timeout();
+        async move {
+            sent.map_err(BroadcastError::Emit)?
+                .await
+                .map_err(BroadcastError::Adapter)?;
+            Ok(AckAnswers::read(answers.gathered(timeout).await))
+        }
+    }
+
+    /// How many servers share this namespace, this one included (Node: `serverCount`).
+    pub fn server_count(&self) -> AdapterFuture<usize> {
+        self.ns.adapter().server_count()
+    }
+
+    /// The targeted sockets, on every server (Node: `fetchSockets`).
+    pub fn fetch_sockets(
+        &self,
+    ) -> impl Future<Output = Result<Vec<RemoteSocket>, BroadcastError>> + Send + 'static + use<>
+    {
+        let found = self.ns.adapter().fetch_sockets(&self.opts);
+        let ns = self.ns.clone();
+        async move {
+            let found = found.await.map_err(BroadcastError::Adapter)?;
+            Ok(found
+                .into_iter()
+                .map(|info| RemoteSocket::new(info, ns.clone()))
+                .collect())
+        }
     }
 
     /// Makes the targeted sockets join `rooms` (Node: `socketsJoin`).

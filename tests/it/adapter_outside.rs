@@ -100,18 +100,13 @@ impl Adapter for OutsideAdapter {
         targets.difference(&excluded).copied().collect()
     }
 
-    fn broadcast(
-        &self,
-        packet: EncodedPacket,
-        opts: &BroadcastOptions,
-        volatile: bool,
-    ) -> AdapterFuture<()> {
+    fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
         // What another server would receive, and rebuild.
         let (text, attachments) = (packet.text().to_owned(), packet.attachments().to_vec());
         self.log.lock().unwrap().push(text.clone());
         let rebuilt = EncodedPacket::parse(text, attachments).expect("a packet the server encoded");
         let targets = self.local_targets(opts);
-        self.ns.send(targets, rebuilt, volatile);
+        self.ns.send(targets, rebuilt, opts.volatile);
         Box::pin(std::future::ready(Ok(())))
     }
 }

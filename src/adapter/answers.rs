@@ -1,0 +1,222 @@
+//! Where the answers to a request sent to many gather: the acknowledgements of a broadcast (from
+//! this server's clients and the other servers'), or the answers of the other servers to a
+//! server-side emit.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::value::Value;
+
+/// The most answers kept beyond the number expected so far: answers can arrive before the count
+/// of their server (another thread, another server), and a misbehaving server may send more than
+/// it announced; past this slack they are dropped (and the request is not complete sooner).
+const SLACK: usize = 4096;
+
+/// The answers to one request sent to many, as they arrive. An adapter gets one with
+/// [`Adapter::broadcast_with_ack`](super::Adapter::broadcast_with_ack) and
+/// [`Adapter::server_side_emit`](super::Adapter::server_side_emit), says how many answers to
+/// expect, and feeds it the answers of its servers; the caller waits until every expected answer
+/// arrived or its timeout passed.
+///
+/// For a broadcast: each server reports how many of its clients got the packet
+/// ([`report`](Self::report)), the number of reports to wait for being set first
+/// ([`expect_reports`](Self::expect_reports)); each client's answer is one
+/// [`answer`](Self::answer) (its first argument, as Node relays it). For a server-side emit, the
+/// number of answers is known up front ([`expect`](Self::expect): one a server).
+///
+/// Cheap to clone (one shared state). Memory is bounded: answers beyond the expected count (plus
+/// a small slack for answers ahead of their count) are dropped.
+///
+/// ```
+/// # tokio_test_block_on(async {
+/// use std::time::Duration;
+/// use tower_socketio::Value;
+/// use tower_socketio::adapter::Answers;
+///
+/// let answers = Answers::new();
+/// answers.expect_reports(2); // two servers
+/// answers.report(1); // this one reached one client
+/// answers.answer(Value::from("yes"));
+/// answers.report(0); // the other, none
+/// let gathered = answers.gathered(Duration::from_secs(1)).await;
+/// assert!(gathered.complete);
+/// assert_eq!(gathered.answers, [Value::from("yes")]);
+/// # });
+/// # fn tokio_test_block_on(f: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+/// # }
+/// ```
+#[derive(Clone, Default)]
+pub struct Answers {
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// Reports still awaited.
+    reports_due: usize,
+    /// Answers expected so far.
+    expected: usize,
+    answers: Vec<Value>,
+}
+
+impl State {
+    fn complete(&self) -> bool {
+        self.reports_due == 0 && self.answers.len() >= self.expected
+    }
+}
+
+/// What [`Answers::gathered`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gathered {
+    /// The answers that arrived in time, in arrival order.
+    pub answers: Vec<Value>,
+    /// How many answers were expected (as far as the reports that arrived in time said).
+    pub expected: usize,
+    /// Whether every report and every expected answer arrived in time.
+    pub complete: bool,
+}
+
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Answers")
+            .field("reports_due", &state.reports_due)
+            .field("expected", &state.expected)
+            .field("answers", &state.answers.len())
+            .finish()
+    }
+}
+
+impl Answers {
+    /// No answer expected yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.lock());
+        self.shared.changed.notify_one();
+    }
+
+    /// `servers` more servers will [`report`](Self::report) how many answers they relay.
+    pub fn expect_reports(&self, servers: usize) {
+        self.update(|state| state.reports_due += servers);
+    }
+
+    /// One server's report: `count` of its clients got the packet, each may answer.
+    pub fn report(&self, count: usize) {
+        self.update(|state| {
+            state.reports_due = state.reports_due.saturating_sub(1);
+            state.expected += count;
+        });
+    }
+
+    /// `count` more answers are expected, with no report (a server-side emit: one answer a
+    /// server).
+    pub fn expect(&self, count: usize) {
+        self.update(|state| state.expected += count);
+    }
+
+    /// One answer.
+    pub fn answer(&self, answer: Value) {
+        self.update(|state| {
+            if state.answers.len() < state.expected + SLACK {
+                state.answers.push(answer);
+            }
+        });
+    }
+
+    /// Waits until every report and expected answer arrived, at most `timeout`.
+    pub async fn gathered(&self, timeout: Duration) -> Gathered {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let changed = self.shared.changed.notified();
+            let complete = self.lock().complete();
+            if complete {
+                return self.take(true);
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                let complete = self.lock().complete();
+                return self.take(complete);
+            }
+        }
+    }
+
+    fn take(&self, complete: bool) -> Gathered {
+        let mut state = self.lock();
+        Gathered {
+            answers: std::mem::take(&mut state.answers),
+            expected: state.expected,
+            complete,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn complete_once_every_report_and_answer_came() {
+        let answers = Answers::new();
+        answers.expect_reports(1);
+        // An answer ahead of its count is kept.
+        answers.answer(Value::from(1));
+        let waiter = answers.clone();
+        let task = tokio::spawn(async move { waiter.gathered(Duration::from_secs(5)).await });
+        answers.report(2);
+        answers.answer(Value::from(2));
+        let gathered = task.await.unwrap();
+        assert!(gathered.complete);
+        assert_eq!(gathered.expected, 2);
+        assert_eq!(gathered.answers, [Value::from(1), Value::from(2)]);
+    }
+
+    #[tokio::test]
+    async fn a_missing_report_or_answer_times_out_with_what_came() {
+        let answers = Answers::new();
+        answers.expect_reports(2);
+        answers.report(1);
+        answers.answer(Value::from("a"));
+        let gathered = answers.gathered(Duration::from_millis(50)).await;
+        assert!(!gathered.complete);
+        assert_eq!(gathered.answers, [Value::from("a")]);
+
+        let answers = Answers::new();
+        answers.expect(2);
+        answers.answer(Value::from("b"));
+        let gathered = answers.gathered(Duration::from_millis(50)).await;
+        assert!(!gathered.complete);
+        assert_eq!(gathered.expected, 2);
+    }
+
+    #[tokio::test]
+    async fn nothing_expected_is_complete_at_once() {
+        let gathered = Answers::new().gathered(Duration::from_secs(60)).await;
+        assert!(gathered.complete);
+        assert!(gathered.answers.is_empty());
+    }
+
+    #[test]
+    fn answers_past_the_slack_are_dropped() {
+        let answers = Answers::new();
+        answers.expect(1);
+        for i in 0..(SLACK + 100) {
+            answers.answer(Value::from(i as i64));
+        }
+        assert_eq!(answers.lock().answers.len(), 1 + SLACK);
+    }
+}
