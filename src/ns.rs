@@ -20,6 +20,9 @@ use crate::parser;
 use crate::socket::{DisconnectReason, Nsp, SocketRef};
 use crate::value::Value;
 
+#[cfg(test)]
+mod tests;
+
 /// A per-packet middleware: sees the socket, the event name and its arguments.
 type PacketMiddleware =
     Arc<dyn Fn(&SocketRef, &str, &mut Vec<Value>) -> Result<(), String> + Send + Sync>;
