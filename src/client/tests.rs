@@ -7,10 +7,12 @@ use std::sync::Mutex;
 use serde_json::json;
 
 use super::*;
+use crate::adapter::BroadcastOptions;
 use crate::extract::{AckSender, Args, State};
 use crate::io::SocketIo;
 use crate::ns::Namespace;
-use crate::test_helpers::{Client, Log, connect, entries, eventually, open, socket_of};
+use crate::socket::Nsp;
+use crate::test_helpers::{Client, Log, connect, entries, eventually, ns_core, open, socket_of};
 
 fn push(log: &Log, entry: impl Into<String>) {
     log.lock().unwrap().push(entry.into());
@@ -51,7 +53,14 @@ async fn closed(client: &mut Client) -> bool {
 /// The next packet `client` receives is `marker`, emitted now to `socket`: nothing came before.
 async fn nothing_before_marker(client: &mut Client, socket: &SocketRef) {
     socket.emit("marker", &()).unwrap();
-    assert_eq!(client.next_packet().await.unwrap(), r#"2["marker"]"#);
+    let prefix = match socket.ns() {
+        "/" => String::new(),
+        ns => format!("{ns},"),
+    };
+    assert_eq!(
+        client.next_packet().await.unwrap(),
+        format!(r#"2{prefix}["marker"]"#)
+    );
 }
 
 #[tokio::test]
@@ -175,6 +184,46 @@ async fn a_second_connect_to_a_joined_namespace_is_ignored() {
     assert_eq!(entries(&log), ["connect"]);
     assert_eq!(io.sockets("/").len(), 1);
     assert!(socket.is_connected());
+}
+
+#[tokio::test]
+async fn two_connects_to_a_namespace_while_its_middleware_waits_make_one_socket() {
+    let log = Log::default();
+    let slow = logged().middleware(|socket: SocketRef, State(log): State<Log>| async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        socket.join("admitted");
+        push(&log, "admitted");
+        Ok(())
+    });
+    let io = SocketIo::builder()
+        .with_state(log.clone())
+        .ns("/slow", slow)
+        .build();
+    let mut client = open(&io).await;
+
+    // Both CONNECTs pass the middleware; the second one to finish is ignored.
+    client.post("40/slow,\u{1e}40/slow,").await.unwrap();
+    let answer = client.next_packet().await.unwrap();
+    assert!(answer.starts_with(r#"0/slow,{"sid":"#), "{answer}");
+    eventually("both admitted", || entries(&log).len() == 2).await;
+    let sockets = io.sockets("/slow");
+    assert_eq!(sockets.len(), 1, "one socket in the namespace");
+    let socket = &sockets[0];
+    assert_eq!(answer, format!(r#"0/slow,{{"sid":"{}"}}"#, socket.id()));
+    nothing_before_marker(&mut client, socket).await;
+    // The room the ignored one's middleware joined is left.
+    let admitted = BroadcastOptions {
+        rooms: ["admitted".to_owned()].into(),
+        ..BroadcastOptions::default()
+    };
+    let ns = ns_core(&io, "/slow");
+    assert_eq!(ns.adapter().local_targets(&admitted), [socket.id()]);
+
+    // Closing the connection takes every socket it made out of the namespace.
+    client.post("1").await.unwrap();
+    eventually("the socket left", || io.sockets("/slow").is_empty()).await;
+    assert_eq!(entries(&log)[2..], ["/slow transport close"]);
+    assert!(ns.adapter().rooms().is_empty());
 }
 
 #[tokio::test]
