@@ -287,10 +287,7 @@ async fn an_ack_packet_resolves_the_server_emit_with_ack() {
         let packet = client.next_packet().await.unwrap();
         let raw = parser::decode(engine::Str::from(packet.clone())).unwrap();
         assert_eq!(&*raw.payload, format!(r#"["{event}",1]"#), "{packet}");
-        raw.id.unwrap_or_else(|| packet_error(&packet))
-    }
-    fn packet_error(packet: &str) -> u64 {
-        panic!("no ack id in {packet}")
+        raw.id.unwrap_or_else(|| panic!("no ack id in {packet}"))
     }
 
     let answer = socket.emit_with_ack::<_, (String, i64)>("question", &1);
