@@ -20,6 +20,9 @@ pub use crate::socket::ClientState;
 use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef};
 use crate::value::Value;
 
+#[cfg(test)]
+mod tests;
+
 /// Decides whether a namespace name belongs to a dynamic namespace.
 pub(crate) type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 

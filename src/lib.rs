@@ -81,6 +81,8 @@ mod ns;
 mod parser;
 pub mod serve;
 mod socket;
+#[cfg(test)]
+mod test_helpers;
 pub mod testing;
 mod value;
 

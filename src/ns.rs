@@ -22,6 +22,9 @@ use crate::parser;
 use crate::socket::{DisconnectReason, Nsp, SocketRef};
 use crate::value::Value;
 
+#[cfg(test)]
+mod tests;
+
 /// A per-packet middleware: sees the socket, the event name and its arguments.
 type PacketMiddleware =
     Arc<dyn Fn(&SocketRef, &str, &mut Vec<Value>) -> Result<(), String> + Send + Sync>;
@@ -467,21 +470,34 @@ impl NsCore {
 
     /// The join sequence, once the middlewares admitted `socket`: it joins the namespace and
     /// its own room, the client gets the CONNECT answer (`v5`: with the socket id), then the
-    /// connect handler runs with `auth`. Returns whether it joined (the client may have gone
-    /// while the middlewares ran).
+    /// connect handler runs with `auth`. Returns whether it joined: not when the client has
+    /// gone, or joined the namespace already (another CONNECT, while the middlewares ran),
+    /// which it checks under the lock of the client's sockets.
     pub(crate) fn join(&self, socket: &SocketRef, auth: Value, v5: bool) -> bool {
         let esock = &socket.engine;
+        let mut joined = esock.data().sockets();
         if !esock.is_connected() {
+            return false;
+        }
+        if let Some(other) = joined.get(&self.name) {
+            tracing::debug!(
+                ns = self.name,
+                "already connected to the namespace: ignored"
+            );
+            // What this socket's middlewares did to the rooms is undone (a 2.x client's sockets
+            // in `/` share their id, and so their rooms: then there is nothing of its own).
+            if other.id() != socket.id() {
+                drop(joined);
+                self.refused(socket);
+            }
             return false;
         }
         socket.set_connected(true);
         self.write().insert(socket.id(), socket.clone());
         socket.join(socket.id());
-        let first = {
-            let mut joined = esock.data().sockets();
-            joined.insert(self.name.clone(), socket.clone());
-            joined.len() == 1
-        };
+        joined.insert(self.name.clone(), socket.clone());
+        let first = joined.len() == 1;
+        drop(joined);
         if first {
             // The connect timeout has done its job.
             esock.clear_deadline();

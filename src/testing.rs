@@ -109,6 +109,33 @@ where
         ns: &str,
         auth: Option<serde_json::Value>,
     ) -> Result<Self, TestError> {
+        let mut client = Self::open_at(service, path, ns).await?;
+        let prefix = client.ns_prefix();
+        let auth = auth.map(|a| a.to_string()).unwrap_or_default();
+        client.post(&format!("40{prefix}{auth}")).await?;
+        let answer = client.next_packet().await?;
+        let expected = format!("0{prefix}");
+        match answer.strip_prefix(&expected) {
+            Some(rest) => {
+                let connect: serde_json::Value = serde_json::from_str(rest)
+                    .map_err(|e| error(format!("CONNECT answer: {e}")))?;
+                client.socket_id = connect["sid"].as_str().unwrap_or_default().to_owned();
+                Ok(client)
+            }
+            None => Err(error(format!("connection refused: {answer}"))),
+        }
+    }
+
+    /// Opens a session under `/socket.io/` and joins no namespace; its emits go to `/` (the
+    /// crate's own tests send the CONNECT packets themselves, with [`post`](Self::post)).
+    #[cfg(test)]
+    pub(crate) async fn open(service: S) -> Result<Self, TestError> {
+        Self::open_at(service, "/socket.io/", "/").await
+    }
+
+    /// Opens a session under `path` (the Engine.IO handshake), joining no namespace yet; `ns`
+    /// is the namespace its emits go to.
+    async fn open_at(service: S, path: &str, ns: &str) -> Result<Self, TestError> {
         let mut client = TestClient {
             service,
             _body: std::marker::PhantomData,
@@ -128,20 +155,7 @@ where
         let open: serde_json::Value =
             serde_json::from_str(&body[1..]).map_err(|e| error(format!("open packet: {e}")))?;
         client.sid = open["sid"].as_str().unwrap_or_default().to_owned();
-        let prefix = client.ns_prefix();
-        let auth = auth.map(|a| a.to_string()).unwrap_or_default();
-        client.post(&format!("40{prefix}{auth}")).await?;
-        let answer = client.next_packet().await?;
-        let expected = format!("0{prefix}");
-        match answer.strip_prefix(&expected) {
-            Some(rest) => {
-                let connect: serde_json::Value = serde_json::from_str(rest)
-                    .map_err(|e| error(format!("CONNECT answer: {e}")))?;
-                client.socket_id = connect["sid"].as_str().unwrap_or_default().to_owned();
-                Ok(client)
-            }
-            None => Err(error(format!("connection refused: {answer}"))),
-        }
+        Ok(client)
     }
 
     /// The socket id the server gave.
@@ -243,7 +257,9 @@ where
         }
     }
 
-    async fn next_packet(&mut self) -> Result<String, TestError> {
+    /// The next Socket.IO packet received, as text (without the Engine.IO message type): the
+    /// events, but also the CONNECT answers, DISCONNECT and ACK packets.
+    pub(crate) async fn next_packet(&mut self) -> Result<String, TestError> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
             if let Some(packet) = self.inbox.pop_front() {
@@ -256,8 +272,9 @@ where
         }
     }
 
-    /// One GET poll: queues its Socket.IO packets, answers pings.
-    async fn poll(&mut self) -> Result<(), TestError> {
+    /// One GET poll: queues its Socket.IO packets, answers pings. An error once the session is
+    /// closed (a `close` packet, or a 400 for a session that is gone).
+    pub(crate) async fn poll(&mut self) -> Result<(), TestError> {
         let (status, body) = tokio::time::timeout(self.timeout, self.request("GET", Bytes::new()))
             .await
             .map_err(|_| error("nothing received in time"))??;
@@ -291,7 +308,9 @@ where
         self.post(&body).await
     }
 
-    async fn post(&mut self, body: &str) -> Result<(), TestError> {
+    /// POSTs `body`, an Engine.IO payload as is (packets separated by `\u{1e}`, `4...` a
+    /// Socket.IO packet, `b<base64>` a binary one).
+    pub(crate) async fn post(&mut self, body: &str) -> Result<(), TestError> {
         let (status, answer) = self
             .request("POST", Bytes::copy_from_slice(body.as_bytes()))
             .await?;

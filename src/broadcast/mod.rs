@@ -3,6 +3,8 @@
 //! `socket.broadcast`, `io.fetchSockets()`...).
 
 pub(crate) mod coalesce;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::pin::Pin;
