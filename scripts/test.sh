@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of tower-socketio, on a fresh machine too: installs what the tests need (the
-# Node.js test clients from the npm registry; Node.js and Debian's Chromium, for the browser test,
-# through apt-get where missing), then checks formatting, lints and docs, and runs the whole suite.
+# Node.js test clients from the npm registry; Node.js, Debian's Chromium for the browser test and
+# Debian's redis-server for the Redis adapter tests, through apt-get where missing), then checks
+# formatting, lints and docs, and runs the whole suite.
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh engine     # only the tests whose names contain "engine" (cargo test filter)
@@ -26,6 +27,10 @@ node --version
 if [ ! -x /usr/bin/chromium ]; then
   echo "installing Chromium (Debian package) for the browser test"
   apt_install chromium
+fi
+if ! command -v redis-server >/dev/null; then
+  echo "installing redis-server (Debian package) for the Redis adapter tests"
+  apt_install redis-server
 fi
 if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; then
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error

@@ -15,6 +15,8 @@ mod engine_clients;
 mod engine_requests;
 mod examples;
 mod hyper_server;
+#[cfg(feature = "redis")]
+mod redis_wire;
 mod reliability;
 mod socketio_clients;
 mod socketio_namespaces;

@@ -3,6 +3,8 @@
 
 pub mod examples;
 pub mod raw_client;
+#[cfg(feature = "redis")]
+pub mod redis;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
