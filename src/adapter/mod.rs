@@ -64,6 +64,8 @@
 
 mod answers;
 mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod socket_info;
 
 use std::collections::HashSet;
