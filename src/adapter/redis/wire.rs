@@ -695,11 +695,32 @@ pub struct ClassicBroadcast {
 impl ClassicBroadcast {
     /// The message, as Node's adapter encodes it.
     pub fn encode(&self) -> Vec<u8> {
+        Self::encode_parts(&self.uid, &self.packet, &self.opts)
+    }
+
+    /// The message `[uid, packet, opts]`, as Node's adapter encodes it, from borrowed parts.
+    pub fn encode_parts(uid: &str, packet: &Packet, opts: &BroadcastOpts) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        write_array_len(&mut out, 3);
+        write_str(&mut out, uid);
+        packet.out().msgpack(&mut out);
+        opts.out().msgpack(&mut out);
+        out
+    }
+
+    /// The message as `@socket.io/redis-emitter` 5.x encodes it: the same, but `opts` in the
+    /// order `{rooms, flags, except}`.
+    pub fn encode_as_emitter(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
         write_array_len(&mut out, 3);
         write_str(&mut out, &self.uid);
         self.packet.out().msgpack(&mut out);
-        self.opts.out().msgpack(&mut out);
+        Out::Object(vec![
+            ("rooms", Out::Strings(&self.opts.rooms)),
+            ("flags", Out::Pairs(&self.opts.flags.0)),
+            ("except", Out::Strings(&self.opts.except)),
+        ])
+        .msgpack(&mut out);
         out
     }
 
@@ -2177,6 +2198,9 @@ fn iso_date(ms: f64) -> Value {
 mod tests {
     use std::collections::HashMap;
 
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
     use super::*;
 
     /// A capture of `tests/js/redis/capture.mjs`: its `meta` lines and its messages in order.
@@ -2302,6 +2326,12 @@ mod tests {
                             if flavour == "emitter" {
                                 // the emitter writes {rooms, flags, except}; the adapter
                                 // {rooms, except, flags}
+                                assert_eq!(
+                                    &decoded.encode_as_emitter()[..],
+                                    &bytes[..],
+                                    "{}",
+                                    f.name
+                                );
                                 let again = ClassicBroadcast::decode(&decoded.encode().into());
                                 assert_eq!(again.unwrap(), decoded, "{}", f.name);
                             } else {
@@ -3297,6 +3327,89 @@ mod tests {
         assert!(decode_hex(&ok).is_ok());
         // invalid UTF-8 is replaced, as Buffer.toString does
         assert_eq!(decode_hex("a2c328").unwrap(), Value::from("\u{fffd}("));
+    }
+
+    /// Any value: JSON with binary anywhere, floats integral or not.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(|n| Value::Number(n.into())),
+            any::<f64>()
+                .prop_filter_map("finite", serde_json::Number::from_f64)
+                .prop_map(Value::Number),
+            (-1000i32..1000)
+                .prop_map(|n| Value::Number(serde_json::Number::from_f64(f64::from(n)).unwrap())),
+            vec(any::<char>(), 0..40).prop_map(|c| Value::String(String::from_iter(c))),
+            vec(any::<u8>(), 0..300).prop_map(|b| Value::Binary(Bytes::from(b))),
+        ];
+        leaf.prop_recursive(4, 48, 20, |inner| {
+            prop_oneof![
+                vec(inner.clone(), 0..20).prop_map(Value::Array),
+                vec(("[a-z]{0,5}", inner), 0..20).prop_map(Value::Object),
+            ]
+        })
+    }
+
+    /// Equal as JavaScript sees them: numbers by value (notepack writes 3.0 as the integer 3).
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|((k, a), (l, b))| k == l && same(a, b))
+            }
+            _ => a == b,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn msgpack_round_trips(value in value()) {
+            let mut out = Vec::new();
+            encode_msgpack(&mut out, &value);
+            let back = decode_msgpack(&Bytes::from(out)).unwrap();
+            prop_assert!(same(&back, &value), "{:?} became {:?}", value, back);
+        }
+
+        #[test]
+        fn broadcasts_round_trip_through_msgpack_and_text(
+            uid in "[A-Za-z0-9_-]{6}",
+            event in "[a-z]{1,8}",
+            args in vec(value(), 0..4),
+            rooms in vec("[a-z0-9]{1,8}", 0..3),
+            except in vec("[a-z0-9]{1,8}", 0..3),
+            volatile in any::<bool>(),
+        ) {
+            let flags = if volatile { Flags::default().with("volatile", true) } else { Flags::default() };
+            let broadcast = ClassicBroadcast {
+                uid,
+                packet: Packet::event(Some("/"), &event, args),
+                opts: BroadcastOpts { rooms, except, flags },
+            };
+            let back = ClassicBroadcast::decode(&broadcast.encode().into()).unwrap();
+            prop_assert_eq!(&back.uid, &broadcast.uid);
+            prop_assert_eq!(&back.opts, &broadcast.opts);
+            prop_assert!(same(&back.packet.data, &broadcast.packet.data));
+            let text = back.packet.to_encoded("/").unwrap();
+            let read = Packet::from_encoded(&text).unwrap();
+            prop_assert!(same(&read.data, &broadcast.packet.data));
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in vec(any::<u8>(), 0..64)) {
+            let bytes = Bytes::from(bytes);
+            let _ = decode_msgpack(&bytes);
+            let _ = ClassicBroadcast::decode(&bytes);
+            let _ = ClassicRequest::decode(&bytes);
+            let _ = ClassicResponse::decode(&bytes, |_| Some(RequestType::RemoteFetch));
+            let _ = ClusterMessage::decode(&bytes);
+        }
     }
 
     #[test]
