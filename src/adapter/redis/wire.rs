@@ -644,6 +644,19 @@ impl SocketDetails {
         ])
     }
 
+    fn out_all(sockets: &[SocketDetails]) -> Out<'_> {
+        Out::Array(sockets.iter().map(SocketDetails::out).collect())
+    }
+
+    /// The sockets of an answer (none when the field is missing: Node counts such an answer
+    /// and adds nothing).
+    fn read_all(value: Option<Value>) -> Result<Vec<SocketDetails>> {
+        match value {
+            Some(Value::Array(items)) => items.into_iter().map(SocketDetails::read).collect(),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     fn read(value: Value) -> Result<SocketDetails> {
         let mut entries = object(value, "socket")?;
         let id = string(take(&mut entries, "id"), "socket id")?;
@@ -1241,10 +1254,7 @@ impl ClassicResponse {
                 sockets,
             } => Out::Object(vec![
                 ("requestId", Out::Str(request_id)),
-                (
-                    "sockets",
-                    Out::Array(sockets.iter().map(SocketDetails::out).collect()),
-                ),
+                ("sockets", SocketDetails::out_all(sockets)),
             ])
             .json(),
             ClassicResponse::ServerSideEmit { request_id, data } => Out::Object(vec![
@@ -1313,13 +1323,7 @@ impl ClassicResponse {
             }
             RequestType::RemoteFetch => ClassicResponse::RemoteFetch {
                 request_id,
-                sockets: match take(&mut e, "sockets") {
-                    Some(Value::Array(items)) => items
-                        .into_iter()
-                        .map(SocketDetails::read)
-                        .collect::<Result<_>>()?,
-                    _ => Vec::new(),
-                },
+                sockets: SocketDetails::read_all(take(&mut e, "sockets"))?,
             },
             RequestType::ServerSideEmit => ClassicResponse::ServerSideEmit {
                 request_id,
@@ -1327,10 +1331,7 @@ impl ClassicResponse {
             },
             RequestType::BroadcastClientCount => ClassicResponse::BroadcastClientCount {
                 request_id,
-                client_count: take(&mut e, "clientCount")
-                    .as_ref()
-                    .and_then(as_u64)
-                    .ok_or_else(|| WireError::new("no clientCount"))?,
+                client_count: client_count(take(&mut e, "clientCount"))?,
             },
             RequestType::BroadcastAck => ClassicResponse::BroadcastAck {
                 request_id,
@@ -1538,10 +1539,7 @@ impl ClusterMessage {
                 sockets,
             } => Out::Object(vec![
                 ("requestId", Out::Str(request_id)),
-                (
-                    "sockets",
-                    Out::Array(sockets.iter().map(SocketDetails::out).collect()),
-                ),
+                ("sockets", SocketDetails::out_all(sockets)),
             ]),
             K::ServerSideEmit { request_id, packet } => {
                 let mut fields = Vec::with_capacity(2);
@@ -1646,13 +1644,7 @@ impl ClusterMessage {
             },
             Some(8) => K::FetchSocketsResponse {
                 request_id: required(request_id)?,
-                sockets: match take(&mut d, "sockets") {
-                    Some(Value::Array(items)) => items
-                        .into_iter()
-                        .map(SocketDetails::read)
-                        .collect::<Result<_>>()?,
-                    _ => Vec::new(),
-                },
+                sockets: SocketDetails::read_all(take(&mut d, "sockets"))?,
             },
             Some(9) => K::ServerSideEmit {
                 request_id,
@@ -1664,10 +1656,7 @@ impl ClusterMessage {
             },
             Some(11) => K::BroadcastClientCount {
                 request_id: required(request_id)?,
-                client_count: take(&mut d, "clientCount")
-                    .as_ref()
-                    .and_then(as_u64)
-                    .ok_or_else(|| WireError::new("no clientCount"))?,
+                client_count: client_count(take(&mut d, "clientCount"))?,
             },
             Some(12) => K::BroadcastAck {
                 request_id: required(request_id)?,
@@ -1766,6 +1755,13 @@ fn strings(value: Option<Value>, what: &'static str) -> Result<Vec<String>> {
         Some(Value::Array(items)) => items.into_iter().map(|v| room_name(Some(v))).collect(),
         Some(_) => Err(WireError::new(format!("{what} is not an array"))),
     }
+}
+
+fn client_count(value: Option<Value>) -> Result<u64> {
+    value
+        .as_ref()
+        .and_then(as_u64)
+        .ok_or_else(|| WireError::new("no clientCount"))
 }
 
 fn array(value: Option<Value>, what: &'static str) -> Result<Vec<Value>> {

@@ -256,16 +256,29 @@ async function operations(flavour, rec, A, B, meta) {
   );
 }
 
-async function classic(flavour, opts) {
-  const make = (pub, sub) => createAdapter(pub, sub, opts);
+/** Records the server count: `PUBSUB <command> <channel>` and the adapter's `serverCount()`. */
+function serverCount(rec, flavour, A, [command, channel], meta, note = "") {
+  return rec.record(flavour, "server-count", `PUBSUB ${command} ${channel} (no message${note})`, async () => {
+    const reply = await A.pub.sendCommand(["PUBSUB", command, channel]);
+    return { numsub: JSON.stringify(reply), serverCount: await A.io.of("/").adapter.serverCount() };
+  }, meta);
+}
+
+/** Servers A and B with the adapter `make(pub, sub)`, their clients, and a recorder. */
+async function cluster(make) {
   const A = await server("A", make);
   const B = await server("B", make);
+  // the namespaces' adapters are all there once the clients are connected
   await client(A, "a1", ["room1"]);
   await client(B, "b1", ["room1", "room3"]);
   await client(B, "b2", ["room2"]);
   await client(B, "b3", [], "/admin");
   const sub = await redisClient();
-  const rec = recorder(sub);
+  return { A, B, sub, rec: recorder(sub) };
+}
+
+async function classic(flavour, opts) {
+  const { A, B, sub, rec } = await cluster((pub, sub) => createAdapter(pub, sub, opts));
   await sub.pSubscribe("*", rec.listener, true);
   const meta = {
     uidA: A.io.of("/").adapter.uid,
@@ -280,10 +293,7 @@ async function classic(flavour, opts) {
       const rooms = await A.io.of("/").adapter.allRooms();
       return { rooms: [...rooms].sort().join(",") };
     }, meta);
-    await rec.record(flavour, "server-count", "PUBSUB NUMSUB socket.io-request#/# (no message)", async () => {
-      const reply = await A.pub.sendCommand(["PUBSUB", "NUMSUB", "socket.io-request#/#"]);
-      return { numsub: JSON.stringify(reply), serverCount: await A.io.of("/").adapter.serverCount() };
-    }, meta);
+    await serverCount(rec, flavour, A, ["NUMSUB", "socket.io-request#/#"], meta);
     const emitter = new Emitter(await redisClient());
     const r = (name, description, op) => rec.record("emitter", name, description, op, meta);
     await r("emit", 'emitter.emit("hello", "world")', () => {
@@ -322,16 +332,9 @@ async function classic(flavour, opts) {
 }
 
 async function sharded(flavour, subscriptionMode) {
-  const make = (pub, sub) => createShardedAdapter(pub, sub, { subscriptionMode });
-  const A = await server("A", make);
-  const B = await server("B", make);
-  // the namespace's adapters exist once a client connected: create them first
-  await client(A, "a1", ["room1"]);
-  await client(B, "b1", ["room1", "room3"]);
-  await client(B, "b2", ["room2"]);
-  await client(B, "b3", [], "/admin");
-  const sub = await redisClient();
-  const rec = recorder(sub);
+  const { A, B, sub, rec } = await cluster((pub, sub) =>
+    createShardedAdapter(pub, sub, { subscriptionMode }),
+  );
   const uidA = A.io.of("/").adapter.uid;
   const uidB = B.io.of("/").adapter.uid;
   const channels = [
@@ -367,10 +370,7 @@ async function sharded(flavour, subscriptionMode) {
   };
   if (flavour === "sharded") {
     await operations(flavour, rec, A, B, meta);
-    await rec.record(flavour, "server-count", "PUBSUB SHARDNUMSUB socket.io#/# (no message; the recorder is one of the subscribers)", async () => {
-      const reply = await A.pub.sendCommand(["PUBSUB", "SHARDNUMSUB", "socket.io#/#"]);
-      return { numsub: JSON.stringify(reply), serverCount: await A.io.of("/").adapter.serverCount() };
-    }, meta);
+    await serverCount(rec, flavour, A, ["SHARDNUMSUB", "socket.io#/#"], meta, "; the recorder is one of the subscribers");
   } else {
     const r = (name, description, op) => rec.record(flavour, name, description, op, meta);
     const b1 = (await A.io.fetchSockets()).find((s) => s.id === B.sockets.b1);
