@@ -50,7 +50,12 @@ impl Lib {
 /// CPU time of this process so far (user + system).
 fn cpu_time() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     // utime and stime: fields 14 and 15 of stat(5), 12 and 13 after the command name.
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_secs_f64(ticks as f64 / 100.0)
@@ -338,7 +343,10 @@ async fn throughput(lib: Lib, url: &str) {
     let publisher = Publisher::connect(lib, url).await;
     let (subscriber, mut rx) = Subscriber::connect(lib, url).await;
     subscriber.subscribe('p', "bench#/#*").await.unwrap();
-    for (mode, window) in [("concurrent, 1024 in flight", 1024), ("explicit pipelines of 256", 0)] {
+    for (mode, window) in [
+        ("concurrent, 1024 in flight", 1024),
+        ("explicit pipelines of 256", 0),
+    ] {
         for round in 0..3 {
             let cpu = cpu_time();
             let start = Instant::now();
@@ -352,9 +360,7 @@ async fn throughput(lib: Lib, url: &str) {
                     })
                     .await;
             } else {
-                publisher
-                    .publish_pipelined("bench#/#", &data, N, 256)
-                    .await;
+                publisher.publish_pipelined("bench#/#", &data, N, 256).await;
             }
             let published = start.elapsed();
             let mut received = 0;
@@ -416,7 +422,11 @@ async fn features(lib: Lib, outage: Duration, sharded_only: bool) {
     let kinds: &'static [(char, &str, &str)] = if sharded_only {
         &[('s', "shard", "shard")]
     } else {
-        &[('c', "chan", "chan"), ('p', "pat*", "pat1"), ('s', "shard", "shard")]
+        &[
+            ('c', "chan", "chan"),
+            ('p', "pat*", "pat1"),
+            ('s', "shard", "shard"),
+        ]
     };
     for &(kind, sub, _) in kinds {
         let result = subscriber.subscribe(kind, sub).await;
@@ -424,7 +434,9 @@ async fn features(lib: Lib, outage: Duration, sharded_only: bool) {
     }
     let round = |publisher: Publisher| async move {
         for &(kind, _, target) in kinds {
-            let _ = publisher.publish(kind == 's', target, Bytes::from_static(b"x")).await;
+            let _ = publisher
+                .publish(kind == 's', target, Bytes::from_static(b"x"))
+                .await;
         }
     };
     round(publisher.clone()).await;
@@ -452,8 +464,7 @@ async fn features(lib: Lib, outage: Duration, sharded_only: bool) {
         }
         round(publisher.clone()).await;
         let deadline = Instant::now() + Duration::from_millis(100);
-        while let Ok(Some((channel, _))) =
-            tokio::time::timeout_at(deadline.into(), rx.recv()).await
+        while let Ok(Some((channel, _))) = tokio::time::timeout_at(deadline.into(), rx.recv()).await
         {
             if !first.iter().any(|(c, _)| *c == channel) {
                 first.push((channel, restarted.elapsed()));
@@ -463,7 +474,11 @@ async fn features(lib: Lib, outage: Duration, sharded_only: bool) {
     println!(
         "{lib:?}{} after a {:?} outage: publisher works again after {publish_ok:?}; \
          deliveries again (channel, time after the restart): {first:?}",
-        if sharded_only { " (SSUBSCRIBE only)" } else { "" },
+        if sharded_only {
+            " (SSUBSCRIBE only)"
+        } else {
+            ""
+        },
         outage
     );
 }

@@ -32,6 +32,20 @@
 //! [`decode_msgpack`] reads what notepack.io reads, turning a timestamp into the ISO string that a
 //! Node server would have sent its clients for that `Date`.
 //!
+//! # What Node does that a peer must live with
+//! Read from the sources and checked against captures (`tests/js/redis/capture.mjs`):
+//! - notepack.io writes an integral number of 2^64 or more as the low 64 bits of its integer
+//!   (`1e20` arrives as `7766279631452242000`, `1.5e300` as `0`); this codec writes such numbers
+//!   as float 64, which Node reads right.
+//! - A typed array other than `Uint8Array` is written as `Buffer.from(view)`: each element cut to
+//!   a byte. A `Map` or a `Set` in arguments is written as an empty map.
+//! - JSON messages (classic requests and answers, sharded messages without binary) carry binary as
+//!   `JSON.stringify` writes it: a `Buffer` as `{"type":"Buffer","data":[...]}` (this codec writes
+//!   [`Value::Binary`] so too), a `Uint8Array` as `{"0":...}`, an `ArrayBuffer` as `{}`.
+//! - The server count counts subscribers: any other client subscribed to the request channel
+//!   (classic, `SUBSCRIBE` only, patterns do not count) or to the main channel (sharded) makes
+//!   Node wait for an answer that never comes, until its timeout.
+//!
 //! # Packets
 //! The Socket.IO packet inside a broadcast is the object `{type, data, nsp, id?}` ([`Packet`]),
 //! `data` being `[event, ...args]` with binary in place; [`Packet::from_encoded`] and
