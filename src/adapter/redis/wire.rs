@@ -58,7 +58,8 @@ use bytes::Bytes;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
 use serde::{Serialize, Serializer};
 
-use crate::adapter::EncodedPacket;
+use crate::adapter::{EncodedPacket, HandshakeInfo, SocketInfo};
+use crate::engine::Sid;
 use crate::parser::{self, Kind};
 use crate::value::Value;
 
@@ -70,8 +71,8 @@ pub const EMITTER_UID: &str = "emitter";
 
 /// The Socket.IO packet type of an event.
 pub const EVENT: u8 = 2;
-/// The Socket.IO packet type of an acknowledgement.
-pub const ACK: u8 = 3;
+/// The Socket.IO packet type of an event with binary (Node's adapters send [`EVENT`] either way).
+pub const BINARY_EVENT: u8 = 5;
 
 /// A message that cannot be decoded or encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,55 +365,44 @@ impl Packet {
         }
     }
 
-    /// Reads the packet of a text packet of this crate (`42/nsp,["event",...]` and its
-    /// attachments): an event, or an acknowledgement (type 3).
+    /// Reads the packet of an [`EncodedPacket`] (the text `42/nsp,["event",...]` and its
+    /// attachments): an event, with its namespace, without an acknowledgement id.
     pub fn from_encoded(packet: &EncodedPacket) -> Result<Packet> {
         let text = packet.text.clone();
         if text.as_bytes().first() != Some(&b'4') {
             return Err(WireError::new("not an Engine.IO message"));
         }
         let raw = parser::decode(text.skip(1)).map_err(|e| WireError::new(e.0))?;
-        let (kind, event) = match raw.kind {
-            Kind::Event | Kind::BinaryEvent => (EVENT, true),
-            Kind::Ack | Kind::BinaryAck => (ACK, false),
-            _ => return Err(WireError::new("not an event nor an acknowledgement")),
-        };
-        let (name, args) = parser::parse_args(&raw.payload, &packet.attachments, event)
+        if !matches!(raw.kind, Kind::Event | Kind::BinaryEvent) {
+            return Err(WireError::new("not an event"));
+        }
+        let (name, args) = parser::parse_args(&raw.payload, &packet.attachments, true)
             .map_err(|e| WireError::new(e.0))?;
-        let data = match name {
-            Some(name) => std::iter::once(Value::String(name)).chain(args).collect(),
-            None => args,
-        };
+        let data = name.map(Value::String).into_iter().chain(args).collect();
         Ok(Packet {
-            kind,
+            kind: EVENT,
             data: Value::Array(data),
             nsp: Some(raw.ns.as_str().to_owned()),
-            id: raw.id,
+            id: None,
         })
     }
 
-    /// The text packet of this crate for this packet (binary as attachments), in namespace
-    /// `self.nsp`, or `default_nsp` when the packet has none.
+    /// The [`EncodedPacket`] of this event (binary as attachments), in namespace `self.nsp`, or
+    /// `default_nsp` when the packet has none. Without an acknowledgement id, whatever `id`
+    /// says: each server numbers the packets it sends its clients (as Node's do).
     pub fn to_encoded(&self, default_nsp: &str) -> Result<EncodedPacket> {
         let nsp = self.nsp.as_deref().unwrap_or(default_nsp);
+        if !matches!(self.kind, EVENT | BINARY_EVENT) {
+            return Err(WireError::new("not an event"));
+        }
         let Value::Array(items) = &self.data else {
             return Err(WireError::new("packet data is not an array"));
         };
-        let encoded = match self.kind {
-            EVENT | 5 => {
-                let Some((Value::String(name), args)) = items.split_first() else {
-                    return Err(WireError::new("event without a name"));
-                };
-                parser::encode_args(nsp, Some(name), self.id, &Args(args))
-            }
-            ACK | 6 => parser::encode_args(nsp, None, self.id, &Args(items)),
-            _ => return Err(WireError::new("not an event nor an acknowledgement")),
-        }
-        .map_err(|e| WireError::new(e.to_string()))?;
-        Ok(EncodedPacket {
-            text: encoded.text,
-            attachments: encoded.attachments,
-        })
+        let Some((Value::String(name), args)) = items.split_first() else {
+            return Err(WireError::new("event without a name"));
+        };
+        parser::encode_args(nsp, Some(name), None, &Args(args))
+            .map_err(|e| WireError::new(e.to_string()))
     }
 
     fn out(&self) -> Out<'_> {
@@ -701,6 +691,68 @@ impl SocketDetails {
             handshake,
             rooms: strings(take(&mut entries, "rooms"), "socket rooms")?,
             data: take(&mut entries, "data").unwrap_or(Value::Null),
+        })
+    }
+}
+
+impl From<&SocketInfo> for SocketDetails {
+    /// What this server sends about one of its sockets.
+    fn from(info: &SocketInfo) -> Self {
+        let h = &info.handshake;
+        SocketDetails {
+            id: info.id.to_string(),
+            handshake: Handshake {
+                headers: Value::from(serde_json::Value::Object(h.headers.clone())),
+                time: h.time.clone(),
+                address: h.address.clone(),
+                xdomain: h.xdomain,
+                secure: h.secure,
+                issued: h.issued,
+                url: h.url.clone(),
+                query: Value::from(serde_json::Value::Object(h.query.clone())),
+                auth: Value::from(h.auth.clone()),
+            },
+            rooms: info.rooms.clone(),
+            data: info.data.clone(),
+        }
+    }
+}
+
+impl TryFrom<SocketDetails> for SocketInfo {
+    type Error = WireError;
+
+    /// A socket of another server; fails when its id is not a Socket.IO socket id (20
+    /// characters of `A-Za-z0-9-_`). Headers and query parameters that are not objects are
+    /// taken as empty.
+    fn try_from(details: SocketDetails) -> Result<SocketInfo> {
+        let id = details
+            .id
+            .parse::<Sid>()
+            .map_err(|_| WireError::new("socket id is not a Socket.IO id"))?;
+        let json = |v: Value| {
+            v.deserialize_into::<serde_json::Value>()
+                .unwrap_or_default()
+        };
+        let map = |v: Value| match json(v) {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        let h = details.handshake;
+        Ok(SocketInfo {
+            id,
+            handshake: HandshakeInfo {
+                headers: map(h.headers),
+                time: h.time,
+                address: h.address,
+                xdomain: h.xdomain,
+                secure: h.secure,
+                issued: h.issued,
+                url: h.url,
+                query: map(h.query),
+                auth: json(h.auth),
+            },
+            rooms: details.rooms,
+            data: details.data,
         })
     }
 }
@@ -2467,7 +2519,7 @@ mod tests {
         // the crate's text packet for it: a BINARY_EVENT with 4 attachments
         let encoded = b.packet.to_encoded("/").unwrap();
         assert_eq!(
-            encoded.text.as_str(),
+            encoded.text(),
             r#"454-["bin",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1},"list":[{"_placeholder":true,"num":2}]},{"_placeholder":true,"num":3}]"#
         );
         assert_eq!(encoded.attachments.len(), 4);
@@ -2597,6 +2649,25 @@ mod tests {
         assert!(h.issued > 1_600_000_000_000);
         assert_eq!(h.auth, json(r#"{"name":"b1","rooms":["room1","room3"]}"#));
         assert_eq!(h.query.get("EIO"), Some(&Value::from("4")));
+        // the adapter's SocketInfo, and back
+        let info = SocketInfo::try_from(b1.clone()).unwrap();
+        assert_eq!(info.id.as_str(), f.meta("sidB1"));
+        assert_eq!(info.handshake.headers["connection"], "Upgrade");
+        assert_eq!(info.handshake.query["EIO"], "4");
+        assert_eq!(info.handshake.auth["name"], "b1");
+        assert_eq!(info.data, b1.data);
+        let back = SocketDetails::from(&info);
+        assert_eq!(
+            (&back.id, &back.rooms, &back.data),
+            (&b1.id, &b1.rooms, &b1.data)
+        );
+        assert_eq!(
+            back.handshake.headers.get("host"),
+            b1.handshake.headers.get("host")
+        );
+        let mut odd = b1.clone();
+        odd.id = "not a sid".into();
+        assert!(SocketInfo::try_from(odd).is_err());
 
         let f = fixture("classic/sockets-join");
         assert_eq!(
@@ -3180,39 +3251,35 @@ mod tests {
     fn packets_to_and_from_text() {
         let packet = Packet::event(Some("/admin"), "chat", ["hi".into(), json(r#"{"a":[1]}"#)]);
         let encoded = packet.to_encoded("/").unwrap();
-        assert_eq!(encoded.text.as_str(), r#"42/admin,["chat","hi",{"a":[1]}]"#);
+        assert_eq!(encoded.text(), r#"42/admin,["chat","hi",{"a":[1]}]"#);
         assert!(encoded.attachments.is_empty());
         assert_eq!(Packet::from_encoded(&encoded).unwrap(), packet);
 
-        // no nsp (sharded): the default; an id
+        // no nsp (sharded): the default; an id is not written
         let mut packet = Packet::event(None, "x", []);
         packet.id = Some(12);
         let encoded = packet.to_encoded("/").unwrap();
-        assert_eq!(encoded.text.as_str(), r#"4212["x"]"#);
+        assert_eq!(encoded.text(), r#"42["x"]"#);
         let back = Packet::from_encoded(&encoded).unwrap();
         assert_eq!(back.nsp.as_deref(), Some("/"));
-        assert_eq!(back.id, Some(12));
+        assert_eq!(back.id, None);
 
-        // an acknowledgement with binary
+        // only events
         let ack = Packet {
-            kind: ACK,
+            kind: 3,
             data: Value::Array(vec![bin(&[1]), 2.into()]),
             nsp: Some("/".into()),
             id: Some(3),
         };
-        let encoded = ack.to_encoded("/").unwrap();
-        assert_eq!(
-            encoded.text.as_str(),
-            r#"461-3[{"_placeholder":true,"num":0},2]"#
-        );
-        assert_eq!(Packet::from_encoded(&encoded).unwrap(), ack);
+        assert!(ack.to_encoded("/").is_err());
 
-        // what the crate's own emit encodes reads back
+        // what the crate's own emit encodes, or another server's text, reads back
         let encoded = parser::encode_args("/", Some("ev"), None, &(1, "two")).unwrap();
-        let encoded = EncodedPacket {
-            text: encoded.text,
-            attachments: encoded.attachments,
-        };
+        assert_eq!(
+            Packet::from_encoded(&encoded).unwrap(),
+            Packet::event(Some("/"), "ev", [1.into(), "two".into()])
+        );
+        let encoded = EncodedPacket::parse(r#"42["ev",1,"two"]"#, vec![]).unwrap();
         assert_eq!(
             Packet::from_encoded(&encoded).unwrap(),
             Packet::event(Some("/"), "ev", [1.into(), "two".into()])
