@@ -261,15 +261,51 @@ fn namespace() -> Namespace<Node> {
 
 type Factory = Arc<dyn Fn(LocalNamespace) -> Arc<dyn Adapter> + Send + Sync>;
 
-/// The adapter `ADAPTER` names, ready (its subscriptions active) when this returns.
-async fn adapter(kind: &str) -> Factory {
+/// The adapter `ADAPTER` names, and, for Redis, the handle to wait on for its subscriptions.
+#[cfg(feature = "redis")]
+async fn adapter(
+    kind: &str,
+) -> (
+    Factory,
+    Option<tower_socketio::adapter::redis::RedisAdapter>,
+) {
+    use tower_socketio::adapter::redis::{RedisAdapter, RedisConfig, SubscriptionMode};
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let config = RedisConfig::default().requests_timeout(Duration::from_millis(5_000));
+    let config = match kind {
+        "sharded" => config.sharded(SubscriptionMode::Dynamic),
+        _ => config,
+    };
     match kind {
-        "memory" => Arc::new(|ns| Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>),
+        "memory" => (memory(), None),
+        "redis" | "sharded" => match RedisAdapter::connect(&url, config).await {
+            Ok(redis) => (Arc::new(redis.factory()), Some(redis)),
+            Err(error) => {
+                eprintln!("cannot reach Redis at {url}: {error}");
+                std::process::exit(1);
+            }
+        },
         other => {
-            eprintln!("ADAPTER={other} is not supported (memory)");
+            eprintln!("ADAPTER={other} is not supported (redis, sharded, memory)");
             std::process::exit(2);
         }
     }
+}
+
+/// Without the `redis` feature: memory only.
+#[cfg(not(feature = "redis"))]
+async fn adapter(kind: &str) -> (Factory, Option<()>) {
+    if kind != "memory" {
+        eprintln!(
+            "ADAPTER={kind} needs the `redis` feature: cargo run --example cluster_node --features redis"
+        );
+        std::process::exit(2);
+    }
+    (memory(), None)
+}
+
+fn memory() -> Factory {
+    Arc::new(|ns| Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>)
 }
 
 #[tokio::main]
@@ -282,7 +318,7 @@ async fn main() -> std::io::Result<()> {
         id: std::env::var("NODE_ID").unwrap_or_else(|_| port.clone()),
     };
     let kind = std::env::var("ADAPTER").unwrap_or_else(|_| "redis".into());
-    let factory = adapter(&kind).await;
+    let (factory, redis) = adapter(&kind).await;
     let io = SocketIo::builder()
         .config(EngineConfig::default())
         .adapter(move |ns| factory(ns))
@@ -290,6 +326,15 @@ async fn main() -> std::io::Result<()> {
         .ns("/", namespace())
         .ns("/chat", namespace())
         .build();
+    #[cfg(feature = "redis")]
+    if let Some(redis) = redis {
+        if let Err(error) = redis.ready().await {
+            eprintln!("Redis subscriptions failed: {error}");
+            std::process::exit(1);
+        }
+    }
+    #[cfg(not(feature = "redis"))]
+    let _ = redis;
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     println!("listening {port}");
     io.serve(listener, std::future::pending()).await

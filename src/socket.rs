@@ -352,6 +352,22 @@ impl Socket {
         self.ns.adapter().add_all(self.id, &rooms.into_rooms());
     }
 
+    /// Resolves once broadcasts to `room` from other servers of the cluster reach this socket,
+    /// after it [joined](Self::join) the room: at once, except with an adapter that subscribes
+    /// to each room (the sharded Redis adapter), which waits for its subscription (Node answers
+    /// earlier, and a room emit from another server right after the join can be lost).
+    ///
+    /// ```no_run
+    /// # async fn f(socket: tower_socketio::SocketRef) {
+    /// socket.join("game-42");
+    /// let _ = socket.room_ready("game-42").await;
+    /// let _ = socket.emit("joined", "game-42");
+    /// # }
+    /// ```
+    pub fn room_ready(&self, room: &str) -> crate::adapter::AdapterFuture<()> {
+        self.ns.adapter().room_ready(room)
+    }
+
     /// Leaves `rooms` (Node: `socket.leave`).
     pub fn leave(&self, rooms: impl IntoRooms) {
         for room in rooms.into_rooms() {

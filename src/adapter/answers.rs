@@ -57,12 +57,15 @@ pub struct Answers {
 struct Shared {
     state: Mutex<State>,
     changed: Notify,
+    /// Where answers go instead, for an adapter relaying them to the requesting server.
+    relay: Option<Box<dyn Fn(Value) + Send + Sync>>,
 }
 
 #[derive(Default)]
 struct State {
-    /// Reports still awaited.
-    reports_due: usize,
+    /// Reports still awaited; below zero when reports came before they were expected (a server
+    /// can answer before the requester knows how many servers there are).
+    reports_due: isize,
     /// Answers expected so far.
     expected: usize,
     answers: Vec<Value>,
@@ -70,7 +73,7 @@ struct State {
 
 impl State {
     fn complete(&self) -> bool {
-        self.reports_due == 0 && self.answers.len() >= self.expected
+        self.reports_due <= 0 && self.answers.len() >= self.expected
     }
 }
 
@@ -102,6 +105,19 @@ impl Answers {
         Self::default()
     }
 
+    /// Answers that are handed to `relay` as they arrive, rather than kept: what an adapter
+    /// gives [`LocalNamespace::send_with_ack`](super::LocalNamespace::send_with_ack) for a
+    /// broadcast another server asked for, to send each answer back to it.
+    pub fn relaying(relay: impl Fn(Value) + Send + Sync + 'static) -> Self {
+        Answers {
+            shared: Arc::new(Shared {
+                state: Mutex::default(),
+                changed: Notify::new(),
+                relay: Some(Box::new(relay)),
+            }),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -113,13 +129,13 @@ impl Answers {
 
     /// `servers` more servers will [`report`](Self::report) how many answers they relay.
     pub fn expect_reports(&self, servers: usize) {
-        self.update(|state| state.reports_due += servers);
+        self.update(|state| state.reports_due += servers as isize);
     }
 
     /// One server's report: `count` of its clients got the packet, each may answer.
     pub fn report(&self, count: usize) {
         self.update(|state| {
-            state.reports_due = state.reports_due.saturating_sub(1);
+            state.reports_due -= 1;
             state.expected += count;
         });
     }
@@ -132,6 +148,9 @@ impl Answers {
 
     /// One answer.
     pub fn answer(&self, answer: Value) {
+        if let Some(relay) = &self.shared.relay {
+            return relay(answer);
+        }
         self.update(|state| {
             if state.answers.len() < state.expected + SLACK {
                 state.answers.push(answer);
@@ -204,10 +223,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_report_before_it_is_expected_counts() {
+        let answers = Answers::new();
+        answers.expect_reports(1);
+        answers.report(1);
+        // Another server reported before the count of servers was known.
+        answers.report(1);
+        answers.expect_reports(1);
+        answers.answer(Value::from(1));
+        answers.answer(Value::from(2));
+        let gathered = answers.gathered(Duration::from_millis(500)).await;
+        assert!(gathered.complete, "{gathered:?}");
+    }
+
+    #[tokio::test]
     async fn nothing_expected_is_complete_at_once() {
         let gathered = Answers::new().gathered(Duration::from_secs(60)).await;
         assert!(gathered.complete);
         assert!(gathered.answers.is_empty());
+    }
+
+    #[test]
+    fn relayed_answers_go_to_the_relay() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let answers = Answers::relaying(move |answer| sink.lock().unwrap().push(answer));
+        answers.answer(Value::from(7));
+        assert_eq!(*seen.lock().unwrap(), [Value::from(7)]);
+        assert!(answers.lock().answers.is_empty());
     }
 
     #[test]

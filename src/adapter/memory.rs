@@ -56,6 +56,11 @@ impl MemoryAdapter {
         }
     }
 
+    /// Whether `room` has a socket of this server.
+    pub(crate) fn has_room(&self, room: &str) -> bool {
+        self.read().members.contains_key(room)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Rooms> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }

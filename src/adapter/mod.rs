@@ -424,4 +424,12 @@ pub trait Adapter: Send + Sync + 'static {
     fn server_count(&self) -> AdapterFuture<usize> {
         Box::pin(std::future::ready(Ok(1)))
     }
+
+    /// Resolves once broadcasts to `room` from other servers reach this one, after a socket of
+    /// this server joined it: an adapter that subscribes per room (the sharded Redis adapter)
+    /// waits for that subscription. The default: at once.
+    fn room_ready(&self, room: &str) -> AdapterFuture<()> {
+        let _ = room;
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
