@@ -61,6 +61,114 @@
 //!     .build();
 //! # let _ = io;
 //! ```
+//!
+//! # Writing an adapter for several servers
+//!
+//! A worked example: servers that share a message bus (here a `tokio::sync::broadcast` channel
+//! in one process, standing for NATS, Postgres `LISTEN/NOTIFY` or any pub/sub). Each namespace's
+//! adapter keeps its rooms in a [`MemoryAdapter`]; a broadcast is sent to this server's sockets,
+//! then published as its text and attachments with the rooms; every other server rebuilds the
+//! packet with [`EncodedPacket::parse`] and sends it to its own sockets. The other operations
+//! follow the same pattern (publish what to do; each server does it through its
+//! [`LocalNamespace`]); acknowledgements and `fetch_sockets` add a request id and answers
+//! ([`Answers`], [`SocketInfo`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tokio::sync::broadcast;
+//! use tower_socketio::adapter::{
+//!     Adapter, AdapterFuture, BroadcastOptions, EncodedPacket, LocalNamespace, MemoryAdapter, Room,
+//! };
+//! use tower_socketio::engine::Sid;
+//! use tower_socketio::testing::TestClient;
+//! use tower_socketio::{Namespace, SocketIo, SocketRef, Value};
+//!
+//! /// What crosses the bus: who sent it, the namespace, the packet, the targets.
+//! #[derive(Clone)]
+//! struct Message { server: u32, ns: String, text: String, binary: Vec<bytes::Bytes>, rooms: Vec<Room>, except: Vec<Room> }
+//!
+//! struct BusAdapter { server: u32, rooms: MemoryAdapter, bus: broadcast::Sender<Message> }
+//!
+//! impl BusAdapter {
+//!     fn new(server: u32, ns: LocalNamespace, bus: broadcast::Sender<Message>) -> Arc<Self> {
+//!         let adapter = Arc::new(BusAdapter { server, rooms: MemoryAdapter::new(ns), bus });
+//!         // Receive what the other servers publish, for this namespace.
+//!         let mut incoming = adapter.bus.subscribe();
+//!         let me = Arc::downgrade(&adapter);
+//!         tokio::spawn(async move {
+//!             while let Ok(message) = incoming.recv().await {
+//!                 let Some(me) = me.upgrade() else { return };
+//!                 if message.server == me.server || message.ns != me.namespace().name() {
+//!                     continue;
+//!                 }
+//!                 let Ok(packet) = EncodedPacket::parse(message.text, message.binary) else {
+//!                     continue; // a bad packet from the bus is never sent to clients
+//!                 };
+//!                 let opts = BroadcastOptions {
+//!                     rooms: message.rooms.into_iter().collect(),
+//!                     except: message.except.into_iter().collect(),
+//!                     local: true,
+//!                     ..Default::default()
+//!                 };
+//!                 let _ = me.rooms.broadcast(packet, &opts).await;
+//!             }
+//!         });
+//!         adapter
+//!     }
+//! }
+//!
+//! impl Adapter for BusAdapter {
+//!     fn namespace(&self) -> &LocalNamespace { self.rooms.namespace() }
+//!     fn add_all(&self, sid: Sid, rooms: &[Room]) { self.rooms.add_all(sid, rooms) }
+//!     fn del(&self, sid: Sid, room: &str) { self.rooms.del(sid, room) }
+//!     fn del_all(&self, sid: Sid) { self.rooms.del_all(sid) }
+//!     fn socket_rooms(&self, sid: Sid) -> Vec<Room> { self.rooms.socket_rooms(sid) }
+//!     fn rooms(&self) -> Vec<Room> { self.rooms.rooms() }
+//!     fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid> { self.rooms.local_targets(opts) }
+//!
+//!     fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
+//!         let message = Message {
+//!             server: self.server,
+//!             ns: self.namespace().name().to_owned(),
+//!             text: packet.text().to_owned(),
+//!             binary: packet.attachments().to_vec(),
+//!             rooms: opts.rooms.iter().cloned().collect(),
+//!             except: opts.except.iter().cloned().collect(),
+//!         };
+//!         // This server's sockets first, then the others' through the bus.
+//!         let local = self.rooms.broadcast(packet, opts);
+//!         if !opts.local {
+//!             let _ = self.bus.send(message);
+//!         }
+//!         local
+//!     }
+//!
+//!     fn server_count(&self) -> AdapterFuture<usize> {
+//!         let servers = self.bus.receiver_count();
+//!         Box::pin(async move { Ok(servers) })
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let (bus, _) = broadcast::channel(1024);
+//! let server = |id: u32| {
+//!     let bus = bus.clone();
+//!     SocketIo::builder()
+//!         .adapter(move |ns: LocalNamespace| BusAdapter::new(id, ns, bus.clone()) as Arc<dyn Adapter>)
+//!         .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move { socket.join("news") }))
+//!         .build()
+//! };
+//! let (a, b) = (server(1), server(2));
+//! // A client of server B...
+//! let app_b = axum::Router::new().layer(b.layer());
+//! let mut client = TestClient::connect(app_b, "/").await.unwrap();
+//! // ...gets what server A broadcasts to the room.
+//! a.to("news").emit("headline", "from server A").await.unwrap();
+//! assert_eq!(client.recv().await.unwrap(), ("headline".into(), vec![Value::from("from server A")]));
+//! assert_eq!(a.server_count().await.unwrap(), 2);
+//! # }
+//! ```
 
 mod answers;
 mod memory;
