@@ -16,6 +16,8 @@ mod engine_requests;
 mod examples;
 mod hyper_server;
 #[cfg(feature = "redis")]
+mod redis_adapter;
+#[cfg(feature = "redis")]
 mod redis_wire;
 mod reliability;
 mod socketio_clients;

@@ -69,6 +69,11 @@ pub(crate) struct Link {
     pub(crate) failed: Arc<AtomicU64>,
 }
 
+/// A subscription given up because nobody wants the channel any more.
+fn error_of(channel: &str) -> AdapterError {
+    AdapterError(format!("redis: subscription to {channel} abandoned (unsubscribed)").into())
+}
+
 fn error(what: &str, e: impl std::fmt::Display) -> AdapterError {
     AdapterError(format!("redis: {what}: {e}").into())
 }
@@ -133,7 +138,9 @@ impl Link {
     }
 
     /// Routes the messages of `channel` to `receiver`, and subscribes; the future resolves once
-    /// the subscription is active.
+    /// the subscription is active. A subscription that fails (Redis unreachable, or gone in the
+    /// middle of it) is tried again every half second until it succeeds, or until `channel` is
+    /// no longer routed (unsubscribed meanwhile); errors are logged, never fatal.
     pub(crate) fn subscribe_now(
         &self,
         channel: &str,
@@ -144,20 +151,42 @@ impl Link {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(channel.as_bytes().to_vec(), receiver);
-        let mut connection = self.subscriber.clone();
+        let connection = self.subscriber.clone();
+        let routes = Arc::downgrade(&self.routes);
         let channel = channel.to_owned();
         async move {
-            let result = match how {
-                Subscribe::Channel => connection.subscribe(&channel).await,
-                Subscribe::Pattern => connection.psubscribe(&channel).await,
-                Subscribe::Sharded => {
-                    redis::cmd("SSUBSCRIBE")
-                        .arg(&channel)
-                        .exec_async(&mut connection)
-                        .await
+            let mut failures = 0u32;
+            loop {
+                let mut connection = connection.clone();
+                let result = match how {
+                    Subscribe::Channel => connection.subscribe(&channel).await,
+                    Subscribe::Pattern => connection.psubscribe(&channel).await,
+                    Subscribe::Sharded => {
+                        redis::cmd("SSUBSCRIBE")
+                            .arg(&channel)
+                            .exec_async(&mut connection)
+                            .await
+                    }
+                };
+                let error = match result {
+                    Ok(()) => return Ok(()),
+                    Err(error) => error,
+                };
+                failures += 1;
+                if failures == 1 || failures % 20 == 0 {
+                    tracing::warn!(%error, channel, "redis: subscribing failed; trying again");
                 }
-            };
-            result.map_err(|e| error(&format!("subscribe to {channel}"), e))
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let still_wanted = routes.upgrade().is_some_and(|routes| {
+                    routes
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .contains_key(channel.as_bytes())
+                });
+                if !still_wanted {
+                    return Err(error_of(&channel));
+                }
+            }
         }
     }
 
