@@ -14,10 +14,10 @@ use bytes::Bytes;
 
 use crate::engine::{self, EngineHandler, Message, ProtocolVersion, Sid};
 use crate::handler;
-use crate::ns::{AdapterFactory, Dispatch, NsCore};
+use crate::ns::{AdapterFactory, Dispatch, NsCore, NsOptions};
 use crate::parser::{self, Kind, RawPacket};
 pub use crate::socket::ClientState;
-use crate::socket::{DisconnectReason, Handshake, Socket, SocketRef};
+use crate::socket::{DisconnectReason, Handshake, Nsp, Socket, SocketRef};
 use crate::value::Value;
 
 #[cfg(test)]
@@ -34,7 +34,7 @@ pub struct IoHandler {
     dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
     adapter: AdapterFactory,
     connect_timeout: Duration,
-    ack_timeout: Duration,
+    options: NsOptions,
 }
 
 impl IoHandler {
@@ -43,14 +43,14 @@ impl IoHandler {
         dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
         adapter: AdapterFactory,
         connect_timeout: Duration,
-        ack_timeout: Duration,
+        options: NsOptions,
     ) -> Self {
         IoHandler {
             namespaces: RwLock::new(namespaces),
             dynamic,
             adapter,
             connect_timeout,
-            ack_timeout,
+            options,
         }
     }
 
@@ -67,7 +67,7 @@ impl IoHandler {
                 name.to_owned(),
                 routes.clone(),
                 &self.adapter,
-                self.ack_timeout,
+                &self.options,
             )
         });
         Some(ns.clone())
@@ -225,19 +225,75 @@ impl IoHandler {
             issued: SystemTime::now(),
             ns_query: query,
         };
-        // A 2.x client takes its engine id as its socket id in `/`, as the Node 2.x server does.
-        let id = if !v5 && ns.name() == "/" {
-            esock.id()
-        } else {
-            Sid::new()
-        };
-        let socket = Arc::new(Socket::new(id, ns.clone(), esock.clone(), handshake));
-        let admit = ns.routes.admit(socket.clone(), auth.clone());
+        // Connection state recovery: a v5 client coming back sends its private id (and the offset
+        // of the last event it got).
+        let recovery = ns.recovery().filter(|_| v5).cloned();
+        let recovering = recovery.as_ref().and_then(|_| match auth.get("pid") {
+            Some(Value::String(pid)) => {
+                let offset = match auth.get("offset") {
+                    Some(Value::String(offset)) => Some(offset.clone()),
+                    _ => None,
+                };
+                Some((pid.clone(), offset))
+            }
+            _ => None,
+        });
+        let restoring =
+            recovering.map(|(pid, offset)| ns.adapter().restore_session(&pid, offset.as_deref()));
         let esock = esock.clone();
         handler::run(Box::pin(async move {
-            match admit.await {
+            let restored = match restoring {
+                Some(restoring) => match restoring.await {
+                    Ok(restored) => restored,
+                    Err(error) => {
+                        tracing::warn!(%error, "connection state recovery failed");
+                        None
+                    }
+                },
+                None => None,
+            };
+            // A 2.x client takes its engine id as its socket id in `/`, as the Node 2.x server
+            // does; a recovered socket keeps its id.
+            let id = match &restored {
+                Some(restored) => restored.session.sid,
+                None if !v5 && ns.name() == "/" => esock.id(),
+                None => Sid::new(),
+            };
+            let pid = match (&restored, &recovery) {
+                (Some(restored), _) => Some(restored.session.pid.clone()),
+                (None, Some(_)) => Some(Sid::new().to_string()),
+                (None, None) => None,
+            };
+            let recovered = restored.is_some();
+            let socket = Arc::new(Socket::new(
+                id,
+                ns.clone(),
+                esock.clone(),
+                handshake,
+                pid,
+                recovered,
+            ));
+            let mut rejoin = None;
+            if let Some(restored) = restored {
+                tracing::debug!(ns = ns.name(), sid = %id, missed = restored.missed.len(), "socket recovered");
+                // The old connection's socket, if the server has not seen it go yet, leaves now,
+                // and does not keep a session of its own.
+                if let Some(old) = ns.socket(id) {
+                    old.supersede();
+                    old.left(DisconnectReason::TransportClose);
+                }
+                socket.set_data_value(restored.session.data);
+                rejoin = Some((restored.session.rooms, restored.missed));
+            }
+            let skip = recovered && recovery.as_ref().is_some_and(|r| r.skip_middlewares);
+            let admitted = if skip {
+                Ok(())
+            } else {
+                ns.routes.admit(socket.clone(), auth.clone()).await
+            };
+            match admitted {
                 Ok(()) => {
-                    ns.join(&socket, auth, v5);
+                    ns.join(&socket, auth, v5, rejoin);
                 }
                 Err(refusal) => {
                     tracing::debug!(ns = ns.name(), %refusal, "connection refused");

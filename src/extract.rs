@@ -12,6 +12,7 @@
 //! | [`State<S>`] | the application state | everywhere |
 //! | [`Extension<T>`] | a value stored on the socket | everywhere |
 //! | [`Handshake`] | what the client sent when connecting | everywhere |
+//! | [`Recovered`] | whether connection state recovery gave the socket back | everywhere |
 //! | [`DisconnectReason`] | why the socket left | disconnect handlers |
 //!
 //! [`Data`], [`TryData`], [`Args`] and [`Bin`] take the packet's arguments: a handler has at most
@@ -337,6 +338,30 @@ impl<S, T: Clone + Send + Sync + 'static> FromSocket<S> for MaybeExtension<T> {
 impl<S> FromSocket<S> for Handshake {
     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
         Ok(ctx.socket.handshake().clone())
+    }
+}
+
+/// Whether the socket was recovered by connection state recovery
+/// ([`Socket::recovered`](crate::Socket::recovered)): its client came back in time, with its
+/// id, rooms, data and the events it missed.
+///
+/// ```
+/// use tower_socketio::extract::Recovered;
+/// use tower_socketio::{Namespace, SocketRef};
+///
+/// let ns: Namespace = Namespace::new().on_connect(|socket: SocketRef, Recovered(recovered): Recovered| async move {
+///     if !recovered {
+///         let _ = socket.emit("welcome", "first time here");
+///     }
+/// });
+/// # let _ = ns;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered(pub bool);
+
+impl<S> FromSocket<S> for Recovered {
+    fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+        Ok(Recovered(ctx.socket.recovered()))
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::adapter::RecoveryConfig;
 use crate::adapter::{Adapter, IntoRooms, LocalNamespace, MemoryAdapter};
 use crate::broadcast::{BroadcastOperator, Emitted, RemoteSocket};
 use crate::client::{IoHandler, NsMatcher};
@@ -13,7 +14,7 @@ use crate::engine::EngineIo;
 use crate::engine::config::EngineConfig;
 use crate::error::BroadcastError;
 use crate::layer::SocketIoLayer;
-use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, Routes};
+use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, NsOptions, Routes};
 use crate::socket::SocketRef;
 
 /// A Socket.IO server. Cloning is cheap and shares the server.
@@ -54,6 +55,7 @@ impl SocketIo {
             config: EngineConfig::default(),
             connect_timeout: Duration::from_millis(45_000),
             ack_timeout: Duration::from_millis(5_000),
+            recovery: None,
             state: (),
             namespaces: HashMap::new(),
             dynamic: Vec::new(),
@@ -189,6 +191,7 @@ pub struct SocketIoBuilder<S> {
     config: EngineConfig,
     connect_timeout: Duration,
     ack_timeout: Duration,
+    recovery: Option<RecoveryConfig>,
     state: S,
     namespaces: HashMap<String, Arc<dyn Dispatch>>,
     dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
@@ -226,6 +229,30 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
         self
     }
 
+    /// Turns connection state recovery on (Node: `connectionStateRecovery`; off by default): a
+    /// client that lost its connection and comes back in time gets its socket back (id, rooms,
+    /// data) and every event it missed. See [`RecoveryConfig`] for what is kept and for how long;
+    /// the adapter keeps it ([`MemoryAdapter`] in memory). Only clients of protocol v5
+    /// (socket.io-client 3.x and 4.x) recover.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, RecoveryConfig, SocketIo, SocketRef};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .connection_state_recovery(RecoveryConfig::default())
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         if !socket.recovered() {
+    ///             socket.join("lobby"); // a recovered socket is in its rooms already
+    ///         }
+    ///     }))
+    ///     .build();
+    /// # let _ = io;
+    /// ```
+    pub fn connection_state_recovery(mut self, config: RecoveryConfig) -> Self {
+        self.recovery = Some(config);
+        self
+    }
+
     /// The application state handlers get with the [`State`](crate::extract::State)
     /// extractor, for the namespaces added after this call.
     ///
@@ -238,6 +265,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             config: self.config,
             connect_timeout: self.connect_timeout,
             ack_timeout: self.ack_timeout,
+            recovery: self.recovery,
             state,
             namespaces: self.namespaces,
             dynamic: self.dynamic,
@@ -315,12 +343,14 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
 
     /// Builds the server.
     pub fn build(self) -> SocketIo {
-        let ack_timeout = self.ack_timeout;
+        let options = NsOptions {
+            ack_timeout: self.ack_timeout,
+            recovery: self.recovery.map(Arc::new),
+        };
         // Every namespace gets its adapter from the factory, static ones and `/` included.
         let adapter = &self.adapter;
-        let core = |name: String, routes: Arc<dyn Dispatch>| {
-            NsCore::new(name, routes, adapter, ack_timeout)
-        };
+        let core =
+            |name: String, routes: Arc<dyn Dispatch>| NsCore::new(name, routes, adapter, &options);
         let mut namespaces: HashMap<String, Arc<NsCore>> = self
             .namespaces
             .into_iter()
@@ -339,7 +369,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             self.dynamic,
             self.adapter,
             self.connect_timeout,
-            ack_timeout,
+            options,
         );
         SocketIo {
             engine: EngineIo::new(self.config, handler),

@@ -86,7 +86,7 @@ mod test_helpers;
 pub mod testing;
 mod value;
 
-pub use adapter::IntoRooms;
+pub use adapter::{IntoRooms, RecoveryConfig};
 pub use broadcast::{AckAnswers, BroadcastOperator, Emitted, RemoteSocket};
 pub use engine::RemoteAddr;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};

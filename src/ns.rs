@@ -10,7 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::adapter::{
-    Adapter, Answers, EncodedPacket, LocalNamespace, LocalSockets, ServerReply, SocketInfo,
+    Adapter, Answers, EncodedPacket, LocalNamespace, LocalSockets, RecoveryConfig, Room,
+    ServerReply, Session, SocketInfo,
 };
 use crate::broadcast::coalesce;
 use crate::engine::key_hash::NameMap;
@@ -410,6 +411,14 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
 /// Makes the adapter of a namespace (Node: the `adapter` option).
 pub(crate) type AdapterFactory = Arc<dyn Fn(LocalNamespace) -> Arc<dyn Adapter> + Send + Sync>;
 
+/// What every namespace of a server shares: the acknowledgement timeout and connection state
+/// recovery.
+#[derive(Clone, Debug)]
+pub(crate) struct NsOptions {
+    pub(crate) ack_timeout: Duration,
+    pub(crate) recovery: Option<Arc<RecoveryConfig>>,
+}
+
 /// A namespace at run time: its name, its routes, its connected sockets and its adapter. The
 /// join and leave sequences of a socket are here.
 pub(crate) struct NsCore {
@@ -421,6 +430,7 @@ pub(crate) struct NsCore {
     /// broadcast with acknowledgements is one packet for all.
     ack_ids: AtomicU64,
     ack_timeout: Duration,
+    recovery: Option<Arc<RecoveryConfig>>,
 }
 
 impl NsCore {
@@ -430,19 +440,30 @@ impl NsCore {
         name: String,
         routes: Arc<dyn Dispatch>,
         adapter: &AdapterFactory,
-        ack_timeout: Duration,
+        options: &NsOptions,
     ) -> Arc<Self> {
         Arc::new_cyclic(|weak: &Weak<NsCore>| {
             let local: Weak<dyn LocalSockets> = weak.clone();
             NsCore {
-                adapter: adapter(LocalNamespace::new(&name, local)),
+                adapter: adapter(LocalNamespace::new(&name, local, options.recovery.clone())),
                 name,
                 routes,
                 sockets: RwLock::new(SidMap::default()),
                 ack_ids: AtomicU64::new(0),
-                ack_timeout,
+                ack_timeout: options.ack_timeout,
+                recovery: options.recovery.clone(),
             }
         })
+    }
+
+    /// Connection state recovery's options, when it is on.
+    pub(crate) fn recovery(&self) -> Option<&RecoveryConfig> {
+        self.recovery.as_deref()
+    }
+
+    /// The connected socket `sid`.
+    pub(crate) fn socket(&self, sid: Sid) -> Option<SocketRef> {
+        self.read().get(&sid).cloned()
     }
 
     /// The namespace's name.
@@ -473,7 +494,13 @@ impl NsCore {
     /// connect handler runs with `auth`. Returns whether it joined: not when the client has
     /// gone, or joined the namespace already (another CONNECT, while the middlewares ran),
     /// which it checks under the lock of the client's sockets.
-    pub(crate) fn join(&self, socket: &SocketRef, auth: Value, v5: bool) -> bool {
+    pub(crate) fn join(
+        &self,
+        socket: &SocketRef,
+        auth: Value,
+        v5: bool,
+        restored: Option<(Vec<Room>, Vec<EncodedPacket>)>,
+    ) -> bool {
         let esock = &socket.engine;
         let mut joined = esock.data().sockets();
         if !esock.is_connected() {
@@ -496,6 +523,13 @@ impl NsCore {
         self.write().insert(socket.id(), socket.clone());
         socket.join(socket.id());
         joined.insert(self.name.clone(), socket.clone());
+        if let Some((rooms, missed)) = restored {
+            socket.join(rooms);
+            // What the client missed, in order, before the CONNECT answer (as Node sends it).
+            for packet in missed {
+                let _ = esock.send_encoded(packet.text, &packet.attachments, false, false);
+            }
+        }
         let first = joined.len() == 1;
         drop(joined);
         if first {
@@ -503,7 +537,11 @@ impl NsCore {
             esock.clear_deadline();
         }
         let sid = socket.id();
-        let answer = parser::encode_connect(&self.name, v5.then_some(sid.as_str()));
+        let answer = parser::encode_connect(
+            &self.name,
+            v5.then_some(sid.as_str()),
+            socket.pid().filter(|_| v5),
+        );
         // Paced as in Node: the connect handler's first packets reach the client in a read of
         // their own (see `Packet::Pause`).
         let _ = esock.send_encoded(answer, &[], true, false);
@@ -552,9 +590,25 @@ impl Nsp for NsCore {
         }
         // Rooms are still readable here (Node: "disconnecting").
         self.routes.disconnecting(socket.clone(), reason);
+        let session = socket
+            .pid()
+            .filter(|_| reason.is_recoverable() && !socket.is_superseded())
+            .map(|pid| Session {
+                sid: socket.id(),
+                pid: pid.to_owned(),
+                rooms: socket.rooms(),
+                data: socket.data_value(),
+                connected_at: socket.connected_at_ms(),
+            });
         {
             let mut sockets = self.write();
-            sockets.remove(&socket.id());
+            // Only this socket: a recovered one with the same id may have replaced it.
+            if sockets
+                .get(&socket.id())
+                .is_some_and(|s| Arc::ptr_eq(s, socket))
+            {
+                sockets.remove(&socket.id());
+            }
             engine::shrink_map(&mut sockets);
         }
         {
@@ -568,6 +622,14 @@ impl Nsp for NsCore {
         }
         socket.drop_acks();
         self.adapter.del_all(socket.id());
+        if let Some(session) = session {
+            let persisted = self.adapter.persist_session(session);
+            handler::run(Box::pin(async move {
+                if let Err(error) = persisted.await {
+                    tracing::warn!(%error, "connection state recovery: a session was not kept");
+                }
+            }));
+        }
         tracing::debug!(ns = self.name, sid = %socket.id(), %reason, "socket disconnected");
         self.routes.disconnected(socket.clone(), reason);
     }

@@ -261,6 +261,27 @@ impl EncodedPacket {
     }
 }
 
+impl EncodedPacket {
+    /// The same event with `offset` appended as its last argument (connection state
+    /// recovery: the client keeps the last string argument of each event as its offset).
+    /// `offset` is made of URL-safe characters (no escaping needed).
+    pub(crate) fn with_offset(&self, offset: &str) -> EncodedPacket {
+        let text: &str = &self.text;
+        let Some(body) = text.strip_suffix(']') else {
+            return self.clone();
+        };
+        let mut out = String::with_capacity(text.len() + offset.len() + 3);
+        out.push_str(body);
+        out.push_str(",\"");
+        out.push_str(offset);
+        out.push_str("\"]");
+        EncodedPacket {
+            text: Str::from(out),
+            attachments: self.attachments.clone(),
+        }
+    }
+}
+
 /// Why [`EncodedPacket::parse`] refused a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidPacket(&'static str);
@@ -455,11 +476,17 @@ pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, 
 }
 
 /// The CONNECT answer: v5 `{"sid":...}`, v4 nothing.
-pub(crate) fn encode_connect(ns: &str, sid: Option<&str>) -> Str {
+pub(crate) fn encode_connect(ns: &str, sid: Option<&str>, pid: Option<&str>) -> Str {
     let mut out = Vec::with_capacity(48);
     header(&mut out, Kind::Connect, 0, ns, None);
-    if let Some(sid) = sid {
-        let _ = write!(out, "{{\"sid\":\"{sid}\"}}");
+    match (sid, pid) {
+        (Some(sid), Some(pid)) => {
+            let _ = write!(out, "{{\"sid\":\"{sid}\",\"pid\":\"{pid}\"}}");
+        }
+        (Some(sid), None) => {
+            let _ = write!(out, "{{\"sid\":\"{sid}\"}}");
+        }
+        _ => {}
     }
     Str::from(String::from_utf8(out).expect("ASCII"))
 }
@@ -609,6 +636,17 @@ mod tests {
     }
 
     #[test]
+    fn an_offset_is_the_last_argument() {
+        let packet = encode_args("/", Some("ev"), None, &(1, "a")).unwrap();
+        assert_eq!(
+            &*packet.with_offset("abc-1").text,
+            r#"42["ev",1,"a","abc-1"]"#
+        );
+        let none = encode_args("/x", Some("ev"), None, &()).unwrap();
+        assert_eq!(&*none.with_offset("o").text, r#"42/x,["ev","o"]"#);
+    }
+
+    #[test]
     fn a_packet_from_elsewhere_is_checked() {
         assert!(EncodedPacket::parse(r#"42["a"]"#, vec![]).is_ok());
         assert!(
@@ -751,8 +789,15 @@ mod tests {
 
     #[test]
     fn connect_answers() {
-        assert_eq!(&*encode_connect("/", Some("abc")), r#"40{"sid":"abc"}"#);
-        assert_eq!(&*encode_connect("/a", None), "40/a,");
+        assert_eq!(
+            &*encode_connect("/", Some("abc"), None),
+            r#"40{"sid":"abc"}"#
+        );
+        assert_eq!(
+            &*encode_connect("/", Some("abc"), Some("p")),
+            r#"40{"sid":"abc","pid":"p"}"#
+        );
+        assert_eq!(&*encode_connect("/a", None, None), "40/a,");
         assert_eq!(
             &*encode_connect_error("/random", "Invalid namespace", None, true),
             r#"44/random,{"message":"Invalid namespace"}"#

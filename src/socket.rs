@@ -47,6 +47,20 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// Whether connection state recovery keeps the socket's session after a disconnection for
+    /// this reason (Node's `RECOVERABLE_DISCONNECT_REASONS`): the connection was lost, not
+    /// ended on purpose.
+    pub fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportClose
+                | DisconnectReason::TransportError
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ForcedClose
+                | DisconnectReason::ServerShuttingDown
+        )
+    }
+
     /// The reason as the Node server words it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -132,6 +146,11 @@ pub struct Socket {
     acks: Mutex<HashMap<u64, AckSlot>>,
     extensions: Mutex<http::Extensions>,
     data: Mutex<Value>,
+    /// The private id of connection state recovery, when it is on.
+    pid: Option<String>,
+    recovered: bool,
+    /// A recovered socket with this id took over: this one keeps no session when it leaves.
+    superseded: AtomicBool,
 }
 
 /// Where the answer to one of the server's acknowledgement requests goes.
@@ -151,6 +170,8 @@ impl Socket {
         ns: Arc<dyn Nsp>,
         engine: Arc<engine::Socket<ClientState>>,
         handshake: Handshake,
+        pid: Option<String>,
+        recovered: bool,
     ) -> Self {
         Socket {
             id,
@@ -161,6 +182,9 @@ impl Socket {
             acks: Mutex::new(HashMap::new()),
             extensions: Mutex::new(http::Extensions::new()),
             data: Mutex::new(Value::Object(Vec::new())),
+            pid,
+            recovered,
+            superseded: AtomicBool::new(false),
         }
     }
 
@@ -263,6 +287,39 @@ impl Socket {
         self.data_value().deserialize_into()
     }
 
+    /// Whether this socket was recovered (connection state recovery): the client reconnected in
+    /// time after losing its connection, and got back its id, rooms, data and the events it
+    /// missed (Node: `socket.recovered`).
+    pub fn recovered(&self) -> bool {
+        self.recovered
+    }
+
+    /// The private id of connection state recovery (when it is on).
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.pid.as_deref()
+    }
+
+    pub(crate) fn supersede(&self) {
+        self.superseded.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_superseded(&self) -> bool {
+        self.superseded.load(Ordering::Acquire)
+    }
+
+    /// When the namespace connection was made, in milliseconds since the Unix epoch.
+    pub(crate) fn connected_at_ms(&self) -> u64 {
+        self.handshake
+            .issued
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn set_data_value(&self, value: Value) {
+        *self.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+    }
+
     /// The socket's serializable data as a [`Value`].
     pub fn data_value(&self) -> Value {
         self.data.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -290,7 +347,22 @@ impl Socket {
     ///
     /// Packets leave in the order they are emitted.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.send_packet(&encode_event(self.ns(), event, data, None)?)
+        let packet = encode_event(self.ns(), event, data, None)?;
+        if self.pid.is_some() {
+            // Connection state recovery: through the adapter, which stores it with its offset
+            // (as Node does), to this socket's own room on this server.
+            if !self.is_connected() {
+                return Err(EmitError::Disconnected);
+            }
+            let opts = crate::adapter::BroadcastOptions {
+                rooms: std::iter::once(self.id.to_string()).collect(),
+                local: true,
+                ..Default::default()
+            };
+            drop(self.ns.adapter().broadcast(packet, &opts));
+            return Ok(());
+        }
+        self.send_packet(&packet)
     }
 
     /// Emits `event` and waits for the client's acknowledgement, at most the ack timeout (5 s

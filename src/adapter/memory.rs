@@ -3,7 +3,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
-use super::{Adapter, AdapterFuture, BroadcastOptions, EncodedPacket, LocalNamespace, Room};
+use super::memory_log::RecoveryLog;
+use super::{
+    Adapter, AdapterFuture, BroadcastOptions, EncodedPacket, LocalNamespace, Restored, Room,
+    Session,
+};
 use crate::engine::{Sid, SidMap, SidSet, shrink_map, shrink_set};
 
 /// Rooms kept in memory, for a single server (the default adapter).
@@ -17,10 +21,20 @@ use crate::engine::{Sid, SidMap, SidSet, shrink_map, shrink_set};
 /// adapter.add_all(sid, &["lobby".into()]);
 /// assert_eq!(adapter.socket_rooms(sid), ["lobby"]);
 /// ```
-#[derive(Debug)]
 pub struct MemoryAdapter {
     ns: LocalNamespace,
     state: RwLock<Rooms>,
+    /// With connection state recovery on: the stored events and the sessions.
+    log: Option<RecoveryLog>,
+}
+
+impl std::fmt::Debug for MemoryAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryAdapter")
+            .field("ns", &self.ns)
+            .field("recovery", &self.log.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -48,11 +62,32 @@ impl Rooms {
 }
 
 impl MemoryAdapter {
-    /// An adapter with no rooms, for namespace `ns`.
+    /// An adapter with no rooms, for namespace `ns`; it keeps the events and sessions of
+    /// connection state recovery in memory when `ns` has it on.
     pub fn new(ns: LocalNamespace) -> Self {
         MemoryAdapter {
+            log: ns.recovery().cloned().map(RecoveryLog::new),
             ns,
             state: RwLock::default(),
+        }
+    }
+
+    /// Queues `packet` for this server's sockets targeted by `opts`: walks the rooms' members
+    /// under the room table's read lock, collecting nothing.
+    fn send_local(&self, packet: EncodedPacket, opts: &BroadcastOptions) {
+        let volatile = opts.volatile;
+        let state = self.read();
+        let excluded = state.ids_in(&opts.except);
+        if !opts.rooms.is_empty() {
+            self.ns
+                .send(state.members_of(&opts.rooms, &excluded), packet, volatile);
+        } else if excluded.is_empty() {
+            drop(state);
+            self.ns.send_all(None, packet, volatile);
+        } else {
+            drop(state);
+            self.ns
+                .send_all(Some(&|sid| excluded.contains(&sid)), packet, volatile);
         }
     }
 
@@ -121,21 +156,23 @@ impl Adapter for MemoryAdapter {
     /// Walks the rooms' members under the room table's read lock, collecting nothing: each
     /// target is queued as it is found.
     fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
-        let volatile = opts.volatile;
-        let state = self.read();
-        let excluded = state.ids_in(&opts.except);
-        if !opts.rooms.is_empty() {
-            self.ns
-                .send(state.members_of(&opts.rooms, &excluded), packet, volatile);
-        } else if excluded.is_empty() {
-            drop(state);
-            self.ns.send_all(None, packet, volatile);
-        } else {
-            drop(state);
-            self.ns
-                .send_all(Some(&|sid| excluded.contains(&sid)), packet, volatile);
+        match &self.log {
+            Some(log) => log.stamped(packet, opts, |packet| self.send_local(packet, opts)),
+            None => self.send_local(packet, opts),
         }
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn persist_session(&self, session: Session) -> AdapterFuture<()> {
+        if let Some(log) = &self.log {
+            log.persist(session);
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn restore_session(&self, pid: &str, offset: Option<&str>) -> AdapterFuture<Option<Restored>> {
+        let restored = self.log.as_ref().and_then(|log| log.restore(pid, offset));
+        Box::pin(std::future::ready(Ok(restored)))
     }
 
     fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {

@@ -172,8 +172,10 @@
 
 mod answers;
 mod memory;
+mod memory_log;
 #[cfg(feature = "redis")]
 pub mod redis;
+mod session;
 mod socket_info;
 
 use std::collections::HashSet;
@@ -185,6 +187,7 @@ use std::time::Duration;
 
 pub use answers::{Answers, Gathered};
 pub use memory::MemoryAdapter;
+pub use session::{RecoveryConfig, Restored, Session};
 pub use socket_info::{HandshakeInfo, SocketInfo};
 
 use crate::engine::Sid;
@@ -293,6 +296,7 @@ pub(crate) trait LocalSockets: Send + Sync {
 pub struct LocalNamespace {
     name: Arc<str>,
     sockets: Weak<dyn LocalSockets>,
+    recovery: Option<Arc<RecoveryConfig>>,
 }
 
 impl fmt::Debug for LocalNamespace {
@@ -337,17 +341,34 @@ impl LocalSockets for NoSockets {
 }
 
 impl LocalNamespace {
-    pub(crate) fn new(name: &str, sockets: Weak<dyn LocalSockets>) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        sockets: Weak<dyn LocalSockets>,
+        recovery: Option<Arc<RecoveryConfig>>,
+    ) -> Self {
         LocalNamespace {
             name: name.into(),
             sockets,
+            recovery,
         }
     }
 
     /// A namespace `name` with no sockets and no server: for an adapter's unit tests.
     pub fn detached(name: &str) -> Self {
         let sockets: Weak<NoSockets> = Weak::new();
-        LocalNamespace::new(name, sockets)
+        LocalNamespace::new(name, sockets, None)
+    }
+
+    /// The same, with connection state recovery on (`recovery`): for an adapter's unit tests.
+    pub fn detached_with_recovery(name: &str, recovery: RecoveryConfig) -> Self {
+        let sockets: Weak<NoSockets> = Weak::new();
+        LocalNamespace::new(name, sockets, Some(Arc::new(recovery)))
+    }
+
+    /// The connection state recovery options, when it is on: the adapter then appends an offset
+    /// to every stored event and keeps what [`Adapter::restore_session`] needs.
+    pub fn recovery(&self) -> Option<&RecoveryConfig> {
+        self.recovery.as_deref()
     }
 
     /// The namespace's name (`/`, `/admin`...).
@@ -531,6 +552,22 @@ pub trait Adapter: Send + Sync + 'static {
     /// default: 1.
     fn server_count(&self) -> AdapterFuture<usize> {
         Box::pin(std::future::ready(Ok(1)))
+    }
+
+    /// Keeps `session` (a socket that disconnected for a recoverable reason) for connection state
+    /// recovery. The default keeps nothing.
+    fn persist_session(&self, session: Session) -> AdapterFuture<()> {
+        let _ = session;
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Gives back the session of private id `pid` with the events its client missed after
+    /// `offset` (since it connected, without one), each with its offset, in order; `None` when
+    /// the session or any of those events is no longer kept (the client then gets a new
+    /// socket). The default has nothing.
+    fn restore_session(&self, pid: &str, offset: Option<&str>) -> AdapterFuture<Option<Restored>> {
+        let _ = (pid, offset);
+        Box::pin(std::future::ready(Ok(None)))
     }
 
     /// Resolves once broadcasts to `room` from other servers reach this one, after a socket of

@@ -19,7 +19,7 @@ use super::wire::{
 };
 use crate::adapter::{
     Adapter, AdapterError, AdapterFuture, Answers, BroadcastOptions, EncodedPacket, LocalNamespace,
-    MemoryAdapter, Room, ServerReply, SocketInfo,
+    MemoryAdapter, Restored, Room, ServerReply, Session, SocketInfo,
 };
 use crate::engine::Sid;
 use crate::value::Value;
@@ -358,6 +358,16 @@ impl Adapter for ShardedAdapter {
 
     fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid> {
         self.local.local_targets(opts)
+    }
+
+    /// Sessions are kept on this server (recovery on another server needs the streams
+    /// adapter, as with Node's classic and sharded adapters).
+    fn persist_session(&self, session: Session) -> AdapterFuture<()> {
+        self.local.persist_session(session)
+    }
+
+    fn restore_session(&self, pid: &str, offset: Option<&str>) -> AdapterFuture<Option<Restored>> {
+        self.local.restore_session(pid, offset)
     }
 
     /// Waits until the channel of `room` is subscribed to (the dynamic modes subscribe when a
