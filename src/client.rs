@@ -238,8 +238,15 @@ impl IoHandler {
             }
             _ => None,
         });
-        let restoring =
-            recovering.map(|(pid, offset)| ns.adapter().restore_session(&pid, offset.as_deref()));
+        let restoring = recovering.map(|(pid, offset)| {
+            // The client is back before this server saw its old connection go (Node loses the
+            // session then, or the recovery after): that socket leaves now, keeping its session.
+            if let Some(old) = ns.socket_by_pid(&pid) {
+                tracing::debug!(ns = ns.name(), sid = %old.id(), "recovering a socket still connected");
+                old.left(DisconnectReason::TransportClose);
+            }
+            ns.adapter().restore_session(&pid, offset.as_deref())
+        });
         let esock = esock.clone();
         handler::run(Box::pin(async move {
             let restored = match restoring {

@@ -70,12 +70,19 @@ impl SocketIo {
         self.engine.layer()
     }
 
-    /// Serves the server alone on `addr` (the 1.x README's standalone `listen(3000)`).
+    /// Serves the server alone on `addr` (the 1.x README's standalone `listen(3000)`) until the
+    /// process gets Ctrl-C or `SIGTERM`, then shuts down gracefully (see [`serve`](Self::serve)).
     pub async fn listen(self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<()> {
         self.engine.listen(addr).await
     }
 
-    /// Serves connections from `listener` until `shutdown` completes, then closes every client.
+    /// Serves connections from `listener` until `shutdown` completes (e.g.
+    /// [`serve::shutdown_signal`](crate::serve::shutdown_signal)), then shuts down gracefully:
+    /// new connections are refused, every client is disconnected with
+    /// [`DisconnectReason::ServerShuttingDown`](crate::DisconnectReason::ServerShuttingDown) (a
+    /// reason connection state recovery restores from), and this returns once every session has
+    /// closed or [`EngineConfig::shutdown_timeout`](crate::EngineConfig::shutdown_timeout)
+    /// passed.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,

@@ -461,6 +461,14 @@ impl NsCore {
         self.recovery.as_deref()
     }
 
+    /// The connected socket whose private id (connection state recovery) is `pid`.
+    pub(crate) fn socket_by_pid(&self, pid: &str) -> Option<SocketRef> {
+        self.read()
+            .values()
+            .find(|socket| socket.pid() == Some(pid))
+            .cloned()
+    }
+
     /// The connected socket `sid`.
     pub(crate) fn socket(&self, sid: Sid) -> Option<SocketRef> {
         self.read().get(&sid).cloned()
@@ -523,13 +531,13 @@ impl NsCore {
         self.write().insert(socket.id(), socket.clone());
         socket.join(socket.id());
         joined.insert(self.name.clone(), socket.clone());
-        if let Some((rooms, missed)) = restored {
-            socket.join(rooms);
-            // What the client missed, in order, before the CONNECT answer (as Node sends it).
-            for packet in missed {
-                let _ = esock.send_encoded(packet.text, &packet.attachments, false, false);
+        let missed = match restored {
+            Some((rooms, missed)) => {
+                socket.join(rooms);
+                Some(missed)
             }
-        }
+            None => None,
+        };
         let first = joined.len() == 1;
         drop(joined);
         if first {
@@ -544,7 +552,20 @@ impl NsCore {
         );
         // Paced as in Node: the connect handler's first packets reach the client in a read of
         // their own (see `Packet::Pause`).
-        let _ = esock.send_encoded(answer, &[], true, false);
+        match missed {
+            // What the client missed, in order, before the CONNECT answer (as Node sends it), at
+            // once, however much: the log that kept it is bounded.
+            Some(missed) => {
+                let backlog = missed
+                    .iter()
+                    .map(|packet| (packet.text.clone(), packet.attachments.as_slice()))
+                    .chain(std::iter::once((answer, &[][..])));
+                let _ = esock.send_backlog(backlog, true);
+            }
+            None => {
+                let _ = esock.send_encoded(answer, &[], true, false);
+            }
+        }
         tracing::debug!(ns = self.name, %sid, "socket connected");
         self.routes.connected(socket.clone(), auth);
         true

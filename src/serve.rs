@@ -46,19 +46,24 @@ impl<B> Service<Request<B>> for NotFound {
 }
 
 impl<H: EngineHandler> EngineIo<H> {
-    /// Listens on `addr` and serves this server alone, until the process ends (the 1.x README's
-    /// standalone `listen(3000)`). HTTP/1.1 is served, as by Node's `http` server; requests
-    /// outside the path get 404. (For HTTP/2 or TLS, mount [`SocketIoLayer`] in a server that
-    /// speaks them, such as `axum::serve` behind a TLS acceptor.)
+    /// Listens on `addr` and serves this server alone (the 1.x README's standalone
+    /// `listen(3000)`) until the process gets Ctrl-C or `SIGTERM` ([`shutdown_signal`]), then
+    /// shuts down gracefully as [`serve`](Self::serve) does. HTTP/1.1 is served, as by Node's
+    /// `http` server; requests outside the path get 404. (For HTTP/2 or TLS, mount
+    /// [`SocketIoLayer`] in a server that speaks them, such as `axum::serve` behind a TLS
+    /// acceptor.)
     ///
     /// [`SocketIoLayer`]: crate::SocketIoLayer
     pub async fn listen(self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let listener = TcpListener::bind(addr).await?;
-        self.serve(listener, std::future::pending()).await
+        self.serve(listener, shutdown_signal()).await
     }
 
-    /// Serves connections from `listener` until `shutdown` completes; then closes every session
-    /// (see [`EngineIo::close`]) and returns.
+    /// Serves connections from `listener` until `shutdown` completes; then shuts down
+    /// gracefully: new connections are refused, every session is closed with "server shutting
+    /// down" (see [`EngineIo::close`]; a reason connection state recovery restores from, so
+    /// clients may resume on another server), and this returns once every session has closed,
+    /// or after [`EngineConfig::shutdown_timeout`](crate::EngineConfig::shutdown_timeout).
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -89,8 +94,45 @@ impl<H: EngineHandler> EngineIo<H> {
             },
         };
         self.close();
+        let deadline = tokio::time::Instant::now() + self.config().shutdown_timeout;
+        while self.session_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if self.session_count() > 0 {
+            tracing::warn!(
+                sessions = self.session_count(),
+                "shutdown: sessions still open after the shutdown timeout"
+            );
+        }
         result
     }
+}
+
+/// Completes when the process gets Ctrl-C (`SIGINT`) or, on Unix, `SIGTERM`: the shutdown signal
+/// of [`EngineIo::listen`] and [`SocketIo::listen`](crate::SocketIo::listen), to give to
+/// [`serve`](EngineIo::serve) or `axum::serve(..).with_graceful_shutdown(..)` too.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal: shutting down");
 }
 
 /// Accepts connections and serves each with HTTP/1.1 (upgrades included) on a task of its own.

@@ -155,6 +155,7 @@ pub struct EngineConfig {
     pub(crate) max_payload: usize,
     pub(crate) max_buffered_bytes: usize,
     pub(crate) write_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) header_read_timeout: Duration,
     pub(crate) polling: bool,
@@ -179,6 +180,7 @@ impl Default for EngineConfig {
             max_payload: 1_000_000,
             max_buffered_bytes: 8 * 1024 * 1024,
             write_timeout: Duration::from_millis(20_000),
+            shutdown_timeout: Duration::from_millis(10_000),
             max_connections: usize::MAX,
             header_read_timeout: Duration::from_millis(30_000),
             polling: true,
@@ -205,6 +207,7 @@ impl fmt::Debug for EngineConfig {
             .field("max_payload", &self.max_payload)
             .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("write_timeout", &self.write_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .field("max_connections", &self.max_connections)
             .field("header_read_timeout", &self.header_read_timeout)
             .field("polling", &self.polling)
@@ -304,6 +307,15 @@ impl EngineConfig {
     /// [`Socket::close`]: crate::engine::Socket::close
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// How long [`EngineIo::serve`](crate::engine::EngineIo::serve) and
+    /// [`listen`](crate::engine::EngineIo::listen) wait, once shutting down, for the sessions to
+    /// close (each client is told the server is shutting down, what is queued for it is
+    /// delivered first) before they return anyway. Default 10 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 

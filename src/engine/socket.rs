@@ -481,6 +481,33 @@ impl<D> Socket<D> {
         self.after(self.outbox.push_encoded(text, attachments, pause, volatile))
     }
 
+    /// Queues a backlog of already-encoded packets in order, whatever room is left: what a
+    /// client missed, replayed at once when its session is recovered. It is bounded by whoever
+    /// kept it (connection state recovery keeps a bounded log), and the packets queued after it
+    /// find the buffer as full as it is.
+    /// With `pause`, a [`Packet::Pause`] follows it.
+    pub(crate) fn send_backlog<'a>(
+        &self,
+        packets: impl IntoIterator<Item = (super::Str, &'a [bytes::Bytes])>,
+        pause: bool,
+    ) -> Result<(), EncodedSendError> {
+        if !self.is_connected() {
+            return Err(EncodedSendError::Closed);
+        }
+        self.after(self.outbox.queue_with(|queue| {
+            for (text, attachments) in packets {
+                queue.push(Packet::Text(text));
+                for attachment in attachments {
+                    queue.push(Packet::Binary(attachment.clone()));
+                }
+            }
+            if pause {
+                queue.push(Packet::Pause);
+            }
+            Ok(())
+        }))
+    }
+
     /// Queues a shared run of broadcast packets (see [`run`]).
     pub(crate) fn send_run(&self, run: &Arc<run::Run>) -> Result<(), EncodedSendError> {
         if !self.is_connected() {

@@ -115,6 +115,22 @@ impl RawClient {
         }
     }
 
+    /// The next Socket.IO packet, or `None` once the connection is closed.
+    pub async fn try_recv(&mut self) -> Option<String> {
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Frame::Text(text))) if text.as_str() == "2" => {
+                    let _ = self.ws.send(Frame::text("3")).await;
+                }
+                Some(Ok(Frame::Text(text))) => {
+                    return text.strip_prefix('4').map(str::to_owned);
+                }
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => return None,
+            }
+        }
+    }
+
     /// Asserts that the server closes the connection (within 2 s).
     pub async fn expect_closed(&mut self) {
         tokio::time::timeout(Duration::from_secs(2), async {
