@@ -45,11 +45,44 @@ pub(crate) enum Subscribe {
     Sharded,
 }
 
+/// What a queued job does.
+enum Job {
+    /// Publishes `payload` on `channel`.
+    Publish {
+        channel: String,
+        payload: Vec<u8>,
+        how: Publish,
+    },
+    /// Runs these commands, one after the other with nothing in between (a `MULTI` among them
+    /// takes in only its own).
+    Commands(Vec<redis::Cmd>),
+}
+
+/// What Redis answered a job: the reply of a publish, or the replies of the commands (a
+/// `Value::Array`, server errors in place as `Value::ServerError`).
+pub(crate) type Reply = Result<redis::Value, AdapterError>;
+
+/// Who learns the reply: a waiting future, or a callback run in the publisher's task, in the
+/// order of the queue (before the next job's).
+pub(crate) enum Done {
+    Channel(oneshot::Sender<Reply>),
+    Callback(Box<dyn FnOnce(Reply) + Send>),
+}
+
+impl Done {
+    fn finish(self, reply: Reply) {
+        match self {
+            Done::Channel(tx) => {
+                let _ = tx.send(reply);
+            }
+            Done::Callback(callback) => callback(reply),
+        }
+    }
+}
+
 struct Outgoing {
-    channel: String,
-    payload: Vec<u8>,
-    how: Publish,
-    done: Option<oneshot::Sender<Result<(), AdapterError>>>,
+    job: Job,
+    done: Done,
 }
 
 /// The most messages one pipeline carries.
@@ -232,36 +265,65 @@ impl Link {
         payload: Vec<u8>,
         how: Publish,
     ) -> impl Future<Output = Result<(), AdapterError>> + Send + 'static + use<> {
-        let (done, result) = oneshot::channel();
-        let queued = self
-            .outgoing
-            .try_send(Outgoing {
-                channel,
-                payload,
-                how,
-                done: Some(done),
-            })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => AdapterError(
+        let reply = self.submit_waiting(Job::Publish {
+            channel,
+            payload,
+            how,
+        });
+        async move { reply.await.map(drop) }
+    }
+
+    /// Queues `commands`, run one after the other with nothing of another job in between; the
+    /// future resolves to their replies (server errors in place), or fails as
+    /// [`publish`](Self::publish) does.
+    pub(crate) fn commands(
+        &self,
+        commands: Vec<redis::Cmd>,
+    ) -> impl Future<Output = Result<Vec<redis::Value>, AdapterError>> + Send + 'static + use<>
+    {
+        let reply = self.submit_waiting(Job::Commands(commands));
+        async move {
+            match reply.await? {
+                redis::Value::Array(replies) => Ok(replies),
+                other => Ok(vec![other]),
+            }
+        }
+    }
+
+    /// Queues `command`; `done` gets its reply in the publisher's task, in queue order (at once,
+    /// with the error, when the queue is full).
+    pub(crate) fn command_then(&self, command: redis::Cmd, done: Box<dyn FnOnce(Reply) + Send>) {
+        self.submit(Job::Commands(vec![command]), Done::Callback(done));
+    }
+
+    fn submit_waiting(&self, job: Job) -> impl Future<Output = Reply> + Send + 'static + use<> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(job, Done::Channel(tx));
+        async move {
+            rx.await
+                .unwrap_or_else(|_| Err(AdapterError("redis: the publisher stopped".into())))
+        }
+    }
+
+    /// Queues `job`; on a full or closed queue, `done` learns why at once.
+    fn submit(&self, job: Job, done: Done) {
+        match self.outgoing.try_send(Outgoing { job, done }) {
+            Ok(()) => {
+                self.published.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(mpsc::error::TrySendError::Full(rejected)) => {
+                rejected.done.finish(Err(AdapterError(
                     format!(
                         "redis: the publish queue is full ({} messages waiting): Redis is \
                          unreachable or slower than the server publishes",
                         self.queue
                     )
                     .into(),
-                ),
-                mpsc::error::TrySendError::Closed(_) => {
-                    AdapterError("redis: the publisher stopped".into())
-                }
-            });
-        if queued.is_ok() {
-            self.published.fetch_add(1, Ordering::Relaxed);
-        }
-        async move {
-            queued?;
-            result
-                .await
-                .unwrap_or_else(|_| Err(AdapterError("redis: the publisher stopped".into())))
+                )))
+            }
+            Err(mpsc::error::TrySendError::Closed(rejected)) => rejected
+                .done
+                .finish(Err(AdapterError("redis: the publisher stopped".into()))),
         }
     }
 
@@ -323,7 +385,7 @@ fn dispatch(routes: &Routes, info: PushInfo) {
     }
 }
 
-/// Drains the queue into pipelines of at most [`PIPELINE`] messages.
+/// Drains the queue into pipelines of at most [`PIPELINE`] jobs.
 async fn publisher(
     mut connection: ConnectionManager,
     mut queue: mpsc::Receiver<Outgoing>,
@@ -332,29 +394,59 @@ async fn publisher(
     let mut batch = Vec::with_capacity(PIPELINE);
     while queue.recv_many(&mut batch, PIPELINE).await > 0 {
         let mut pipe = redis::pipe();
-        for message in &batch {
-            let command = match message.how {
-                Publish::Plain => "PUBLISH",
-                Publish::Sharded => "SPUBLISH",
-            };
-            pipe.cmd(command)
-                .arg(&message.channel)
-                .arg(&message.payload)
-                .ignore();
-        }
-        let result: Result<(), _> = pipe.query_async(&mut connection).await;
-        if let Err(e) = &result {
-            failed.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            tracing::warn!(
-                error = %e,
-                messages = batch.len(),
-                "redis: publishing failed (Redis unreachable?): these messages are lost"
-            );
-        }
-        for message in batch.drain(..) {
-            if let Some(done) = message.done {
-                let _ = done.send(result.as_ref().map(|_| ()).map_err(|e| error("publish", e)));
+        pipe.ignore_errors();
+        // How many replies each job takes.
+        let mut counts = Vec::with_capacity(batch.len());
+        for message in &mut batch {
+            match &mut message.job {
+                Job::Publish {
+                    channel,
+                    payload,
+                    how,
+                } => {
+                    let command = match how {
+                        Publish::Plain => "PUBLISH",
+                        Publish::Sharded => "SPUBLISH",
+                    };
+                    pipe.cmd(command).arg(&*channel).arg(&*payload);
+                    counts.push(None);
+                }
+                Job::Commands(commands) => {
+                    counts.push(Some(commands.len()));
+                    for command in commands.drain(..) {
+                        pipe.add_command(command);
+                    }
+                }
             }
+        }
+        let result: Result<Vec<redis::Value>, _> = pipe.query_async(&mut connection).await;
+        let mut replies = match result {
+            Ok(replies) => replies.into_iter(),
+            Err(e) => {
+                failed.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                tracing::warn!(
+                    error = %e,
+                    messages = batch.len(),
+                    "redis: publishing failed (Redis unreachable?): these messages are lost"
+                );
+                for message in batch.drain(..) {
+                    message.done.finish(Err(error("publish", &e)));
+                }
+                continue;
+            }
+        };
+        for (message, count) in batch.drain(..).zip(counts) {
+            let reply = match count {
+                None => match replies.next() {
+                    Some(redis::Value::ServerError(e)) => {
+                        Err(error("publish", e.details().unwrap_or("server error")))
+                    }
+                    Some(reply) => Ok(reply),
+                    None => Err(AdapterError("redis: a reply is missing".into())),
+                },
+                Some(count) => Ok(redis::Value::Array(replies.by_ref().take(count).collect())),
+            };
+            message.done.finish(reply);
         }
     }
 }

@@ -56,6 +56,7 @@
 //! [`MemoryAdapter`]: crate::adapter::MemoryAdapter
 
 mod classic;
+mod cluster;
 mod link;
 mod opts;
 mod sharded;

@@ -8,38 +8,29 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::RedisConfig;
+use super::cluster::{self, Bus, Requests};
 use super::link::{Link, Publish, Receiver, Subscribe};
 use super::opts::{local_opts, ready, wire_opts};
-use super::wire::{
-    self, ClusterMessage, ClusterMessageKind, Packet, ShardedChannels, SocketDetails,
-    SubscriptionMode,
-};
+use super::wire::{ClusterMessage, ClusterMessageKind, ShardedChannels, SubscriptionMode};
 use crate::adapter::{
     Adapter, AdapterError, AdapterFuture, Answers, BroadcastOptions, EncodedPacket, LocalNamespace,
-    MemoryAdapter, Restored, Room, ServerReply, Session, SocketInfo,
+    MemoryAdapter, Restored, Room, Session, SocketInfo,
 };
 use crate::engine::Sid;
 use crate::value::Value;
-
-/// A request of this server waiting for answers.
-enum Pending {
-    Fetch(mpsc::Sender<Vec<SocketInfo>>),
-    Answers(Answers),
-}
 
 /// A room channel's subscription: `true` once active.
 type RoomSubscription = watch::Receiver<bool>;
 
 pub(crate) struct ShardedAdapter {
     local: MemoryAdapter,
-    uid: String,
+    requests: Arc<Requests>,
     channels: ShardedChannels,
     link: Arc<Link>,
     config: Arc<RedisConfig>,
-    pending: Mutex<HashMap<String, Pending>>,
     rooms: Mutex<HashMap<Room, RoomSubscription>>,
     me: Weak<ShardedAdapter>,
 }
@@ -51,15 +42,14 @@ impl ShardedAdapter {
         config: Arc<RedisConfig>,
         mode: SubscriptionMode,
     ) -> Arc<Self> {
-        let uid = wire::cluster_uid();
-        let channels = ShardedChannels::new(&config.key, ns.name(), &uid, mode);
+        let requests = Requests::new();
+        let channels = ShardedChannels::new(&config.key, ns.name(), &requests.uid, mode);
         let adapter = Arc::new_cyclic(|me: &Weak<ShardedAdapter>| ShardedAdapter {
             local: MemoryAdapter::new(ns),
-            uid,
+            requests,
             channels,
             link,
             config,
-            pending: Mutex::default(),
             rooms: Mutex::default(),
             me: me.clone(),
         });
@@ -71,57 +61,6 @@ impl ShardedAdapter {
             .link
             .subscribe(&adapter.channels.response, Subscribe::Sharded, receiver);
         adapter
-    }
-
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn message(&self, kind: ClusterMessageKind) -> ClusterMessage {
-        ClusterMessage {
-            uid: self.uid.clone(),
-            nsp: self.local.namespace().name().to_owned(),
-            kind,
-        }
-    }
-
-    fn publish(&self, message: &ClusterMessage) -> AdapterFuture<()> {
-        let channel = self.channels.for_message(message).into_owned();
-        Box::pin(
-            self.link
-                .publish(channel, message.encode(), Publish::Sharded),
-        )
-    }
-
-    /// Answers server `requester` on its response channel.
-    fn respond(&self, requester: &str, kind: ClusterMessageKind) {
-        let message = self.message(kind);
-        let sent = self.link.publish(
-            self.channels.for_response(requester),
-            message.encode(),
-            Publish::Sharded,
-        );
-        tokio::spawn(async move {
-            if let Err(error) = sent.await {
-                tracing::warn!(%error, "redis adapter: an answer to another server was lost");
-            }
-        });
-    }
-
-    fn expire(&self, id: String, timeout: Duration) {
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(me) = me.upgrade() {
-                me.pending().remove(&id);
-            }
-        });
-    }
-
-    fn count(&self) -> impl Future<Output = Result<usize, AdapterError>> + Send + 'static + use<> {
-        let link = self.link.clone();
-        let channel = self.channels.main.clone();
-        async move { link.subscribers(true, &channel).await }
     }
 
     /// Subscribes to the channel of each of `rooms` that just got its first socket here (in the
@@ -163,50 +102,17 @@ impl ShardedAdapter {
     }
 
     fn on_message(&self, message: ClusterMessage) {
-        if message.uid == self.uid || message.nsp != self.local.namespace().name() {
+        let Some(message) = cluster::on_message(self, &self.me, message) else {
             return;
-        }
-        let requester = message.uid;
+        };
         let ns = self.local.namespace();
         match message.kind {
-            ClusterMessageKind::Broadcast {
-                packet,
-                request_id,
-                opts,
-            } => {
+            ClusterMessageKind::Broadcast { packet, opts, .. } => {
                 let Ok(encoded) = packet.to_encoded(ns.name()) else {
                     return;
                 };
                 let local = local_opts(opts.rooms, opts.except, Some(&opts.flags));
-                match request_id {
-                    None => {
-                        drop(self.local.broadcast(encoded, &local)); // done at once (a ready future)
-                    }
-                    Some(request_id) => {
-                        let me = self.me.clone();
-                        let (asker, id) = (requester.clone(), request_id.clone());
-                        let relay = Answers::relaying(move |answer| {
-                            if let Some(me) = me.upgrade() {
-                                me.respond(
-                                    &asker,
-                                    ClusterMessageKind::BroadcastAck {
-                                        request_id: id.clone(),
-                                        packet: answer,
-                                    },
-                                );
-                            }
-                        });
-                        let targets = self.local.local_targets(&local);
-                        let count = ns.send_with_ack(targets, encoded, &relay);
-                        self.respond(
-                            &requester,
-                            ClusterMessageKind::BroadcastClientCount {
-                                request_id,
-                                client_count: count as u64,
-                            },
-                        );
-                    }
-                }
+                drop(self.local.broadcast(encoded, &local)); // done at once (a ready future)
             }
             ClusterMessageKind::SocketsJoin { opts, rooms } => {
                 let local = local_opts(opts.rooms, opts.except, None);
@@ -222,83 +128,6 @@ impl ShardedAdapter {
                     self.local
                         .disconnect_sockets(&local, close.unwrap_or(false)),
                 ); // done at once (a ready future)
-            }
-            ClusterMessageKind::FetchSockets { opts, request_id } => {
-                let local = local_opts(opts.rooms, opts.except, None);
-                let sockets = self
-                    .local
-                    .local_targets(&local)
-                    .into_iter()
-                    .filter_map(|sid| ns.socket_info(sid))
-                    .map(|info| SocketDetails::from(&info))
-                    .collect();
-                self.respond(
-                    &requester,
-                    ClusterMessageKind::FetchSocketsResponse {
-                        request_id,
-                        sockets,
-                    },
-                );
-            }
-            ClusterMessageKind::ServerSideEmit { request_id, packet } => {
-                let mut data = packet.into_iter();
-                let Some(Value::String(event)) = data.next() else {
-                    return;
-                };
-                let reply = request_id.map(|request_id| {
-                    let me = self.me.clone();
-                    Box::new(move |answer: Value| {
-                        if let Some(me) = me.upgrade() {
-                            me.respond(
-                                &requester,
-                                ClusterMessageKind::ServerSideEmitResponse {
-                                    request_id,
-                                    packet: answer,
-                                },
-                            );
-                        }
-                    }) as ServerReply
-                });
-                ns.server_event(&event, data.collect(), reply);
-            }
-            kind @ (ClusterMessageKind::FetchSocketsResponse { .. }
-            | ClusterMessageKind::ServerSideEmitResponse { .. }
-            | ClusterMessageKind::BroadcastClientCount { .. }
-            | ClusterMessageKind::BroadcastAck { .. }) => self.on_response(kind),
-            ClusterMessageKind::InitialHeartbeat
-            | ClusterMessageKind::Heartbeat
-            | ClusterMessageKind::AdapterClose => {}
-        }
-    }
-
-    fn on_response(&self, kind: ClusterMessageKind) {
-        let pending = self.pending();
-        match kind {
-            ClusterMessageKind::FetchSocketsResponse {
-                request_id,
-                sockets,
-            } => {
-                if let Some(Pending::Fetch(tx)) = pending.get(&request_id) {
-                    let sockets = sockets
-                        .into_iter()
-                        .filter_map(|details| SocketInfo::try_from(details).ok())
-                        .collect();
-                    let _ = tx.try_send(sockets);
-                }
-            }
-            ClusterMessageKind::ServerSideEmitResponse { request_id, packet }
-            | ClusterMessageKind::BroadcastAck { request_id, packet } => {
-                if let Some(Pending::Answers(answers)) = pending.get(&request_id) {
-                    answers.answer(packet);
-                }
-            }
-            ClusterMessageKind::BroadcastClientCount {
-                request_id,
-                client_count,
-            } => {
-                if let Some(Pending::Answers(answers)) = pending.get(&request_id) {
-                    answers.report(client_count as usize);
-                }
             }
             _ => {}
         }
@@ -324,6 +153,42 @@ impl Receiver for ShardedAdapter {
             Ok(None) => {}
             Err(error) => tracing::debug!(%error, "redis adapter: undecodable message ignored"),
         }
+    }
+}
+
+impl Bus for ShardedAdapter {
+    fn local(&self) -> &MemoryAdapter {
+        &self.local
+    }
+
+    fn requests(&self) -> &Arc<Requests> {
+        &self.requests
+    }
+
+    fn requests_timeout(&self) -> Duration {
+        self.config.requests_timeout
+    }
+
+    fn publish(&self, message: &ClusterMessage) -> AdapterFuture<()> {
+        let channel = self.channels.for_message(message).into_owned();
+        Box::pin(
+            self.link
+                .publish(channel, message.encode(), Publish::Sharded),
+        )
+    }
+
+    fn publish_response(&self, requester: &str, message: &ClusterMessage) -> AdapterFuture<()> {
+        Box::pin(self.link.publish(
+            self.channels.for_response(requester),
+            message.encode(),
+            Publish::Sharded,
+        ))
+    }
+
+    fn server_count(&self) -> AdapterFuture<usize> {
+        let link = self.link.clone();
+        let channel = self.channels.main.clone();
+        Box::pin(async move { link.subscribers(true, &channel).await })
     }
 }
 
@@ -398,20 +263,18 @@ impl Adapter for ShardedAdapter {
         if opts.local {
             return self.local.broadcast(packet, opts);
         }
-        let wire = Packet::from_encoded(&packet);
+        let wire = cluster::wire_packet(&packet);
         drop(self.local.broadcast(packet, opts)); // done at once (a ready future)
-        let mut wire = match wire {
+        let wire = match wire {
             Ok(wire) => wire,
-            Err(error) => return Box::pin(std::future::ready(Err(AdapterError(error.into())))),
+            Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
-        // Sharded messages carry no `nsp` in their packet (the message says it).
-        wire.nsp = None;
         let message = self.message(ClusterMessageKind::Broadcast {
             packet: wire,
             request_id: None,
             opts: wire_opts(opts),
         });
-        self.publish(&message)
+        Bus::publish(self, &message)
     }
 
     fn broadcast_with_ack(
@@ -420,93 +283,11 @@ impl Adapter for ShardedAdapter {
         opts: &BroadcastOptions,
         answers: Answers,
     ) -> AdapterFuture<()> {
-        let wire = Packet::from_encoded(&packet);
-        answers.expect_reports(1);
-        let count =
-            self.local
-                .namespace()
-                .send_with_ack(self.local.local_targets(opts), packet, &answers);
-        answers.report(count);
-        if opts.local {
-            return ready(());
-        }
-        let mut wire = match wire {
-            Ok(wire) => wire,
-            Err(error) => return Box::pin(std::future::ready(Err(AdapterError(error.into())))),
-        };
-        wire.nsp = None;
-        let request_id = wire::cluster_request_id();
-        self.pending()
-            .insert(request_id.clone(), Pending::Answers(answers.clone()));
-        self.expire(
-            request_id.clone(),
-            opts.timeout.unwrap_or(self.config.requests_timeout),
-        );
-        let message = self.message(ClusterMessageKind::Broadcast {
-            packet: wire,
-            request_id: Some(request_id),
-            opts: wire_opts(opts),
-        });
-        let count = self.count();
-        let sent = self.publish(&message);
-        Box::pin(async move {
-            let servers = count.await?;
-            answers.expect_reports(servers.saturating_sub(1));
-            sent.await
-        })
+        cluster::broadcast_with_ack(self, packet, opts, answers)
     }
 
     fn fetch_sockets(&self, opts: &BroadcastOptions) -> AdapterFuture<Vec<SocketInfo>> {
-        let local = self.local.fetch_sockets(opts);
-        if opts.local {
-            return local;
-        }
-        let Some(me) = self.me.upgrade() else {
-            return local;
-        };
-        let wire = wire_opts(opts);
-        let timeout = opts.timeout.unwrap_or(self.config.requests_timeout);
-        Box::pin(async move {
-            let mut found = local.await?;
-            let servers = me.count().await?;
-            if servers <= 1 {
-                return Ok(found);
-            }
-            let request_id = wire::cluster_request_id();
-            let (tx, mut rx) = mpsc::channel(servers);
-            me.pending().insert(request_id.clone(), Pending::Fetch(tx));
-            let sent = me.publish(&me.message(ClusterMessageKind::FetchSockets {
-                opts: wire,
-                request_id: request_id.clone(),
-            }));
-            let mut received = 0;
-            let gathered = async {
-                sent.await?;
-                while received + 1 < servers {
-                    match rx.recv().await {
-                        Some(sockets) => {
-                            found.extend(sockets);
-                            received += 1;
-                        }
-                        None => break,
-                    }
-                }
-                Ok::<_, AdapterError>(())
-            };
-            let result = tokio::time::timeout(timeout, gathered).await;
-            me.pending().remove(&request_id);
-            match result {
-                Ok(Ok(())) => Ok(found),
-                Ok(Err(error)) => Err(error),
-                Err(_) => Err(AdapterError(
-                    format!(
-                        "timeout reached: only {received} responses received out of {}",
-                        servers - 1
-                    )
-                    .into(),
-                )),
-            }
-        })
+        cluster::fetch_sockets(self, &self.me, opts)
     }
 
     fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) -> AdapterFuture<()> {
@@ -514,10 +295,13 @@ impl Adapter for ShardedAdapter {
         if opts.local {
             return ready(());
         }
-        self.publish(&self.message(ClusterMessageKind::SocketsJoin {
-            opts: wire_opts(opts),
-            rooms: rooms.to_vec(),
-        }))
+        Bus::publish(
+            self,
+            &self.message(ClusterMessageKind::SocketsJoin {
+                opts: wire_opts(opts),
+                rooms: rooms.to_vec(),
+            }),
+        )
     }
 
     fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) -> AdapterFuture<()> {
@@ -525,10 +309,13 @@ impl Adapter for ShardedAdapter {
         if opts.local {
             return ready(());
         }
-        self.publish(&self.message(ClusterMessageKind::SocketsLeave {
-            opts: wire_opts(opts),
-            rooms: rooms.to_vec(),
-        }))
+        Bus::publish(
+            self,
+            &self.message(ClusterMessageKind::SocketsLeave {
+                opts: wire_opts(opts),
+                rooms: rooms.to_vec(),
+            }),
+        )
     }
 
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> AdapterFuture<()> {
@@ -536,10 +323,13 @@ impl Adapter for ShardedAdapter {
         if opts.local {
             return ready(());
         }
-        self.publish(&self.message(ClusterMessageKind::DisconnectSockets {
-            opts: wire_opts(opts),
-            close: Some(close),
-        }))
+        Bus::publish(
+            self,
+            &self.message(ClusterMessageKind::DisconnectSockets {
+                opts: wire_opts(opts),
+                close: Some(close),
+            }),
+        )
     }
 
     fn server_side_emit(
@@ -548,26 +338,10 @@ impl Adapter for ShardedAdapter {
         args: Vec<Value>,
         answers: Option<Answers>,
     ) -> AdapterFuture<()> {
-        let packet = std::iter::once(Value::from(event)).chain(args).collect();
-        let request_id = answers.as_ref().map(|_| wire::cluster_request_id());
-        if let (Some(id), Some(answers)) = (&request_id, &answers) {
-            self.pending()
-                .insert(id.clone(), Pending::Answers(answers.clone()));
-            self.expire(id.clone(), self.config.requests_timeout);
-        }
-        let count = answers.as_ref().map(|_| self.count());
-        let sent =
-            self.publish(&self.message(ClusterMessageKind::ServerSideEmit { request_id, packet }));
-        Box::pin(async move {
-            if let (Some(count), Some(answers)) = (count, answers) {
-                let servers = count.await?;
-                answers.expect(servers.saturating_sub(1));
-            }
-            sent.await
-        })
+        cluster::server_side_emit(self, event, args, answers)
     }
 
     fn server_count(&self) -> AdapterFuture<usize> {
-        Box::pin(self.count())
+        Bus::server_count(self)
     }
 }

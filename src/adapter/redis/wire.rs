@@ -54,6 +54,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
 use serde::{Serialize, Serializer};
@@ -1669,12 +1670,80 @@ impl ClusterMessage {
 
     /// Reads a message, JSON or MessagePack. `Ok(None)` for a type this codec does not know.
     pub fn decode(message: &Bytes) -> Result<Option<Self>> {
-        use ClusterMessageKind as K;
         let mut e = object(decode_any(message)?, "message")?;
         let uid = string(take(&mut e, "uid"), "uid")?;
         let nsp = string(take(&mut e, "nsp"), "nsp")?;
         let code = take(&mut e, "type").as_ref().and_then(as_u64);
-        let mut d = match take(&mut e, "data") {
+        Self::from_parts(uid, nsp, code, take(&mut e, "data"))
+    }
+
+    /// The whole message as `@msgpack/msgpack` writes it: the form of the streams adapter's
+    /// messages over pub/sub (requests that need no stream, and every answer).
+    pub fn encode_msgpack_js(&self) -> Vec<u8> {
+        let mut fields = vec![("type", Out::U64(self.message_type() as u64))];
+        if let Some(data) = self.data() {
+            fields.push(("data", data));
+        }
+        fields.extend([("uid", Out::Str(&self.uid)), ("nsp", Out::Str(&self.nsp))]);
+        let mut out = Vec::with_capacity(64);
+        Out::Object(fields).msgpack_as(&mut out, Dialect::MsgpackJs);
+        out
+    }
+
+    /// The `data` field of the message's stream entry, as the streams adapter writes it:
+    /// `JSON.stringify(data)`, or, for a type that may carry binary (3, 8, 9, 10, 12) and does,
+    /// the base64 of its `@msgpack/msgpack` form. `None` for a type without data.
+    pub fn stream_data(&self) -> Option<String> {
+        let data = self.data()?;
+        Some(if self.has_binary() {
+            let mut out = Vec::with_capacity(64);
+            data.msgpack_as(&mut out, Dialect::MsgpackJs);
+            base64::engine::general_purpose::STANDARD.encode(out)
+        } else {
+            String::from_utf8(data.json()).expect("JSON is UTF-8")
+        })
+    }
+
+    /// Reads a stream entry of the streams adapter from its fields `uid`, `nsp`, `type` (a
+    /// decimal number) and `data` ([`stream_data`](Self::stream_data): JSON when it starts with
+    /// `{`, base64 MessagePack otherwise; absent or empty for none). `Ok(None)` for a type this
+    /// codec does not know.
+    pub fn from_stream_entry(
+        uid: &str,
+        nsp: &str,
+        kind: &str,
+        data: Option<&[u8]>,
+    ) -> Result<Option<Self>> {
+        // `parseInt(type, 10)`: the leading digits.
+        let digits = kind.trim_start();
+        let digits = &digits[..digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len())];
+        let code = digits.parse::<u64>().ok();
+        let data = match data {
+            None | Some(b"") => None,
+            Some(text) if text.first() == Some(&b'{') => Some(
+                serde_json::from_slice(text).map_err(|e| WireError::new(format!("JSON: {e}")))?,
+            ),
+            Some(text) => {
+                let bytes = base64_lenient()
+                    .decode(text.trim_ascii())
+                    .map_err(|e| WireError::new(format!("base64: {e}")))?;
+                Some(decode_msgpack(&Bytes::from(bytes))?)
+            }
+        };
+        Self::from_parts(uid.to_owned(), nsp.to_owned(), code, data)
+    }
+
+    /// A message from its parts: `code` its type, `data` its data.
+    fn from_parts(
+        uid: String,
+        nsp: String,
+        code: Option<u64>,
+        data: Option<Value>,
+    ) -> Result<Option<Self>> {
+        use ClusterMessageKind as K;
+        let mut d = match data {
             None | Some(Value::Null) => Vec::new(),
             Some(data) => object(data, "data")?,
         };
@@ -1742,6 +1811,113 @@ pub fn has_binary(value: &Value) -> bool {
         Value::Object(entries) => entries.iter().any(|(_, v)| has_binary(v)),
         _ => false,
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streams adapter (`@socket.io/redis-streams-adapter` 0.3)
+
+/// The id of a stream entry, `<milliseconds>-<sequence>`: the offset of connection state
+/// recovery with the streams adapter. Ordered as Redis orders them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct StreamId {
+    /// The milliseconds part (the Redis server's clock when the entry was added).
+    pub ms: u64,
+    /// The sequence number within that millisecond.
+    pub seq: u64,
+}
+
+impl StreamId {
+    /// Reads `<digits>-<digits>` (Node's check: `/^[0-9]+-[0-9]+$/`); `None` for anything
+    /// else, numbers past 64 bits included.
+    pub fn parse(text: &str) -> Option<StreamId> {
+        let (ms, seq) = text.split_once('-')?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(ms) || !digits(seq) {
+            return None;
+        }
+        Some(StreamId {
+            ms: ms.parse().ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+
+    /// The smallest id after this one (Node's `nextOffset`, for an exclusive `XRANGE` start).
+    pub fn next(self) -> StreamId {
+        match self.seq.checked_add(1) {
+            Some(seq) => StreamId { ms: self.ms, seq },
+            None => StreamId {
+                ms: self.ms.saturating_add(1),
+                seq: 0,
+            },
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// A session of connection state recovery as the streams adapter keeps it in Redis (under
+/// `<sessionKeyPrefix><pid>`): the base64 of the `@msgpack/msgpack` map `{sid, pid, rooms,
+/// data}`. This crate adds `offset`, the stream position the socket was up to when it
+/// connected, for a client that comes back without an offset (Node reads the map and ignores
+/// the key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    /// The socket id.
+    pub sid: String,
+    /// The private id.
+    pub pid: String,
+    /// The socket's rooms (its own id among them).
+    pub rooms: Vec<String>,
+    /// `socket.data`.
+    pub data: Value,
+    /// This crate's addition: the stream position at the socket's connection.
+    pub offset: Option<String>,
+}
+
+impl StoredSession {
+    /// The value of the session's key.
+    pub fn encode(&self) -> String {
+        let mut fields = vec![
+            ("sid", Out::Str(&self.sid)),
+            ("pid", Out::Str(&self.pid)),
+            ("rooms", Out::Strings(&self.rooms)),
+            ("data", Out::Value(&self.data)),
+        ];
+        if let Some(offset) = &self.offset {
+            fields.push(("offset", Out::Str(offset)));
+        }
+        let mut out = Vec::with_capacity(64);
+        Out::Object(fields).msgpack_as(&mut out, Dialect::MsgpackJs);
+        base64::engine::general_purpose::STANDARD.encode(out)
+    }
+
+    /// Reads the value of a session's key (Node's or this crate's).
+    pub fn decode(text: &[u8]) -> Result<StoredSession> {
+        let bytes = base64_lenient()
+            .decode(text.trim_ascii())
+            .map_err(|e| WireError::new(format!("base64: {e}")))?;
+        let mut e = object(decode_msgpack(&Bytes::from(bytes))?, "session")?;
+        Ok(StoredSession {
+            sid: string(take(&mut e, "sid"), "session sid")?,
+            pid: string(take(&mut e, "pid"), "session pid")?,
+            rooms: strings(take(&mut e, "rooms"), "session rooms")?,
+            data: take(&mut e, "data").unwrap_or(Value::Null),
+            offset: optional_string(take(&mut e, "offset"), "session offset").unwrap_or(None),
+        })
+    }
+}
+
+/// Base64 as Node's `Buffer.from(text, "base64")` reads it: padding or not.
+fn base64_lenient() -> base64::engine::GeneralPurpose {
+    base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1854,10 +2030,15 @@ enum Out<'a> {
 }
 
 impl Out<'_> {
+    /// As notepack.io writes it.
     fn msgpack(&self, out: &mut Vec<u8>) {
+        self.msgpack_as(out, Dialect::Notepack);
+    }
+
+    fn msgpack_as(&self, out: &mut Vec<u8>, dialect: Dialect) {
         match self {
             Out::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-            Out::U64(n) => write_u64(out, *n),
+            Out::U64(n) => write_unsigned(out, *n, dialect),
             Out::Str(s) => write_str(out, s),
             Out::Strings(items) => {
                 write_array_len(out, items.len());
@@ -1865,31 +2046,31 @@ impl Out<'_> {
                     write_str(out, item);
                 }
             }
-            Out::Value(v) => encode_msgpack(out, v),
+            Out::Value(v) => encode_msgpack_as(out, v, dialect),
             Out::Values(items) => {
                 write_array_len(out, items.len());
                 for item in *items {
-                    encode_msgpack(out, item);
+                    encode_msgpack_as(out, item, dialect);
                 }
             }
             Out::Pairs(entries) => {
                 write_map_len(out, entries.len());
                 for (k, v) in *entries {
                     write_str(out, k);
-                    encode_msgpack(out, v);
+                    encode_msgpack_as(out, v, dialect);
                 }
             }
             Out::Array(items) => {
                 write_array_len(out, items.len());
                 for item in items {
-                    item.msgpack(out);
+                    item.msgpack_as(out, dialect);
                 }
             }
             Out::Object(fields) => {
                 write_map_len(out, fields.len());
                 for (k, v) in fields {
                     write_str(out, k);
-                    v.msgpack(out);
+                    v.msgpack_as(out, dialect);
                 }
             }
         }
@@ -1956,21 +2137,48 @@ impl Serialize for ByteList<'_> {
 // ---------------------------------------------------------------------------------------------
 // MessagePack, notepack.io 3 dialect
 
+/// Which Node MessagePack library a peer writes with: they differ in the numbers they write as
+/// integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// notepack.io 3 (the classic and sharded adapters, the emitter): any integral number below
+    /// 2^64 in an integer form.
+    Notepack,
+    /// `@msgpack/msgpack` 2.8 (the streams adapter): only safe integers (at most 2^53 - 1 in
+    /// magnitude) in an integer form, every other number as float 64.
+    MsgpackJs,
+}
+
+/// The largest integer JavaScript holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// Appends the MessagePack of `value` as notepack.io 3 writes the same JavaScript value:
-/// integral numbers in their smallest integer form (unsigned forms for non-negative ones, so
+/// integral numbers in their smallest integer form (unsigned forms for non-negative numbers, so
 /// `-0` is `0`), other numbers as float 64, strings as fixstr/str 8/16/32, binary as bin
 /// 8/16/32, arrays and objects in their smallest form, keys in order.
 pub fn encode_msgpack(out: &mut Vec<u8>, value: &Value) {
+    encode_msgpack_as(out, value, Dialect::Notepack);
+}
+
+/// Appends the MessagePack of `value` as the Node library `dialect` writes the same JavaScript
+/// value. The two write everything alike but numbers: `@msgpack/msgpack` writes an integer form
+/// only for safe integers (`Number.isSafeInteger`), float 64 for the others, where notepack.io
+/// writes integers up to 2^64.
+pub fn encode_msgpack_as(out: &mut Vec<u8>, value: &Value, dialect: Dialect) {
     match value {
         Value::Null => out.push(0xc0),
         Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
         Value::Number(n) => {
             if let Some(u) = n.as_u64() {
-                write_u64(out, u);
+                write_unsigned(out, u, dialect);
             } else if let Some(i) = n.as_i64() {
-                rmp::encode::write_sint(out, i).expect("writing into memory");
+                if dialect == Dialect::MsgpackJs && i.unsigned_abs() > MAX_SAFE_INTEGER {
+                    rmp::encode::write_f64(out, i as f64).expect("writing into memory");
+                } else {
+                    rmp::encode::write_sint(out, i).expect("writing into memory");
+                }
             } else {
-                write_f64(out, n.as_f64().unwrap_or(f64::NAN));
+                write_f64(out, n.as_f64().unwrap_or(f64::NAN), dialect);
             }
         }
         Value::String(s) => write_str(out, s),
@@ -1980,33 +2188,47 @@ pub fn encode_msgpack(out: &mut Vec<u8>, value: &Value) {
         Value::Array(items) => {
             write_array_len(out, items.len());
             for item in items {
-                encode_msgpack(out, item);
+                encode_msgpack_as(out, item, dialect);
             }
         }
         Value::Object(entries) => {
             write_map_len(out, entries.len());
             for (k, v) in entries {
                 write_str(out, k);
-                encode_msgpack(out, v);
+                encode_msgpack_as(out, v, dialect);
             }
         }
     }
 }
 
-/// A JavaScript number: an integer form when it is integral and fits 64 bits, float 64
-/// otherwise.
-fn write_f64(out: &mut Vec<u8>, f: f64) {
+/// A JavaScript number: an integer form when it is integral and within the dialect's integers,
+/// float 64 otherwise.
+fn write_f64(out: &mut Vec<u8>, f: f64, dialect: Dialect) {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     if f.is_finite() && f.fract() == 0.0 {
-        if (0.0..2.0 * TWO_63).contains(&f) {
+        let (low, high) = match dialect {
+            Dialect::Notepack => (-TWO_63, 2.0 * TWO_63),
+            Dialect::MsgpackJs => (-(MAX_SAFE_INTEGER as f64), MAX_SAFE_INTEGER as f64 + 1.0),
+        };
+        // `-0.0` is in the first range: written as 0, as both libraries do.
+        if (0.0..high).contains(&f) {
             return write_u64(out, f as u64);
         }
-        if (-TWO_63..0.0).contains(&f) {
+        if (low..0.0).contains(&f) {
             rmp::encode::write_sint(out, f as i64).expect("writing into memory");
             return;
         }
     }
     rmp::encode::write_f64(out, f).expect("writing into memory");
+}
+
+/// A non-negative integer, in the dialect's form.
+fn write_unsigned(out: &mut Vec<u8>, n: u64, dialect: Dialect) {
+    if dialect == Dialect::MsgpackJs && n > MAX_SAFE_INTEGER {
+        rmp::encode::write_f64(out, n as f64).expect("writing into memory");
+    } else {
+        write_u64(out, n);
+    }
 }
 
 fn write_u64(out: &mut Vec<u8>, n: u64) {
