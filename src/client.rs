@@ -301,11 +301,17 @@ impl IoHandler {
             match admitted {
                 Ok(()) => {
                     ns.join(&socket, auth, v5, rejoin);
+                    if recovered {
+                        ns.adapter().session_restored(id);
+                    }
                 }
                 Err(refusal) => {
                     tracing::debug!(ns = ns.name(), %refusal, "connection refused");
                     // A middleware may have joined rooms before another refused.
                     ns.refused(&socket);
+                    if recovered {
+                        ns.adapter().session_restored(id);
+                    }
                     let packet = parser::encode_connect_error(
                         ns.name(),
                         refusal.message(),

@@ -570,6 +570,14 @@ pub trait Adapter: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(None)))
     }
 
+    /// Called once a socket that [`restore_session`](Self::restore_session) gave back is
+    /// connected again (its missed events and CONNECT answer queued), or could not be (refused
+    /// by a middleware, its client gone): an adapter that held events back for it while it was
+    /// being restored sends them now. The default does nothing.
+    fn session_restored(&self, sid: Sid) {
+        let _ = sid;
+    }
+
     /// Resolves once broadcasts to `room` from other servers reach this one, after a socket of
     /// this server joined it: an adapter that subscribes per room (the sharded Redis adapter)
     /// waits for that subscription. The default: at once.

@@ -82,16 +82,8 @@ fn offset(event: &str) -> String {
 }
 
 async fn connect(addr: std::net::SocketAddr, auth: &str) -> (RawClient, String) {
-    let mut client = RawClient::open(addr).await;
-    client.send(&format!("40{auth}")).await;
-    let mut answer = client.recv().await;
     // Missed events come first: the caller reads them again from `missed`.
-    let mut before = Vec::new();
-    while answer.starts_with('2') {
-        before.push(answer);
-        answer = client.recv().await;
-    }
-    assert!(answer.starts_with("0{"), "{answer}");
+    let (client, mut before, answer) = RawClient::connect_with(addr, auth).await;
     before.push(answer);
     (client, before.join("\n"))
 }

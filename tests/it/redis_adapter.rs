@@ -1,4 +1,4 @@
-//! The Redis adapters (`adapter::redis`), classic and sharded, between two servers in this
+//! The Redis adapters (`adapter::redis`), classic, sharded and streams, between two servers in this
 //! process on a real `redis-server` of the test's own, with in-process clients: every cluster
 //! operation crosses from one server to the other. (The official clients and mixed clusters with
 //! Node servers: `redis_cluster.rs`.)
@@ -194,6 +194,11 @@ async fn sharded_static_every_operation_crosses() {
     every_operation_crosses(RedisConfig::default().sharded(SubscriptionMode::Static)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_every_operation_crosses() {
+    every_operation_crosses(RedisConfig::default().streams()).await;
+}
+
 /// Redis restarted under a cluster: clients stay connected, and once the adapters have
 /// reconnected and subscribed again (room channels of the sharded adapter included),
 /// broadcasts cross again.
@@ -236,4 +241,9 @@ async fn classic_survives_a_redis_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sharded_survives_a_redis_restart_with_its_room_channels() {
     survives_a_redis_restart(RedisConfig::default().sharded(SubscriptionMode::Dynamic)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_survive_a_redis_restart() {
+    survives_a_redis_restart(RedisConfig::default().streams()).await;
 }

@@ -1,4 +1,5 @@
-//! Redis adapters wire-compatible with Node's `@socket.io/redis-adapter` 8.3, so that
+//! Redis adapters wire-compatible with Node's `@socket.io/redis-adapter` 8.3 (classic and
+//! sharded) and `@socket.io/redis-streams-adapter` 0.3 ([streams](#streams)), so that
 //! tower-socketio servers, and tower-socketio and Node `socket.io` servers mixed, form one
 //! cluster on one Redis; `@socket.io/redis-emitter` 5.x processes can publish to it too.
 //!
@@ -49,6 +50,41 @@
 //! - operations that wait for other servers (`fetch_sockets`, acknowledgements) fail or come back
 //!   incomplete at their timeout ([`RedisConfig::requests_timeout`], 5 s), with Node's texts.
 //!
+//! # Streams
+//! [`RedisConfig::streams`] makes the adapter of Node's `@socket.io/redis-streams-adapter` 0.3,
+//! byte for byte, so that tower-socketio and Node servers share one stream, and connection state
+//! recovery works across the cluster: a client that was on one server recovers on any other,
+//! Node's or this crate's.
+//! - What other servers must not miss (broadcasts without acknowledgements, `sockets_join`,
+//!   `sockets_leave`, `disconnect_sockets`) is added to the stream `socket.io` with
+//!   `XADD socket.io MAXLEN ~ 10000 * uid <uid> nsp <nsp> type <n> data <data>`, `data` the
+//!   JSON of the message's data, or the base64 of its MessagePack when it holds binary. Each
+//!   server reads the stream on a connection of its own (`XREAD BLOCK 5000 COUNT 100`), from
+//!   the last entry it read: after Redis comes back, nothing the stream still holds is lost.
+//! - Requests and answers (broadcasts with acknowledgements, `fetch_sockets`, server-side
+//!   emits) go over pub/sub, to `<key>#<nsp>#` and `<key>#<nsp>#<uid>#`, in MessagePack; the
+//!   server count is `PUBSUB NUMSUB <key>#<nsp>#`.
+//! - With [connection state recovery](crate::RecoveryConfig), an event's offset is its entry
+//!   id (`1700000000000-0`), the same on every server. A socket's own emits go through the
+//!   stream too (as Node's `socket.emit` does), so that they can be replayed anywhere; other
+//!   `local` broadcasts stay on this server and carry the last offset read. Sessions are kept
+//!   in Redis for the maximum disconnection duration (`SET sio:session:<pid> ... PX`), taken
+//!   once (`MULTI GET DEL`), and the missed events read back from the stream, in order, before
+//!   the CONNECT answer.
+//! - Unlike Node, this server hands its own broadcasts to its clients when it reads them back
+//!   from the stream (one more round trip to Redis), not when `XADD` answers: every client gets
+//!   the stream's events in the stream's order, so the offset of the last event it got says
+//!   exactly what it has, and a recovery neither loses nor repeats an event (with Node's order,
+//!   a client can get an event of another server after a later one of its own, and lose it on
+//!   recovery). Events handed out while a socket is being restored wait for it, then follow
+//!   its replay.
+//! - A client that got no event before it dropped sends no offset: Node then gives it a new
+//!   socket. This crate keeps, beside the session, where the stream was when the socket
+//!   connected (an extra `offset` key in the session, which Node ignores), and replays from
+//!   there.
+//! - A client whose offset is no longer in the stream (more than about 10,000 entries ago, see
+//!   [`StreamsConfig::max_len`]) gets a new socket, as in Node.
+//!
 //! # Behind a load balancer
 //! HTTP long-polling needs sticky sessions (each request of a session must reach the server that
 //! holds it); or let clients use WebSocket only (`transports: ["websocket"]`).
@@ -60,6 +96,7 @@ mod cluster;
 mod link;
 mod opts;
 mod sharded;
+mod streams;
 pub mod wire;
 
 use std::sync::Arc;
@@ -69,6 +106,7 @@ use std::time::Duration;
 use self::classic::ClassicAdapter;
 use self::link::Link;
 use self::sharded::ShardedAdapter;
+use self::streams::{Streams, StreamsAdapter};
 pub use self::wire::SubscriptionMode;
 use crate::adapter::{Adapter, AdapterError, LocalNamespace};
 
@@ -80,7 +118,95 @@ pub struct RedisConfig {
     pub(crate) requests_timeout: Duration,
     pub(crate) publish_on_specific_response_channel: bool,
     pub(crate) publish_queue: usize,
-    pub(crate) sharded: Option<SubscriptionMode>,
+    pub(crate) flavour: Flavour,
+}
+
+/// Which of Node's adapters a [`RedisConfig`] speaks.
+#[derive(Debug, Clone)]
+pub(crate) enum Flavour {
+    Classic,
+    Sharded(SubscriptionMode),
+    Streams(StreamsConfig),
+}
+
+/// The options of the streams adapter ([`RedisConfig::streams_config`]), Node's
+/// `@socket.io/redis-streams-adapter` options with their defaults.
+#[derive(Debug, Clone)]
+#[must_use = "a configuration does nothing until it is given to `RedisConfig::streams_config`"]
+pub struct StreamsConfig {
+    pub(crate) stream_name: String,
+    pub(crate) stream_count: u32,
+    pub(crate) max_len: u64,
+    pub(crate) read_count: usize,
+    pub(crate) block_time: Duration,
+    pub(crate) session_key_prefix: String,
+    pub(crate) sharded_pub_sub: bool,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        StreamsConfig {
+            stream_name: "socket.io".to_owned(),
+            stream_count: 1,
+            max_len: 10_000,
+            read_count: 100,
+            block_time: Duration::from_millis(5_000),
+            session_key_prefix: "sio:session:".to_owned(),
+            sharded_pub_sub: false,
+        }
+    }
+}
+
+impl StreamsConfig {
+    /// The stream's name, or the prefix of their names with several (Node: `streamName`).
+    /// Default `socket.io`.
+    pub fn stream_name(mut self, name: impl Into<String>) -> Self {
+        self.stream_name = name.into();
+        self
+    }
+
+    /// How many streams the namespaces are spread over (Node: `streamCount`), each namespace
+    /// keeping to one (`<name>-<i>`, `i` the Java-style hash of its name modulo the count, as
+    /// Node computes it). Default 1: the stream is `<name>`.
+    pub fn stream_count(mut self, count: u32) -> Self {
+        self.stream_count = count.max(1);
+        self
+    }
+
+    /// About how many entries a stream keeps (Node: `maxLen`, `XADD ... MAXLEN ~`): with
+    /// connection state recovery, a client whose missed events are older than that gets a new
+    /// session. Default 10,000.
+    pub fn max_len(mut self, entries: u64) -> Self {
+        self.max_len = entries;
+        self
+    }
+
+    /// How many entries one read takes (Node: `readCount`, `XREAD COUNT`), and one batch of a
+    /// session's replay. Default 100.
+    pub fn read_count(mut self, entries: usize) -> Self {
+        self.read_count = entries.max(1);
+        self
+    }
+
+    /// How long one read waits for entries (Node: `blockTimeInMs`, `XREAD BLOCK`). Default 5 s.
+    pub fn block_time(mut self, time: Duration) -> Self {
+        self.block_time = time.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The prefix of the keys of the sessions of connection state recovery (Node:
+    /// `sessionKeyPrefix`). Default `sio:session:`.
+    pub fn session_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.session_key_prefix = prefix.into();
+        self
+    }
+
+    /// Requests and answers over sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7) rather than
+    /// `PUBLISH`/`SUBSCRIBE` (Node: `useShardedPubSub`). Default off.
+    pub fn sharded_pub_sub(mut self, sharded: bool) -> Self {
+        self.sharded_pub_sub = sharded;
+        self
+    }
 }
 
 impl Default for RedisConfig {
@@ -90,7 +216,7 @@ impl Default for RedisConfig {
             requests_timeout: Duration::from_millis(5_000),
             publish_on_specific_response_channel: false,
             publish_queue: 65_536,
-            sharded: None,
+            flavour: Flavour::Classic,
         }
     }
 }
@@ -123,7 +249,22 @@ impl RedisConfig {
     /// [`Socket::room_ready`](crate::Socket::room_ready)), `DynamicPrivate` (socket ids too), or
     /// `Static` (two channels a namespace). The key is then Node's `channelPrefix`.
     pub fn sharded(mut self, mode: SubscriptionMode) -> Self {
-        self.sharded = Some(mode);
+        self.flavour = Flavour::Sharded(mode);
+        self
+    }
+
+    /// The streams adapter (Node's `@socket.io/redis-streams-adapter` 0.3) with Node's
+    /// defaults, instead of the classic one: what other servers must not miss (broadcasts,
+    /// joins, leaves, disconnections) goes through a Redis stream, and the sessions of
+    /// connection state recovery are kept in Redis, so that a client recovers on any server.
+    /// The key is then Node's `channelPrefix`. See the [module documentation](self#streams).
+    pub fn streams(self) -> Self {
+        self.streams_config(StreamsConfig::default())
+    }
+
+    /// The streams adapter ([`streams`](Self::streams)) with these options.
+    pub fn streams_config(mut self, config: StreamsConfig) -> Self {
+        self.flavour = Flavour::Streams(config);
         self
     }
 
@@ -142,6 +283,8 @@ impl RedisConfig {
 pub struct RedisAdapter {
     link: Arc<Link>,
     config: Arc<RedisConfig>,
+    /// The streams adapter's streams and their readers.
+    streams: Option<Arc<Streams>>,
 }
 
 impl std::fmt::Debug for RedisAdapter {
@@ -156,30 +299,46 @@ impl RedisAdapter {
     /// Connects to the Redis at `url` (`redis://[user:password@]host:port[/db]`).
     pub async fn connect(url: &str, config: RedisConfig) -> Result<RedisAdapter, AdapterError> {
         let link = Link::connect(url, config.publish_queue).await?;
+        let config = Arc::new(config);
+        let streams = match &config.flavour {
+            Flavour::Streams(options) => Some(Streams::new(url, options.clone())),
+            _ => None,
+        };
         Ok(RedisAdapter {
             link,
-            config: Arc::new(config),
+            config,
+            streams,
         })
     }
 
-    /// Makes the adapter of each namespace: classic pub/sub (Node's `createAdapter`), or
-    /// sharded when so [configured](RedisConfig::sharded).
+    /// Makes the adapter of each namespace: classic pub/sub (Node's `createAdapter`), sharded
+    /// or streams when so [configured](RedisConfig::sharded).
     pub fn factory(&self) -> impl Fn(LocalNamespace) -> Arc<dyn Adapter> + Send + Sync + 'static {
         let link = self.link.clone();
         let config = self.config.clone();
-        move |ns| match config.sharded {
-            Some(mode) => {
-                ShardedAdapter::new(ns, link.clone(), config.clone(), mode) as Arc<dyn Adapter>
+        let streams = self.streams.clone();
+        move |ns| match (&config.flavour, &streams) {
+            (Flavour::Sharded(mode), _) => {
+                ShardedAdapter::new(ns, link.clone(), config.clone(), *mode) as Arc<dyn Adapter>
             }
-            None => ClassicAdapter::new(ns, link.clone(), config.clone()) as Arc<dyn Adapter>,
+            (Flavour::Streams(options), Some(streams)) => {
+                StreamsAdapter::new(ns, link.clone(), config.clone(), options.clone(), streams)
+                    as Arc<dyn Adapter>
+            }
+            _ => ClassicAdapter::new(ns, link.clone(), config.clone()) as Arc<dyn Adapter>,
         }
     }
 
-    /// Waits until the subscriptions of every namespace made so far are active: from then on,
-    /// what other servers publish is heard. Call it after [`build`](crate::SocketIoBuilder::build)
-    /// and before accepting clients.
+    /// Waits until the subscriptions of every namespace made so far are active and, for the
+    /// streams adapter, until the first read of each of their streams knows where it starts:
+    /// from then on, what other servers publish is heard. Call it after
+    /// [`build`](crate::SocketIoBuilder::build) and before accepting clients.
     pub async fn ready(&self) -> Result<(), AdapterError> {
-        self.link.ready().await
+        self.link.ready().await?;
+        if let Some(streams) = &self.streams {
+            streams.ready().await;
+        }
+        Ok(())
     }
 
     /// How many messages were lost because Redis did not take them (see the module

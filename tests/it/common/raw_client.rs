@@ -37,6 +37,28 @@ impl RawClient {
         client
     }
 
+    /// Opens a WebSocket session and sends CONNECT to `/` with `auth` (a JSON object's text, or
+    /// nothing); returns the packets that came before the CONNECT answer (the events a
+    /// recovered socket missed), and the answer. Panics when it is not a CONNECT.
+    pub async fn connect_with(
+        addr: std::net::SocketAddr,
+        auth: &str,
+    ) -> (Self, Vec<String>, String) {
+        let mut client = Self::open(addr).await;
+        client.send(&format!("40{auth}")).await;
+        let mut before = Vec::new();
+        let mut answer = client.recv().await;
+        // Events, with binary or not.
+        while answer.starts_with('2') || answer.starts_with('5') {
+            before.push(answer);
+            answer = client.recv().await;
+        }
+        assert!(answer.starts_with("0{"), "{answer}");
+        let json: serde_json::Value = serde_json::from_str(&answer[1..]).expect("CONNECT JSON");
+        client.sid = json["sid"].as_str().unwrap_or_default().to_owned();
+        (client, before, answer)
+    }
+
     /// Opens a WebSocket session without joining a namespace.
     pub async fn open(addr: std::net::SocketAddr) -> Self {
         let mut client = Self::websocket(addr, "EIO=4&transport=websocket").await;
