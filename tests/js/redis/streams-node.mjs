@@ -10,7 +10,11 @@
 // Events (each answered through its acknowledgement):
 //   "to_room" {room, event, args, binary?} -> io.to(room).emit(event, ...args) (with a Buffer of
 //            the bytes `binary` appended when given), answered true;
-//   "state"  -> [rooms sorted, data, recovered].
+//   "state"  -> [rooms sorted, data, recovered];
+//   "fetch"  -> the ids of io.fetchSockets(), sorted (or {error});
+//   "sse"    -> io.serverSideEmit("ping", "from node", cb): {error, answers};
+//   "ask"    -> io.timeout(2000).emit("question", "from node", cb): {error, answers}.
+// The server-side emit "question" is answered "answer to <first argument>".
 // It exits when its standard input closes, or after 60 s.
 
 import { createServer } from "node:http";
@@ -41,7 +45,24 @@ io.on("connection", (socket) => {
     ack(true);
   });
   socket.on("state", (ack) => ack([[...socket.rooms].sort(), socket.data, socket.recovered]));
+  socket.on("fetch", (ack) =>
+    io.fetchSockets().then(
+      (sockets) => ack(sockets.map((s) => s.id).sort()),
+      (error) => ack({ error: error.message }),
+    ),
+  );
+  socket.on("sse", (ack) =>
+    io.serverSideEmit("ping", "from node", (error, answers) =>
+      ack({ error: error ? error.message : null, answers }),
+    ),
+  );
+  socket.on("ask", (ack) =>
+    io.timeout(2000).emit("question", "from node", (error, answers) =>
+      ack({ error: error ? error.message : null, answers }),
+    ),
+  );
 });
+io.on("question", (arg, cb) => cb(`answer to ${arg}`));
 await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
 print({ ready: { port: http.address().port } });
 
