@@ -5,11 +5,18 @@
 //! ```text
 //! PORT=3001 ADAPTER=memory cargo run --example cluster_node
 //! PORT=3001 ADAPTER=redis REDIS_URL=redis://127.0.0.1:6379 cargo run --example cluster_node --features redis
+//! PORT=3002 ADAPTER=streams REDIS_URL=redis://127.0.0.1:6379 cargo run --example cluster_node --features redis
 //! ```
 //!
 //! Environment: `PORT` (3000), `REDIS_URL` (`redis://127.0.0.1:6379`), `ADAPTER` = `redis`
-//! (classic pub/sub, the default) | `sharded` | `memory`, `NODE_ID` (the port). Prints
-//! `listening <port>` once it accepts connections and its adapter is ready.
+//! (classic pub/sub, the default) | `sharded` | `streams` | `memory`, `NODE_ID` (the port).
+//! Prints `listening <port>` once it accepts connections and its adapter is ready (its
+//! subscriptions active and, for `streams`, its stream read from where it ends).
+//!
+//! Connection state recovery is on (30 s, middlewares skipped on a recovered connection): events
+//! sent without an acknowledgement carry their offset as one extra last argument. With
+//! `streams`, a client cut from one node recovers on any other (Node's included); with the other
+//! adapters, only on the node it was on, as with Node's.
 //!
 //! Namespaces `/` and `/chat` behave the same. On connection a socket gets `hello` `{node, id,
 //! recovered}`; an auth payload with `"deny": true` is refused (`denied`). Events, each answered
@@ -26,8 +33,8 @@ use serde_json::{Value as Json, json};
 use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter};
 use tower_socketio::extract::{AckSender, Data, State};
 use tower_socketio::{
-    AckAnswers, BroadcastOperator, ConnectError, EngineConfig, Namespace, ServerEvent, SocketIo,
-    SocketRef, Value,
+    AckAnswers, BroadcastOperator, ConnectError, EngineConfig, Namespace, RecoveryConfig,
+    ServerEvent, SocketIo, SocketRef, Value,
 };
 
 /// What every handler knows: this node's id.
@@ -96,8 +103,11 @@ fn namespace() -> Namespace<Node> {
             }
         })
         .on_connect(|socket: SocketRef, State(node): State<Node>| async move {
-            let hello =
-                json!({ "node": node.id, "id": socket.id().to_string(), "recovered": false });
+            let hello = json!({
+                "node": node.id,
+                "id": socket.id().to_string(),
+                "recovered": socket.recovered(),
+            });
             let _ = socket.emit("hello", &hello);
         })
         .on(
@@ -274,11 +284,12 @@ async fn adapter(
     let config = RedisConfig::default().requests_timeout(Duration::from_millis(5_000));
     let config = match kind {
         "sharded" => config.sharded(SubscriptionMode::Dynamic),
+        "streams" => config.streams(),
         _ => config,
     };
     match kind {
         "memory" => (memory(), None),
-        "redis" | "sharded" => match RedisAdapter::connect(&url, config).await {
+        "redis" | "sharded" | "streams" => match RedisAdapter::connect(&url, config).await {
             Ok(redis) => (Arc::new(redis.factory()), Some(redis)),
             Err(error) => {
                 eprintln!("cannot reach Redis at {url}: {error}");
@@ -286,7 +297,7 @@ async fn adapter(
             }
         },
         other => {
-            eprintln!("ADAPTER={other} is not supported (redis, sharded, memory)");
+            eprintln!("ADAPTER={other} is not supported (redis, sharded, streams, memory)");
             std::process::exit(2);
         }
     }
@@ -322,6 +333,11 @@ async fn main() -> std::io::Result<()> {
     let io = SocketIo::builder()
         .config(EngineConfig::default())
         .adapter(move |ns| factory(ns))
+        .connection_state_recovery(RecoveryConfig {
+            max_disconnection_duration: Duration::from_millis(30_000),
+            skip_middlewares: true,
+            ..RecoveryConfig::default()
+        })
         .with_state(node)
         .ns("/", namespace())
         .ns("/chat", namespace())
@@ -329,7 +345,7 @@ async fn main() -> std::io::Result<()> {
     #[cfg(feature = "redis")]
     if let Some(redis) = redis {
         if let Err(error) = redis.ready().await {
-            eprintln!("Redis subscriptions failed: {error}");
+            eprintln!("Redis is not ready: {error}");
             std::process::exit(1);
         }
     }
