@@ -95,10 +95,8 @@ fn event(packet: &str) -> (String, Vec<serde_json::Value>) {
 async fn next_event(client: &mut RawClient, name: &str) -> String {
     loop {
         let packet = client.recv().await;
-        if packet.starts_with('2') || packet.starts_with("5") {
-            if args(&packet)[0] == name {
-                return packet;
-            }
+        if (packet.starts_with('2') || packet.starts_with('5')) && args(&packet)[0] == name {
+            return packet;
         }
     }
 }

@@ -381,7 +381,7 @@ async fn read(stream: Weak<Stream>, name: String, url: String, config: StreamsCo
             .arg(1)
             .query_async::<redis::Value>(&mut connection)
             .await;
-        match answer.map_err(|e| error(e)).and_then(Entry::read_all) {
+        match answer.map_err(error).and_then(Entry::read_all) {
             Ok(entries) => break entries.first().map(|e| e.id).unwrap_or_default(),
             Err(error) => failed(&mut failures, &error),
         }

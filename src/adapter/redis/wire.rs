@@ -19,18 +19,37 @@
 //! `ClusterMessage` `{type, data, uid, nsp}` ([`ClusterMessage`]): JSON, or MessagePack when
 //! their data holds binary. The server count is `PUBSUB SHARDNUMSUB <prefix>#<nsp>#`.
 //!
+//! # Streams adapter (`@socket.io/redis-streams-adapter` 0.3)
+//! The same [`ClusterMessage`]s, carried two ways. What other servers must not miss (type 3
+//! without a request id, 4, 5, 6) is a stream entry of fields `uid`, `nsp`, `type` (the number
+//! as text) and `data` ([`ClusterMessage::stream_data`]: `JSON.stringify` of the data, or, for a
+//! type that may carry binary and does, the base64 of its MessagePack; read back with
+//! [`ClusterMessage::from_stream_entry`]). The rest goes over pub/sub to `<prefix>#<nsp>#`,
+//! answers to `<prefix>#<nsp>#<requester uid>#`, the whole message in MessagePack
+//! ([`ClusterMessage::encode_msgpack_js`]), whether it holds binary or not. Offsets are entry ids
+//! ([`StreamId`]); sessions are kept as [`StoredSession`]s. This adapter's MessagePack is
+//! `@msgpack/msgpack` 2.8's, not notepack.io's ([`Dialect`]).
+//!
 //! # Emitter
 //! `@socket.io/redis-emitter` publishes classic broadcasts with the uid [`EMITTER_UID`], and
 //! classic requests (join, leave, disconnect without a `uid`; server-side emits with it): the
 //! classic decoders read them.
 //!
 //! # MessagePack
-//! Node encodes with notepack.io 3: integers in their smallest form (unsigned forms for
-//! non-negative numbers), other numbers as float 64, `Buffer`s and typed arrays as `bin`, `Date`s
-//! as timestamps (extension -1), `undefined` as nil in arrays and left out of objects, keys in
-//! insertion order. [`encode_msgpack`] writes a [`Value`] the same way, byte for byte;
-//! [`decode_msgpack`] reads what notepack.io reads, turning a timestamp into the ISO string that a
-//! Node server would have sent its clients for that `Date`.
+//! Node's classic and sharded adapters and the emitter encode with notepack.io 3: integers in
+//! their smallest form (unsigned forms for non-negative numbers), other numbers as float 64,
+//! `Buffer`s and typed arrays as `bin`, `Date`s as timestamps (extension -1), `undefined` as nil
+//! in arrays and left out of objects, keys in insertion order. [`encode_msgpack`] writes a
+//! [`Value`] the same way, byte for byte; [`decode_msgpack`] reads what notepack.io reads,
+//! turning a timestamp into the ISO string that a Node server would have sent its clients for
+//! that `Date`.
+//!
+//! The streams adapter encodes with `@msgpack/msgpack` 2.8 ([`encode_msgpack_as`] with
+//! [`Dialect::MsgpackJs`]): the same forms, but only safe integers (up to 2^53 - 1 in magnitude)
+//! as integers, every other number as float 64. It also writes `undefined` in an object as nil
+//! under its key, an `ArrayBuffer` as an empty map, and a typed array as its bytes (not cut to
+//! one byte an element); [`decode_msgpack`] reads all of it, and decodes `bin` where Node gets a
+//! `Uint8Array`.
 //!
 //! # What Node does that a peer must live with
 //! Read from the sources and checked against captures (`tests/js/redis/capture.mjs`):
@@ -3708,6 +3727,8 @@ mod tests {
             let _ = ClassicRequest::decode(&bytes);
             let _ = ClassicResponse::decode(&bytes, |_| Some(RequestType::RemoteFetch));
             let _ = ClusterMessage::decode(&bytes);
+            let _ = ClusterMessage::from_stream_entry("u", "/", "3", Some(&bytes));
+            let _ = StoredSession::decode(&bytes);
         }
     }
 
@@ -3726,5 +3747,141 @@ mod tests {
             assert_eq!(iso_date(ms), Value::from(iso), "{ms}");
         }
         assert_eq!(iso_date(8.64e15 + 1.0), Value::Null);
+    }
+
+    #[test]
+    fn stream_ids_parse_order_and_follow() {
+        let id = StreamId::parse("1700000000000-5").unwrap();
+        assert_eq!(id.to_string(), "1700000000000-5");
+        assert_eq!(id.next().to_string(), "1700000000000-6");
+        assert!(id < StreamId::parse("1700000000001-0").unwrap());
+        assert!(id > StreamId::parse("999-99").unwrap());
+        let last = StreamId {
+            ms: 7,
+            seq: u64::MAX,
+        };
+        assert_eq!(last.next(), StreamId { ms: 8, seq: 0 });
+        for bad in [
+            "",
+            "1",
+            "-1",
+            "1-",
+            "a-1",
+            "1-1-1",
+            " 1-1",
+            "1-1 ",
+            "99999999999999999999-0",
+        ] {
+            assert_eq!(StreamId::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn stream_entries_carry_json_data_or_base64_msgpack_with_binary() {
+        let broadcast = |args: Vec<Value>| ClusterMessage {
+            uid: "0123456789abcdef".into(),
+            nsp: "/".into(),
+            kind: ClusterMessageKind::Broadcast {
+                packet: Packet {
+                    nsp: None,
+                    ..Packet::event(None, "e", args)
+                },
+                request_id: None,
+                opts: BroadcastOpts {
+                    rooms: vec!["room1".into()],
+                    except: vec![],
+                    flags: Flags::default(),
+                },
+            },
+        };
+        let plain = broadcast(vec![Value::from(1), Value::from("x")]);
+        let data = plain.stream_data().unwrap();
+        assert_eq!(
+            data,
+            r#"{"packet":{"type":2,"data":["e",1,"x"]},"opts":{"rooms":["room1"],"except":[],"flags":{}}}"#
+        );
+        let read =
+            ClusterMessage::from_stream_entry("0123456789abcdef", "/", "3", Some(data.as_bytes()));
+        assert_eq!(read.unwrap().unwrap(), plain);
+
+        let binary = broadcast(vec![Value::Binary(Bytes::from_static(b"\x00\xff"))]);
+        let data = binary.stream_data().unwrap();
+        assert!(!data.starts_with('{'), "{data}");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&data)
+            .unwrap();
+        // `@msgpack/msgpack`'s map of the data: `{packet, opts}`.
+        assert_eq!(bytes[0], 0x82, "{bytes:02x?}");
+        let read =
+            ClusterMessage::from_stream_entry("0123456789abcdef", "/", "3", Some(data.as_bytes()));
+        assert_eq!(read.unwrap().unwrap(), binary);
+
+        // Joins are JSON whatever they hold; `type` is read as `parseInt` reads it.
+        let join = ClusterMessage {
+            uid: "u".into(),
+            nsp: "/chat".into(),
+            kind: ClusterMessageKind::SocketsJoin {
+                opts: BroadcastOpts::default(),
+                rooms: vec!["r".into()],
+            },
+        };
+        let data = join.stream_data().unwrap();
+        assert_eq!(
+            data,
+            r#"{"opts":{"rooms":[],"except":[],"flags":{}},"rooms":["r"]}"#
+        );
+        let read = ClusterMessage::from_stream_entry("u", "/chat", "4 ", Some(data.as_bytes()));
+        assert_eq!(read.unwrap().unwrap(), join);
+        assert_eq!(
+            ClusterMessage::from_stream_entry("u", "/", "99", Some(b"{}")),
+            Ok(None)
+        );
+        assert!(ClusterMessage::from_stream_entry("u", "/", "3", Some(b"not base64!")).is_err());
+    }
+
+    #[test]
+    fn pub_sub_messages_of_the_streams_adapter_are_msgpack_whole() {
+        let message = ClusterMessage {
+            uid: "u".into(),
+            nsp: "/".into(),
+            kind: ClusterMessageKind::FetchSockets {
+                opts: BroadcastOpts::default(),
+                request_id: "r".into(),
+            },
+        };
+        let bytes = message.encode_msgpack_js();
+        assert_eq!(bytes[0], 0x84, "type, data, uid, nsp");
+        assert_eq!(&bytes[1..6], b"\xa4type");
+        assert_eq!(
+            ClusterMessage::decode(&Bytes::from(bytes))
+                .unwrap()
+                .unwrap(),
+            message
+        );
+    }
+
+    #[test]
+    fn sessions_round_trip_with_or_without_this_crates_offset() {
+        let session = StoredSession {
+            sid: "AAAAAAAAAAAAAAAAAAAA".into(),
+            pid: "BBBBBBBBBBBBBBBBBBBB".into(),
+            rooms: vec!["AAAAAAAAAAAAAAAAAAAA".into(), "r".into()],
+            data: Value::Object(vec![("n".into(), Value::from(1))]),
+            offset: Some("1-2".into()),
+        };
+        let text = session.encode();
+        assert_eq!(StoredSession::decode(text.as_bytes()).unwrap(), session);
+        // Padding or not, as Node's Buffer.from(text, "base64") reads it.
+        let unpadded = text.trim_end_matches('=');
+        assert_eq!(StoredSession::decode(unpadded.as_bytes()).unwrap(), session);
+        let node = StoredSession {
+            offset: None,
+            ..session
+        };
+        assert_eq!(
+            StoredSession::decode(node.encode().as_bytes()).unwrap(),
+            node
+        );
+        assert!(StoredSession::decode(b"!!").is_err());
     }
 }
