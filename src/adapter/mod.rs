@@ -468,8 +468,10 @@ pub trait Adapter: Send + Sync + 'static {
     fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Sid>;
 
     /// Queues `packet` for every socket targeted by `opts`, on every server (this one's before
-    /// this returns), under the rules of [`LocalNamespace::send`]. The future tells whether the
-    /// other servers were reached. The default sends to this server's sockets.
+    /// this returns, as the default and the memory, classic and sharded Redis adapters do; the
+    /// Redis streams adapter queues them as it reads its stream back, in the stream's order),
+    /// under the rules of [`LocalNamespace::send`]. The future tells whether the other servers
+    /// were reached. The default sends to this server's sockets.
     fn broadcast(&self, packet: EncodedPacket, opts: &BroadcastOptions) -> AdapterFuture<()> {
         let targets = self.local_targets(opts);
         self.namespace().send(targets, packet, opts.volatile);

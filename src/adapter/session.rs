@@ -23,7 +23,9 @@ use crate::value::Value;
 /// forgotten), and each namespace keeps the events of the last `max_disconnection_duration`, at
 /// most `max_log_bytes` of them (past it the oldest go). A client whose last event is no longer
 /// kept, or whose session was forgotten, gets a new socket (`recovered` false), as in Node: it
-/// knows it must catch up by itself.
+/// knows it must catch up by itself. (With the Redis streams adapter, recovery works across
+/// servers, and Redis keeps the events and sessions instead: the stream's `MAXLEN` and the
+/// sessions' expiry bound them.)
 ///
 /// ```
 /// use std::time::Duration;

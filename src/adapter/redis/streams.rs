@@ -7,9 +7,9 @@
 //! handed out as the stream's reader reads it, in the stream's order; the sender's clients get its
 //! broadcast once the read brings it back (Node hands its own broadcasts out when `XADD`
 //! answers, so a client there can get offsets out of order, and lose an event on recovery).
-//! Deliveries, and what depends on their order (which sockets a restored one must not get
-//! twice), run through one [`Sequencer`] a stream. So the offset of the last event a client got
-//! says exactly what it has: every earlier entry meant for it reached it first.
+//! Deliveries, and what depends on their order (what a socket being restored gets in its replay,
+//! and what after it), run through one [`Sequencer`] a stream. So the offset of the last event a
+//! client got says exactly what it has: every earlier entry meant for it reached it first.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
@@ -220,6 +220,9 @@ fn text(value: redis::Value) -> Option<String> {
 pub(crate) struct Stream {
     name: String,
     sequencer: Sequencer,
+    /// The last entry whose delivery is done (`None` before the reader starts), read without
+    /// the sequencer: a socket that connects now got everything up to it, or was not meant to.
+    delivered: Mutex<Option<StreamId>>,
     adapters: RwLock<HashMap<String, Weak<StreamsAdapter>>>,
     /// `true` once the reader knows where it starts.
     started: watch::Sender<bool>,
@@ -253,6 +256,7 @@ impl Stream {
             for adapter in stream.adapters() {
                 adapter.deliver_own_up_to(start, true);
             }
+            *lock(&stream.delivered) = Some(position.last);
             stream.started.send_replace(true);
         });
     }
@@ -264,10 +268,10 @@ impl Stream {
             for entry in entries {
                 position.last = entry.id;
                 // Node's reader skips entries without a namespace.
-                let Some(adapter) = entry.nsp.as_deref().and_then(|nsp| stream.adapter(nsp)) else {
-                    continue;
-                };
-                adapter.on_entry(entry);
+                if let Some(adapter) = entry.nsp.as_deref().and_then(|nsp| stream.adapter(nsp)) {
+                    adapter.on_entry(entry);
+                }
+                *lock(&stream.delivered) = Some(position.last);
             }
         });
     }
@@ -300,6 +304,7 @@ impl Streams {
         let stream = Arc::new(Stream {
             name: name.clone(),
             sequencer: Sequencer::default(),
+            delivered: Mutex::default(),
             adapters: RwLock::default(),
             started: watch::Sender::new(false),
         });
@@ -450,14 +455,31 @@ impl Key {
 /// connected again.
 struct Restoring {
     rooms: HashSet<Room>,
-    /// Entries up to this one are in its replay (or its client has them): not held back.
+    /// Entries up to this one are in its replay, or its client has them: it must not get them
+    /// again.
     cut: StreamId,
+    /// What came after, held back until the socket is connected (without offsets).
     held: Vec<(Key, EncodedPacket)>,
     since: Instant,
     overflowed: bool,
+    /// The socket is connected, but the reader is not past `cut` yet: entries up to `cut` are
+    /// still kept from it; what comes after reaches it as it comes.
+    connected: bool,
 }
 
-/// What the adapter's deliveries depend on; only touched in the stream's sequencer.
+/// What a delivery does for a socket being restored.
+enum ForRestored {
+    /// Sent with the others.
+    Send,
+    /// Not sent: it has it, or gets it later.
+    Skip,
+    /// Sent on its own with this offset (an event without an entry, handed out while the reader
+    /// is behind what the socket has: the offset it carries must not go back).
+    SendAt(StreamId),
+}
+
+/// What the adapter's deliveries depend on. Locked briefly, never while calling into the
+/// namespace (which may call back).
 #[derive(Default)]
 struct Gate {
     /// This server's broadcasts in the stream, not read back yet.
@@ -470,6 +492,30 @@ struct Gate {
     left: HashMap<Sid, (StreamId, Instant)>,
     /// The last `local` number of a [`Key`].
     locals: u64,
+}
+
+impl Restoring {
+    /// What the delivery of `packet` (the event of `key`, to `opts`) does for this socket.
+    fn decide(&mut self, key: Key, packet: &EncodedPacket, opts: &BroadcastOptions) -> ForRestored {
+        let entry = key.local == 0;
+        if self.connected {
+            return if entry && key.id <= self.cut {
+                ForRestored::Skip
+            } else if !entry && key.id < self.cut {
+                ForRestored::SendAt(self.cut)
+            } else {
+                ForRestored::Send
+            };
+        }
+        if (!entry || key.id > self.cut) && includes(&self.rooms, &opts.rooms, &opts.except) {
+            if self.held.len() < MAX_HELD_BACK {
+                self.held.push((key, packet.clone()));
+            } else {
+                self.overflowed = true;
+            }
+        }
+        ForRestored::Skip
+    }
 }
 
 impl Gate {
@@ -644,33 +690,64 @@ impl StreamsAdapter {
     /// Hands `packet` to this server's sockets `opts` targets, as the event of `key`, with its
     /// offset when recovery is on; a socket being restored gets it later, or has it in its
     /// replay. Runs in the sequencer.
-    fn deliver(&self, key: Key, packet: EncodedPacket, mut opts: BroadcastOptions) {
-        let packet = if self.recovering() {
-            packet.with_offset(&key.id.to_string())
-        } else {
-            packet
-        };
-        {
+    fn deliver(&self, key: Key, packet: EncodedPacket, opts: BroadcastOptions) {
+        let decisions: Vec<(Sid, ForRestored)> = {
             let mut gate = self.gate();
-            if !gate.restoring.is_empty() {
+            if gate.restoring.is_empty() {
+                Vec::new()
+            } else {
                 gate.prune();
-                let mut held = Vec::with_capacity(gate.restoring.len());
-                for (sid, restoring) in &mut gate.restoring {
-                    held.push(sid.to_string());
-                    let wanted = key.local > 0 || key.id > restoring.cut;
-                    if !wanted || !includes(&restoring.rooms, &opts.rooms, &opts.except) {
-                        continue;
-                    }
-                    if restoring.held.len() < MAX_HELD_BACK {
-                        restoring.held.push((key, packet.clone()));
-                    } else {
-                        restoring.overflowed = true;
-                    }
-                }
-                opts.except.extend(held);
+                let decisions = gate
+                    .restoring
+                    .iter_mut()
+                    .map(|(sid, restoring)| (*sid, restoring.decide(key, &packet, &opts)))
+                    .collect();
+                // Connected sockets the reader caught up with: nothing is kept from them now.
+                gate.restoring
+                    .retain(|_, r| !(r.connected && key.local == 0 && key.id >= r.cut));
+                decisions
+            }
+        };
+        if decisions.is_empty() {
+            let packet = self.stamp(packet, key.id);
+            drop(self.local.broadcast(packet, &opts)); // done at once (a ready future)
+            return;
+        }
+        // Not by rooms: a socket being restored may be connected and not in its own room yet.
+        let targets = self.local.local_targets(&opts);
+        let (alone, targets): (Vec<Sid>, Vec<Sid>) = targets
+            .into_iter()
+            .filter(|sid| {
+                !decisions
+                    .iter()
+                    .any(|(held, what)| held == sid && matches!(what, ForRestored::Skip))
+            })
+            .partition(|sid| {
+                decisions
+                    .iter()
+                    .any(|(held, what)| held == sid && matches!(what, ForRestored::SendAt(_)))
+            });
+        for sid in alone {
+            let offset = decisions.iter().find_map(|(held, what)| match what {
+                ForRestored::SendAt(offset) if *held == sid => Some(*offset),
+                _ => None,
+            });
+            if let Some(offset) = offset {
+                self.ns
+                    .send([sid], self.stamp(packet.clone(), offset), opts.volatile);
             }
         }
-        drop(self.local.broadcast(packet, &opts)); // done at once (a ready future)
+        self.ns
+            .send(targets, self.stamp(packet, key.id), opts.volatile);
+    }
+
+    /// `packet` with offset `offset`, when recovery is on.
+    fn stamp(&self, packet: EncodedPacket, offset: StreamId) -> EncodedPacket {
+        if self.recovering() {
+            packet.with_offset(&offset.to_string())
+        } else {
+            packet
+        }
     }
 
     /// Hands out an event that has no entry of its own (a `local` broadcast, or one Redis did
@@ -843,21 +920,14 @@ impl StreamsAdapter {
                 .all(|room| room.parse::<Sid>().is_ok() && self.local.has_room(room))
     }
 
-    /// Restores the session of `pid` (see [`Adapter::restore_session`]).
-    async fn restore(
+    /// Takes the session of `pid` and the entry of `given` (queued at once: after any session
+    /// this server kept before), then restores it (see [`Adapter::restore_session`]).
+    fn restore(
         self: Arc<Self>,
-        pid: String,
-        offset: Option<String>,
-    ) -> Result<Option<Restored>, AdapterError> {
-        let given = match offset.as_deref() {
-            Some(offset) => match StreamId::parse(offset) {
-                Some(id) => Some(id),
-                None => return Ok(None), // not an offset of this adapter (Node: "invalid offset")
-            },
-            None => None,
-        };
-        // The session goes (GET and DEL in one transaction, as Node does), in order after any
-        // session this server keeps meanwhile (both pass through the sequencer).
+        pid: &str,
+        given: Option<StreamId>,
+    ) -> impl Future<Output = Result<Option<Restored>, AdapterError>> + Send + 'static + use<> {
+        // The session goes: GET and DEL in one transaction, as Node does.
         let key = format!("{}{pid}", self.options.session_key_prefix);
         let mut commands = vec![
             redis::cmd("MULTI"),
@@ -875,9 +945,15 @@ impl StreamsAdapter {
                     .clone(),
             );
         }
-        let sent = self
-            .sequenced(move |me, _| me.link.commands(commands))
-            .await?;
+        let sent = self.link.commands(commands);
+        self.restore_from(given, sent)
+    }
+
+    async fn restore_from(
+        self: Arc<Self>,
+        given: Option<StreamId>,
+        sent: impl Future<Output = Result<Vec<redis::Value>, AdapterError>>,
+    ) -> Result<Option<Restored>, AdapterError> {
         let replies = sent.await?;
         let raw = match replies.get(3) {
             Some(redis::Value::Array(results)) => match results.first() {
@@ -925,6 +1001,7 @@ impl StreamsAdapter {
                         held: Vec::new(),
                         since: Instant::now(),
                         overflowed: false,
+                        connected: false,
                     },
                 );
                 Some(position.last)
@@ -934,7 +1011,7 @@ impl StreamsAdapter {
             return Ok(None); // the stream is not read yet
         };
         let replayed = self.replay(&rooms, from, reader_at).await;
-        let (mut missed, last) = match replayed {
+        let (replayed, last) = match replayed {
             Ok(Some(replayed)) => replayed,
             other => {
                 self.stream.sequencer.run({
@@ -946,28 +1023,43 @@ impl StreamsAdapter {
                 return other.map(|_| None);
             }
         };
-        // What the reader handed out meanwhile joins the replay; from now on, what comes after
-        // waits for the socket.
+        // The replay is what the reader handed out up to now: the entries read back up to there,
+        // and what it held back meanwhile. Entries past it are the reader's to hand out, after.
         let missed = self
-            .sequenced(move |me, _| {
+            .sequenced(move |me, position| {
+                let reader = position.last;
                 let mut gate = me.gate();
                 let restoring = gate.restoring.get_mut(&sid)?;
                 if restoring.overflowed {
                     gate.restoring.remove(&sid);
                     return None;
                 }
-                let mut cut = last;
+                let mut missed: Vec<_> = replayed
+                    .into_iter()
+                    .filter(|(key, _)| key.id <= reader)
+                    .collect();
                 for (key, packet) in std::mem::take(&mut restoring.held) {
-                    if key.local == 0 {
-                        if key.id <= last {
-                            continue; // in the replay already
-                        }
-                        cut = cut.max(key.id);
+                    if key.local == 0 && key.id <= last {
+                        continue; // read back already
                     }
                     missed.push((key, packet));
                 }
-                restoring.cut = cut;
                 missed.sort_by_key(|(key, _)| *key);
+                restoring.cut = reader.max(from);
+                drop(gate);
+                let missed: Vec<_> = missed
+                    .into_iter()
+                    .map(|(key, packet)| {
+                        // An event without an entry carries the offset before it, or the
+                        // client's when that is later.
+                        let offset = if key.local == 0 {
+                            key.id
+                        } else {
+                            key.id.max(from)
+                        };
+                        me.stamp(packet, offset)
+                    })
+                    .collect();
                 Some(missed)
             })
             .await?;
@@ -982,7 +1074,7 @@ impl StreamsAdapter {
                 data: stored.data,
                 connected_at: now_ms(),
             },
-            missed: missed.into_iter().map(|(_, packet)| packet).collect(),
+            missed,
         }))
     }
 
@@ -1015,7 +1107,7 @@ impl StreamsAdapter {
         Ok(!Entry::read_all(found)?.is_empty())
     }
 
-    /// The events for a socket in `rooms` after entry `from`, each with its offset, read in
+    /// The events for a socket in `rooms` after entry `from` (without their offsets), read in
     /// batches until the end of the stream, or at least up to `reader_at` (what comes after,
     /// the reader holds back for it). `None` when the stream outruns the replay.
     async fn replay(
@@ -1059,10 +1151,7 @@ impl StreamsAdapter {
                     continue;
                 }
                 if let Ok(encoded) = packet.to_encoded(self.ns.name()) {
-                    missed.push((
-                        Key::entry(entry.id),
-                        encoded.with_offset(&entry.id.to_string()),
-                    ));
+                    missed.push((Key::entry(entry.id), encoded));
                 }
             }
             if count < batch || last >= reader_at {
@@ -1140,15 +1229,12 @@ impl Adapter for StreamsAdapter {
         self.local.add_all(sid, rooms);
         // A socket joins its own room as it connects: where the stream is then is where its
         // client would come back from without an offset.
+        // (Done here, not in the sequencer: the namespace calls this with locks held.)
         if self.recovering() && rooms.len() == 1 && rooms[0] == sid.as_str() {
-            let Some(me) = self.me.upgrade() else {
-                return;
-            };
-            self.stream.sequencer.run(move |position| {
-                if position.start.is_some() {
-                    me.gate().joined.insert(sid, position.last);
-                }
-            });
+            let delivered = *lock(&self.stream.delivered);
+            if let Some(delivered) = delivered {
+                self.gate().joined.insert(sid, delivered);
+            }
         }
     }
 
@@ -1159,16 +1245,11 @@ impl Adapter for StreamsAdapter {
     fn del_all(&self, sid: Sid) {
         self.local.del_all(sid);
         if self.recovering() {
-            let Some(me) = self.me.upgrade() else {
-                return;
-            };
-            self.stream.sequencer.run(move |_| {
-                let mut gate = me.gate();
-                gate.left.retain(|_, (_, at)| at.elapsed() < RESTORE_GRACE);
-                if let Some(joined) = gate.joined.remove(&sid) {
-                    gate.left.insert(sid, (joined, Instant::now()));
-                }
-            });
+            let mut gate = self.gate();
+            gate.left.retain(|_, (_, at)| at.elapsed() < RESTORE_GRACE);
+            if let Some(joined) = gate.joined.remove(&sid) {
+                gate.left.insert(sid, (joined, Instant::now()));
+            }
         }
     }
 
@@ -1291,28 +1372,30 @@ impl Adapter for StreamsAdapter {
             return ready(());
         };
         let ttl = recovery.max_disconnection_duration.as_millis().max(1) as u64;
-        let sent = self.sequenced(move |me, _| {
-            let offset = me
-                .gate()
-                .left
-                .remove(&session.sid)
-                .map(|(id, _)| id.to_string());
-            let stored = StoredSession {
-                sid: session.sid.to_string(),
-                pid: session.pid.clone(),
-                rooms: session.rooms,
-                data: session.data,
-                offset,
-            };
-            let command = redis::cmd("SET")
-                .arg(format!("{}{}", me.options.session_key_prefix, session.pid))
-                .arg(stored.encode())
-                .arg("PX")
-                .arg(ttl)
-                .clone();
-            me.link.commands(vec![command])
-        });
-        Box::pin(async move { first(sent.await?.await?).map(drop) })
+        let offset = self
+            .gate()
+            .left
+            .remove(&session.sid)
+            .map(|(id, _)| id.to_string());
+        let stored = StoredSession {
+            sid: session.sid.to_string(),
+            pid: session.pid.clone(),
+            rooms: session.rooms,
+            data: session.data,
+            offset,
+        };
+        let command = redis::cmd("SET")
+            .arg(format!(
+                "{}{}",
+                self.options.session_key_prefix, session.pid
+            ))
+            .arg(stored.encode())
+            .arg("PX")
+            .arg(ttl)
+            .clone();
+        // Queued now: a restoration asked for after this finds it.
+        let sent = self.link.commands(vec![command]);
+        Box::pin(async move { first(sent.await?).map(drop) })
     }
 
     /// `MULTI GET DEL` of the session and `XRANGE` of the offset, as Node does; then the events
@@ -1323,7 +1406,14 @@ impl Adapter for StreamsAdapter {
         let (Some(me), Some(_)) = (self.me.upgrade(), self.ns.recovery()) else {
             return ready(None);
         };
-        Box::pin(me.restore(pid.to_owned(), offset.map(str::to_owned)))
+        let given = match offset {
+            Some(offset) => match StreamId::parse(offset) {
+                Some(id) => Some(id),
+                None => return ready(None), // not this adapter's (Node: "invalid offset")
+            },
+            None => None,
+        };
+        Box::pin(me.restore(pid, given))
     }
 
     fn session_restored(&self, sid: Sid) {
@@ -1331,16 +1421,119 @@ impl Adapter for StreamsAdapter {
             return;
         };
         self.stream.sequencer.run(move |position| {
-            let Some(restoring) = me.gate().restoring.remove(&sid) else {
-                return;
+            let (held, cut) = {
+                let mut gate = me.gate();
+                let Some(restoring) = gate.restoring.get_mut(&sid) else {
+                    return;
+                };
+                if restoring.overflowed {
+                    tracing::warn!(%sid, "redis streams: too many events held back for a restored socket; some are lost");
+                }
+                let held = std::mem::take(&mut restoring.held);
+                let cut = restoring.cut;
+                if position.last >= cut {
+                    gate.restoring.remove(&sid);
+                } else {
+                    // The reader has yet to pass what the socket has: it keeps those from it.
+                    restoring.connected = true;
+                }
+                gate.joined.insert(sid, position.last.max(cut));
+                (held, cut)
             };
-            if restoring.overflowed {
-                tracing::warn!(%sid, "redis streams: too many events held back for a restored socket; some are lost");
+            for (key, packet) in held {
+                let offset = if key.local == 0 {
+                    key.id
+                } else {
+                    key.id.max(cut)
+                };
+                me.ns.send([sid], me.stamp(packet, offset), false);
             }
-            for (_, packet) in restoring.held {
-                me.ns.send([sid], packet, false);
-            }
-            me.gate().joined.insert(sid, position.last);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_map_to_streams_as_node_maps_them() {
+        let config = |count| StreamsConfig::default().stream_count(count);
+        assert_eq!(stream_name(&config(1), "/chat"), "socket.io");
+        // Node's `hashCode(nsp) % streamCount`, sign included (values from Node).
+        for (nsp, three, four) in [
+            ("/", 2, 3),
+            ("/chat", 1, 3),
+            ("/admin-namespace", -2, -2),
+            ("/é😀", 2, 1),
+            ("/zzzzzzzz", -1, -1),
+        ] {
+            assert_eq!(stream_name(&config(3), nsp), format!("socket.io-{three}"));
+            assert_eq!(stream_name(&config(4), nsp), format!("socket.io-{four}"));
+        }
+    }
+
+    fn set(rooms: &[&str]) -> HashSet<Room> {
+        rooms.iter().map(|r| r.to_string()).collect()
+    }
+
+    #[test]
+    fn packets_for_a_session_as_node_picks_them() {
+        let session = set(&["sid", "red"]);
+        assert!(includes(&session, &set(&[]), &set(&[])));
+        assert!(includes(&session, &set(&["red", "blue"]), &set(&[])));
+        assert!(!includes(&session, &set(&["blue"]), &set(&[])));
+        assert!(!includes(&session, &set(&[]), &set(&["sid"])));
+        assert!(!includes(&session, &set(&["red"]), &set(&["red"])));
+    }
+
+    #[test]
+    fn a_socket_being_restored_gets_nothing_twice_and_nothing_late() {
+        let id = |ms| StreamId { ms, seq: 0 };
+        let packet = EncodedPacket::parse("42[\"e\"]", Vec::new()).unwrap();
+        let to_all = BroadcastOptions::default();
+        let mut restoring = Restoring {
+            rooms: set(&["sid"]),
+            cut: id(10),
+            held: Vec::new(),
+            since: Instant::now(),
+            overflowed: false,
+            connected: false,
+        };
+        // Before it connects: everything after the cut is held back, the rest skipped.
+        for key in [Key::entry(id(9)), Key::entry(id(10)), Key::entry(id(11))] {
+            assert!(matches!(
+                restoring.decide(key, &packet, &to_all),
+                ForRestored::Skip
+            ));
+        }
+        let local = Key {
+            id: id(11),
+            local: 1,
+        };
+        restoring.decide(local, &packet, &to_all);
+        let to_blue = BroadcastOptions {
+            rooms: set(&["blue"]),
+            ..BroadcastOptions::default()
+        };
+        restoring.decide(Key::entry(id(12)), &packet, &to_blue);
+        let held: Vec<Key> = restoring.held.iter().map(|(key, _)| *key).collect();
+        assert_eq!(held, [Key::entry(id(11)), local]);
+        // Connected while the reader is behind the cut: entries up to it are still kept from
+        // it, events without an entry carry the cut, what comes after is sent.
+        restoring.connected = true;
+        restoring.cut = id(20);
+        assert!(matches!(
+            restoring.decide(Key::entry(id(20)), &packet, &to_all),
+            ForRestored::Skip
+        ));
+        assert!(matches!(
+            restoring.decide(Key { id: id(15), local: 2 }, &packet, &to_all),
+            ForRestored::SendAt(cut) if cut == id(20)
+        ));
+        assert!(matches!(
+            restoring.decide(Key::entry(id(21)), &packet, &to_all),
+            ForRestored::Send
+        ));
     }
 }
