@@ -292,6 +292,66 @@ async fn nothing_is_lost_or_repeated_while_events_flow_during_a_recovery() {
     assert_eq!(got, (0..COUNT).collect::<Vec<_>>());
 }
 
+/// The id of the connection of the last server started that reads the stream (the
+/// `XREAD BLOCK` with the highest client id).
+fn last_reader(redis: &RedisServer) -> String {
+    let Reply::Bulk(Some(list)) = redis.command(&[b"CLIENT", b"LIST"]) else {
+        panic!("CLIENT LIST");
+    };
+    String::from_utf8(list)
+        .unwrap()
+        .lines()
+        .filter(|line| line.contains("cmd=xread"))
+        .filter_map(|line| {
+            line.strip_prefix("id=")?
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .max()
+        .expect("a reader")
+        .to_string()
+}
+
+/// The server a client comes back to reads the stream behind the client (its reader's
+/// connection was cut): the client gets what it has not, once, in order, and not what it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_ahead_of_the_servers_reader_gets_nothing_twice() {
+    let redis = RedisServer::start();
+    let (a, addr_a) = server(&redis).await;
+    let (_b, addr_b) = server(&redis).await;
+    let (mut client, _, answer) = RawClient::connect_with(addr_a, "").await;
+    let (_, pid) = ids(&answer);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    a.emit("e", &1).await.unwrap();
+    next_event(&mut client, "e").await;
+    // B's reader stops for a while (it reconnects half a second later)...
+    let reader = last_reader(&redis);
+    redis.command(&[b"CLIENT", b"KILL", b"ID", reader.as_bytes()]);
+    // ... while the client gets more from A, then drops.
+    a.emit("e", &2).await.unwrap();
+    a.emit("e", &3).await.unwrap();
+    next_event(&mut client, "e").await;
+    let last = offset(&next_event(&mut client, "e").await);
+    drop(client);
+    session_kept(&redis, &pid).await;
+    a.emit("e", &4).await.unwrap();
+    let auth = serde_json::json!({ "pid": pid, "offset": last }).to_string();
+    let (mut client, missed, _) = RawClient::connect_with(addr_b, &auth).await;
+    a.emit("e", &5).await.unwrap();
+    let mut got: Vec<i64> = missed
+        .iter()
+        .map(|p| event(p).1[0].as_i64().unwrap())
+        .collect();
+    while got.last() != Some(&5) {
+        let packet = next_event(&mut client, "e").await;
+        got.push(event(&packet).1[0].as_i64().unwrap());
+    }
+    assert_eq!(got, [4, 5]);
+    client.expect_silence(Duration::from_millis(300)).await;
+}
+
 /// Events' offsets increase.
 fn assert_in_stream_order(events: &[String]) {
     let ids: Vec<(u64, u64)> = events
