@@ -83,7 +83,11 @@
 //!   connected (an extra `offset` key in the session, which Node ignores), and replays from
 //!   there.
 //! - A client whose offset is no longer in the stream (more than about 10,000 entries ago, see
-//!   [`StreamsConfig::max_len`]) gets a new socket, as in Node.
+//!   [`StreamsConfig::max_len`]) gets a new socket, as in Node; so does every client after
+//!   Redis lost its data (a restart without persistence).
+//! - A broadcast Redis did not take (unreachable, queue full) still reaches this server's
+//!   clients, as in Node, with the last offset read (if the connection failed after Redis added
+//!   it, they may get it twice).
 //!
 //! # Behind a load balancer
 //! HTTP long-polling needs sticky sessions (each request of a session must reach the server that
