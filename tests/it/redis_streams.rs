@@ -56,6 +56,35 @@ async fn server(redis: &RedisServer) -> (SocketIo, SocketAddr) {
     (io, addr)
 }
 
+/// Two servers of this crate on `redis`, and a client of the first in `room1` (its socket id
+/// and private id).
+struct Pair {
+    a: SocketIo,
+    b: SocketIo,
+    addr_b: SocketAddr,
+    client: RawClient,
+    sid: String,
+    pid: String,
+}
+
+async fn pair(redis: &RedisServer) -> Pair {
+    let (a, addr_a) = server(redis).await;
+    let (b, addr_b) = server(redis).await;
+    let (client, _, answer) = RawClient::connect_with(addr_a, "").await;
+    let (sid, pid) = ids(&answer);
+    assert_eq!(pid.len(), 20, "{answer}");
+    // The connect handler joins the room.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Pair {
+        a,
+        b,
+        addr_b,
+        client,
+        sid,
+        pid,
+    }
+}
+
 /// `(sid, pid)` of a CONNECT answer.
 fn ids(connect: &str) -> (String, String) {
     let json: serde_json::Value = serde_json::from_str(&connect[1..]).unwrap();
@@ -113,28 +142,17 @@ async fn session_kept(redis: &RedisServer, pid: &str) {
     panic!("the session of {pid} was not kept");
 }
 
-/// Asks the socket for `[rooms, data, recovered]` (acknowledgement `id`).
-async fn ask_state(client: &mut RawClient, id: u32) -> serde_json::Value {
-    client.send(&format!(r#"42{id}["state"]"#)).await;
-    let prefix = format!("3{id}");
-    loop {
-        let packet = client.recv().await;
-        if let Some(answer) = packet.strip_prefix(&prefix) {
-            let answer: serde_json::Value = serde_json::from_str(answer).unwrap();
-            return answer[0].clone();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_cut_from_one_server_recovers_on_the_other() {
     let redis = RedisServer::start();
-    let (a, addr_a) = server(&redis).await;
-    let (b, addr_b) = server(&redis).await;
-    let (mut client, _, answer) = RawClient::connect_with(addr_a, "").await;
-    let (sid, pid) = ids(&answer);
-    assert_eq!(pid.len(), 20, "{answer}");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let Pair {
+        a,
+        b,
+        addr_b,
+        mut client,
+        sid,
+        pid,
+    } = pair(&redis).await;
 
     // Events from both servers, with the same kind of offsets.
     b.to("room1").emit("e", &1).await.unwrap();
@@ -181,7 +199,7 @@ async fn a_client_cut_from_one_server_recovers_on_the_other() {
             ),
         ]
     );
-    let state = ask_state(&mut client, 1).await;
+    let state = ask(&mut client, 1, "state").await;
     let mut rooms = vec!["room1".to_owned(), sid.clone()];
     rooms.sort();
     assert_eq!(
@@ -225,11 +243,14 @@ async fn a_client_that_got_no_event_recovers_without_an_offset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_session_or_offset_gets_a_new_socket() {
     let redis = RedisServer::start();
-    let (a, addr_a) = server(&redis).await;
-    let (_b, addr_b) = server(&redis).await;
-    let (mut client, _, answer) = RawClient::connect_with(addr_a, "").await;
-    let (sid, pid) = ids(&answer);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let Pair {
+        a,
+        addr_b,
+        mut client,
+        sid,
+        pid,
+        ..
+    } = pair(&redis).await;
     a.emit("e", &1).await.unwrap();
     next_event(&mut client, "e").await;
     drop(client);
@@ -251,11 +272,14 @@ async fn an_unknown_session_or_offset_gets_a_new_socket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_lost_or_repeated_while_events_flow_during_a_recovery() {
     let redis = RedisServer::start();
-    let (a, addr_a) = server(&redis).await;
-    let (b, addr_b) = server(&redis).await;
-    let (mut client, _, answer) = RawClient::connect_with(addr_a, "").await;
-    let (_, pid) = ids(&answer);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let Pair {
+        a,
+        b,
+        addr_b,
+        mut client,
+        pid,
+        ..
+    } = pair(&redis).await;
     const COUNT: i64 = 300;
     let burst = {
         let (a, b) = (a.clone(), b.clone());
@@ -319,11 +343,13 @@ fn last_reader(redis: &RedisServer) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_ahead_of_the_servers_reader_gets_nothing_twice() {
     let redis = RedisServer::start();
-    let (a, addr_a) = server(&redis).await;
-    let (_b, addr_b) = server(&redis).await;
-    let (mut client, _, answer) = RawClient::connect_with(addr_a, "").await;
-    let (_, pid) = ids(&answer);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let Pair {
+        a,
+        addr_b,
+        mut client,
+        pid,
+        ..
+    } = pair(&redis).await;
     a.emit("e", &1).await.unwrap();
     next_event(&mut client, "e").await;
     // B's reader stops for a while (it reconnects half a second later)...
@@ -642,7 +668,7 @@ async fn clients_recover_between_a_node_server_and_ours() {
         ],
         "{missed:?}"
     );
-    let state = ask_state(&mut back, 4).await;
+    let state = ask(&mut back, 4, "state").await;
     let mut rooms = vec!["room1".to_owned(), node_sid.clone()];
     rooms.sort();
     assert_eq!(state, serde_json::json!([rooms, { "node": true }, true]));
@@ -669,7 +695,7 @@ async fn clients_recover_between_a_node_server_and_ours() {
     );
     let hello = next_event(&mut back, "hello").await;
     assert_eq!(args(&hello)[1]["recovered"], true);
-    let state = ask_state(&mut back, 5).await;
+    let state = ask(&mut back, 5, "state").await;
     let mut rooms = vec!["room1".to_owned(), our_sid.clone()];
     rooms.sort();
     assert_eq!(state, serde_json::json!([rooms, { "name": "kept" }, true]));
