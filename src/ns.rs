@@ -716,7 +716,7 @@ impl LocalSockets for NsCore {
             return;
         };
         if close {
-            socket.close_connection();
+            socket.disconnect_client();
         } else {
             socket.disconnect();
         }

@@ -477,9 +477,22 @@ impl Socket {
         }
     }
 
-    /// Closes the client's whole connection, every namespace of it (Node:
-    /// `socket.disconnect(true)`): what is queued is delivered first; the disconnect handlers run
-    /// with [`DisconnectReason::ForcedClose`].
+    /// Disconnects the client from every namespace of its connection, then closes the
+    /// connection (Node: `socket.disconnect(true)`): each of its sockets gets a DISCONNECT packet
+    /// (the client hears "io server disconnect" and does not reconnect by itself) and leaves with
+    /// [`DisconnectReason::ServerNamespaceDisconnect`]; what is queued is delivered first.
+    pub fn disconnect_client(&self) {
+        let sockets: Vec<SocketRef> = self.engine.data().sockets().values().cloned().collect();
+        for socket in sockets {
+            socket.disconnect();
+        }
+        self.engine.close();
+    }
+
+    /// Closes the client's underlying connection, every namespace of it (Node:
+    /// `socket.conn.close()`): what is queued is delivered first; the client hears "transport
+    /// close" and reconnects by itself; the disconnect handlers run with
+    /// [`DisconnectReason::ForcedClose`].
     pub fn close_connection(&self) {
         self.engine.close();
     }

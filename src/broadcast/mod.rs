@@ -287,8 +287,9 @@ impl BroadcastOperator {
             .del_sockets(&self.opts, &rooms.into_rooms())
     }
 
-    /// Disconnects the targeted sockets; with `close`, their whole connections (Node:
-    /// `disconnectSockets`).
+    /// Disconnects the targeted sockets (their clients get a DISCONNECT packet: "io server
+    /// disconnect"); with `close`, every namespace of their connections too, and the connections
+    /// close (Node: `disconnectSockets(close)`, [`Socket::disconnect_client`]).
     pub fn disconnect_sockets(&self, close: bool) -> AdapterFuture<()> {
         self.ns.adapter().disconnect_sockets(&self.opts, close)
     }
