@@ -18,6 +18,8 @@ mod hyper_server;
 #[cfg(feature = "redis")]
 mod redis_adapter;
 #[cfg(feature = "redis")]
+mod redis_cluster;
+#[cfg(feature = "redis")]
 mod redis_wire;
 mod reliability;
 mod socketio_clients;
