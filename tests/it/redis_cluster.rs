@@ -9,14 +9,15 @@
 //! failed with the suite's message and the end of each node's log. The Node-only clusters are the
 //! reference: a scenario failing there is a bug of the suite (or of `node.mjs`), not of the crate.
 //!
-//! `cargo test --all-features` builds the `cluster_node` example with the `redis` feature; a run
-//! restricted to this binary (`--test it`) reuses the last build of the example, so build it first
-//! (`cargo build --example cluster_node --features redis`) after changing the crate.
+//! The `cluster_node` example is built (`cargo build --example cluster_node`, with the features of
+//! this test binary) by the first test that needs it: `cargo test --test it redis_cluster` builds
+//! no example by itself, and an old build would test old code.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
@@ -159,6 +160,16 @@ impl Log {
         lines.push_back(line);
     }
 
+    /// The lines as they came.
+    fn raw(&self) -> String {
+        let lines = self.0.lock().unwrap();
+        lines.iter().fold(String::new(), |mut text, line| {
+            let _ = writeln!(text, "{line}");
+            text
+        })
+    }
+
+    /// The lines, indented, for a report.
     fn text(&self) -> String {
         let lines = self.0.lock().unwrap();
         if lines.is_empty() {
@@ -204,15 +215,8 @@ impl ClusterNode {
         let id = format!("{}-{index}", if kind == RUST { "rust" } else { "node" });
         let mut command = match kind {
             Kind::Rust => {
-                let binary = example_binary("cluster_node");
-                assert!(
-                    binary.is_file(),
-                    "{} is missing: `cargo test --all-features` builds it (or `cargo build --example \
-                     cluster_node --features redis`)",
-                    binary.display()
-                );
-                let mut command = Command::new(binary);
-                command.env("RUST_LOG", "warn");
+                let mut command = Command::new(rust_node_binary());
+                command.env("RUST_LOG", "warn").env("NO_COLOR", "1");
                 command
             }
             Kind::Node => {
@@ -264,7 +268,52 @@ impl ClusterNode {
     }
 }
 
-fn js_dir() -> std::path::PathBuf {
+/// The `cluster_node` example, built once for every test of the binary (a no-op when `cargo test`
+/// built it already).
+fn rust_node_binary() -> PathBuf {
+    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let binary = example_binary("cluster_node");
+        // target/<profile>/examples/cluster_node
+        let target_dir = binary.ancestors().nth(3).expect("the target directory");
+        let features: Vec<&str> = [
+            ("client-bundle", cfg!(feature = "client-bundle")),
+            ("bench-support", cfg!(feature = "bench-support")),
+            ("fuzzing", cfg!(feature = "fuzzing")),
+            ("redis", cfg!(feature = "redis")),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        let mut command = std::process::Command::new(env!("CARGO"));
+        command
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "cluster_node",
+                "--no-default-features",
+            ])
+            .args(["--features", &features.join(",")])
+            .env("CARGO_TARGET_DIR", target_dir);
+        if !cfg!(debug_assertions) {
+            command.arg("--release");
+        }
+        let output = tokio::task::block_in_place(|| command.output())
+            .map_err(|e| format!("cargo build runs: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo build --example cluster_node failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(binary)
+    });
+    built.clone().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn js_dir() -> PathBuf {
     let js = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     assert!(
         js.join("node_modules").is_dir(),
@@ -332,7 +381,10 @@ impl Cluster {
             .env("ADAPTER", self.adapter)
             .env(
                 "REDIS_URL",
-                self.redis.as_ref().map(RedisServer::url).unwrap_or_default(),
+                self.redis
+                    .as_ref()
+                    .map(RedisServer::url)
+                    .unwrap_or_default(),
             )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -393,7 +445,10 @@ impl Cluster {
                 redis.start_again();
             });
             let restarted = Instant::now();
-            stdin.write_all(b"go\n").await.expect("the suite reads `go`");
+            stdin
+                .write_all(b"go\n")
+                .await
+                .expect("the suite reads `go`");
             drop(stdin);
             let status = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
             eprintln!(
@@ -409,8 +464,8 @@ impl Cluster {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let run = SuiteRun {
             status,
-            stdout: out_log.text(),
-            stderr: err_log.text(),
+            stdout: out_log.raw(),
+            stderr: err_log.raw(),
         };
         self.assert_passed(&run, &["restart"]);
     }
@@ -440,7 +495,10 @@ impl Cluster {
                     let _ = writeln!(report, "{record}");
                 }
                 None => {
-                    let _ = writeln!(report, "{scenario}: no result (the suite stopped before it)");
+                    let _ = writeln!(
+                        report,
+                        "{scenario}: no result (the suite stopped before it)"
+                    );
                 }
             }
         }
