@@ -84,14 +84,12 @@ async fn redis_node_node() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the sharded adapter of the crate has not landed yet"]
 async fn sharded_rust_rust() {
     let cluster = Cluster::start("sharded", &[RUST, RUST]).await;
     cluster.check(&sharded_scenarios()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the sharded adapter of the crate has not landed yet"]
 async fn sharded_rust_node() {
     let cluster = Cluster::start("sharded", &[RUST, NODE]).await;
     cluster.check(&sharded_scenarios()).await;
@@ -122,7 +120,6 @@ async fn redis_restart_rust_rust_node() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the sharded adapter of the crate has not landed yet"]
 async fn sharded_restart_rust_rust_node() {
     let mut cluster = Cluster::start("sharded", &[RUST, RUST, NODE]).await;
     cluster.check_restart().await;
