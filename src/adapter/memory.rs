@@ -92,6 +92,7 @@ impl MemoryAdapter {
     }
 
     /// Whether `room` has a socket of this server.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn has_room(&self, room: &str) -> bool {
         self.read().members.contains_key(room)
     }
