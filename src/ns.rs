@@ -711,6 +711,10 @@ impl LocalSockets for NsCore {
         self.routes.server_event(event, args, reply);
     }
 
+    fn scope(&self, f: &mut dyn FnMut()) {
+        coalesce::scope(f);
+    }
+
     fn disconnect(&self, sid: Sid, close: bool) {
         let Some(socket) = self.read().get(&sid).cloned() else {
             return;

@@ -287,6 +287,8 @@ pub(crate) trait LocalSockets: Send + Sync {
     fn disconnect(&self, sid: Sid, close: bool);
     /// Runs the namespace's handler of server-side event `event`, if any.
     fn server_event(&self, event: &str, args: Vec<Value>, reply: Option<ServerReply>);
+    /// Runs `f` with broadcasts coalesced (see [`LocalNamespace::batch`]).
+    fn scope(&self, f: &mut dyn FnMut());
 }
 
 /// One namespace's sockets on this server, as an [`Adapter`] sees them: what it was made with,
@@ -336,6 +338,9 @@ impl LocalSockets for NoSockets {
         match *self {}
     }
     fn server_event(&self, _: &str, _: Vec<Value>, _: Option<ServerReply>) {
+        match *self {}
+    }
+    fn scope(&self, _: &mut dyn FnMut()) {
         match *self {}
     }
 }
@@ -435,6 +440,28 @@ impl LocalNamespace {
     pub fn disconnect(&self, sid: Sid, close: bool) {
         if let Some(sockets) = self.sockets.upgrade() {
             sockets.disconnect(sid, close);
+        }
+    }
+
+    /// Runs `f` with this server's broadcasts coalesced, as they are while a handler runs:
+    /// several broadcasts in a row to the same sockets share one queue entry per socket instead
+    /// of one each (see the crate docs on broadcasts). An adapter that delivers a burst of
+    /// broadcasts from other servers delivers them inside one batch. Order is kept whatever
+    /// happens.
+    pub fn batch<R>(&self, f: impl FnOnce() -> R) -> R {
+        let Some(sockets) = self.sockets.upgrade() else {
+            return f();
+        };
+        let mut f = Some(f);
+        let mut result = None;
+        sockets.scope(&mut || {
+            if let Some(f) = f.take() {
+                result = Some(f());
+            }
+        });
+        match result {
+            Some(result) => result,
+            None => (f.take().expect("the scope ran nothing"))(),
         }
     }
 

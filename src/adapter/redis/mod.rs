@@ -49,6 +49,14 @@
 //! - operations that wait for other servers (`fetch_sockets`, acknowledgements) fail or come back
 //!   incomplete at their timeout ([`RedisConfig::requests_timeout`], 5 s), with Node's texts.
 //!
+//! Messages from Redis wait, at most 65,536 of them, for a task that delivers them a burst at a
+//! time (a burst of broadcasts is coalesced as a handler's are); past that bound they are
+//! dropped, logged and counted ([`RedisAdapter::dropped_messages`]).
+//!
+//! An `emit` on an operator is queued for this server's sockets and for Redis before it returns;
+//! awaiting the returned future waits for Redis to take the publish (a round trip): drop it, as
+//! Node's `io.emit` does, unless you need to know.
+//!
 //! # Behind a load balancer
 //! HTTP long-polling needs sticky sessions (each request of a session must reach the server that
 //! holds it); or let clients use WebSocket only (`transports: ["websocket"]`).
@@ -185,5 +193,11 @@ impl RedisAdapter {
     /// documentation).
     pub fn failed_publishes(&self) -> u64 {
         self.link.failed.load(Ordering::Relaxed)
+    }
+
+    /// How many messages from Redis were dropped because this server fell too far behind
+    /// delivering them (65,536 waiting; logged as they are dropped).
+    pub fn dropped_messages(&self) -> u64 {
+        self.link.dropped.load(Ordering::Relaxed)
     }
 }
