@@ -64,6 +64,18 @@ impl Rooms {
 impl MemoryAdapter {
     /// An adapter with no rooms, for namespace `ns`; it keeps the events and sessions of
     /// connection state recovery in memory when `ns` has it on.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter};
+    ///
+    /// // The default, spelled out.
+    /// let io = SocketIo::builder()
+    ///     .adapter(|ns: LocalNamespace| Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>)
+    ///     .build();
+    /// # let _ = io;
+    /// ```
     pub fn new(ns: LocalNamespace) -> Self {
         MemoryAdapter {
             log: ns.recovery().cloned().map(RecoveryLog::new),
