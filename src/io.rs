@@ -504,7 +504,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     ///     .build();
     /// ```
     ///
-    /// `examples/state.rs` shares a database-like store between handlers this way.
+    /// `examples/state.rs` shares one state between the handlers and axum routes.
     pub fn with_state<S2: Clone + Send + Sync + 'static>(self, state: S2) -> SocketIoBuilder<S2> {
         SocketIoBuilder {
             config: self.config,

@@ -1008,6 +1008,18 @@ impl<R: DeserializeOwned> Future for AckFuture<R> {
 
 /// The Socket.IO state of one client connection: its sockets (one a namespace) and the binary
 /// packet being reassembled. Opaque.
+///
+/// ```
+/// # fn f(io: tower_socketio::SocketIo, socket: tower_socketio::SocketRef) {
+/// use std::sync::Arc;
+/// use tower_socketio::client::ClientState;
+/// use tower_socketio::engine::Socket;
+///
+/// // The data of the Engine.IO sessions under Socket.IO: the type shows in their handle.
+/// let session: Option<Arc<Socket<ClientState>>> = io.engine().session(socket.engine_id());
+/// # let _ = session;
+/// # }
+/// ```
 #[derive(Default)]
 pub struct ClientState {
     sockets: Mutex<NameMap<SocketRef>>,

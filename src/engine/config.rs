@@ -146,6 +146,16 @@ impl Cookie {
 ///
 /// The client gets the status (403 Forbidden unless set) and the JSON body
 /// `{"code":4,"message":<message>}`, as from the Node server.
+///
+/// ```
+/// use tower_socketio::{EngineConfig, Refusal};
+///
+/// // Only browsers of the company's intranet (a header set by its proxy).
+/// let config = EngineConfig::default().allow_request(|req| {
+///     if req.headers.get("x-intranet").is_some() { Ok(()) } else { Err(Refusal::new("intranet only")) }
+/// });
+/// # let _ = config;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub(crate) status: StatusCode,

@@ -280,6 +280,25 @@ pub(crate) struct EngineShared<H: EngineHandler> {
 ///
 /// Cloning is cheap and shares the server. Mount it with [`EngineIo::layer`] on a tower or axum
 /// app, or run it alone with [`EngineIo::listen`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::EngineConfig;
+/// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+///
+/// struct Echo;
+/// impl EngineHandler for Echo {
+///     type Data = ();
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         let _ = socket.send(message);
+///     }
+/// }
+///
+/// let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Echo);
+/// let app: axum::Router = axum::Router::new().layer(engine.layer());
+/// assert_eq!(engine.session_count(), 0); // a clone of the handle shares the server
+/// # let _ = app;
+/// ```
 pub struct EngineIo<H: EngineHandler> {
     pub(crate) shared: Arc<EngineShared<H>>,
 }
