@@ -381,12 +381,14 @@ impl<S> FromSocket<S> for SocketRef {
 /// `Data<Option<T>>` gives `None` when the client sent none or an empty one (`{}`):
 ///
 /// ```
-/// use tower_socketio::{ConnectError, Namespace, SocketRef};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{ConnectError, Namespace, SocketIo, SocketRef};
 /// use tower_socketio::extract::Data;
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Auth { token: String }
 ///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let ns: Namespace = Namespace::new().middleware(
 ///     |_socket: SocketRef, Data(auth): Data<Option<Auth>>| async move {
 ///         match auth {
@@ -396,6 +398,15 @@ impl<S> FromSocket<S> for SocketRef {
 ///         }
 ///     },
 /// );
+/// let io = SocketIo::builder().ns("/", ns).build();
+/// let app = axum::Router::new().layer(io.layer());
+///
+/// // io({ auth: { token: "secret" } }) in the browser.
+/// let auth = serde_json::json!({ "token": "secret" });
+/// assert!(TestClient::builder(app.clone()).auth(auth).connect().await.is_ok());
+/// let refused = TestClient::connect(app, "/").await.unwrap_err(); // no auth at all
+/// assert!(refused.to_string().contains("credentials required"));
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Data<T>(pub T);

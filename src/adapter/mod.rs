@@ -677,6 +677,35 @@ impl LocalNamespace {
     /// of one each (see the crate docs on broadcasts). An adapter that delivers a burst of
     /// broadcasts from other servers delivers them inside one batch. Order is kept whatever
     /// happens.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::adapter::{Adapter, BroadcastOptions, EncodedPacket, LocalNamespace, MemoryAdapter};
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{SocketIo, Value};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # let (tx, rx) = std::sync::mpsc::channel();
+    /// # let io = SocketIo::builder()
+    /// #     .adapter(move |ns: LocalNamespace| {
+    /// #         let _ = tx.send(ns.clone());
+    /// #         Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>
+    /// #     })
+    /// #     .build();
+    /// # let ns = rx.recv().unwrap();
+    /// # let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// // A burst of packets read from the bus, delivered to this server's sockets in one batch.
+    /// let burst = [r#"42["tick",1]"#, r#"42["tick",2]"#, r#"42["tick",3]"#];
+    /// ns.batch(|| {
+    ///     for text in burst {
+    ///         let packet = EncodedPacket::parse(text, vec![]).unwrap();
+    ///         ns.send_all(None, packet, false);
+    ///     }
+    /// });
+    /// for n in 1..=3i64 {
+    ///     assert_eq!(client.recv().await.unwrap().1, [Value::from(n)]);
+    /// }
+    /// # }
+    /// ```
     pub fn batch<R>(&self, f: impl FnOnce() -> R) -> R {
         let Some(sockets) = self.sockets.upgrade() else {
             return f();
