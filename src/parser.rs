@@ -503,6 +503,11 @@ pub(crate) fn event_args<T: Serialize + ?Sized>(
 /// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
 /// all of them otherwise (so a tuple type takes several arguments, `()` none).
 pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, serde_json::Error> {
+    if args.is_empty() {
+        // No argument: an empty list (`Vec<T>`, a 0-tuple), or nothing (`()`, `Option<T>`).
+        return T::deserialize(Value::Array(Vec::new()))
+            .or_else(|error| T::deserialize(Value::Null).map_err(|_| error));
+    }
     if args.len() == 1 {
         let one = args.pop().expect("one argument");
         T::deserialize(one)
@@ -669,6 +674,14 @@ mod tests {
             r#"451-/chat,0["q",{"_placeholder":true,"num":0}]"#
         );
         assert_eq!(binary.with_ack_id(0).attachments.len(), 1);
+    }
+
+    #[test]
+    fn no_argument_reads_as_unit_an_empty_list_or_none() {
+        args_into::<()>(Vec::new()).unwrap();
+        assert_eq!(args_into::<Vec<i64>>(Vec::new()).unwrap(), Vec::<i64>::new());
+        assert_eq!(args_into::<Option<i64>>(Vec::new()).unwrap(), None);
+        assert!(args_into::<i64>(Vec::new()).is_err());
     }
 
     #[test]
