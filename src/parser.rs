@@ -679,7 +679,10 @@ mod tests {
     #[test]
     fn no_argument_reads_as_unit_an_empty_list_or_none() {
         args_into::<()>(Vec::new()).unwrap();
-        assert_eq!(args_into::<Vec<i64>>(Vec::new()).unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            args_into::<Vec<i64>>(Vec::new()).unwrap(),
+            Vec::<i64>::new()
+        );
         assert_eq!(args_into::<Option<i64>>(Vec::new()).unwrap(), None);
         assert!(args_into::<i64>(Vec::new()).is_err());
     }

@@ -67,9 +67,6 @@ mod classic;
 mod link;
 mod opts;
 mod sharded;
-/// The codec of Node's Redis adapter messages, for the adapters here and their tests: not a
-/// stable API.
-#[doc(hidden)]
 pub mod wire;
 
 use std::sync::Arc;
