@@ -20,6 +20,20 @@ use http::{HeaderMap, Response};
 #[cfg_attr(not(feature = "client-bundle"), allow(dead_code))]
 pub(crate) const CLIENT_VERSION: &str = "4.8.1";
 
+/// The files of the bundle, as served under the path (`build.rs` takes the same from the
+/// package's `dist/`).
+#[cfg_attr(not(feature = "client-bundle"), allow(dead_code))]
+const FILE_NAMES: [&str; 8] = [
+    "socket.io.js",
+    "socket.io.js.map",
+    "socket.io.min.js",
+    "socket.io.min.js.map",
+    "socket.io.esm.min.js",
+    "socket.io.esm.min.js.map",
+    "socket.io.msgpack.min.js",
+    "socket.io.msgpack.min.js.map",
+];
+
 /// The embedded files and the HTTP handling of requests for them.
 #[cfg(feature = "client-bundle")]
 mod embedded {
@@ -208,17 +222,7 @@ pub(crate) fn serve(file_name: &str, request_headers: &HeaderMap) -> Option<Resp
 /// one of its files gets `404`, and the log says why, once.
 #[cfg(feature = "client-bundle")]
 fn not_embedded(file_name: &str) -> Option<Response<Bytes>> {
-    const NAMES: [&str; 8] = [
-        "socket.io.js",
-        "socket.io.js.map",
-        "socket.io.min.js",
-        "socket.io.min.js.map",
-        "socket.io.esm.min.js",
-        "socket.io.esm.min.js.map",
-        "socket.io.msgpack.min.js",
-        "socket.io.msgpack.min.js.map",
-    ];
-    if !NAMES.contains(&file_name) {
+    if !FILE_NAMES.contains(&file_name) {
         return None;
     }
     static WARNED: std::sync::Once = std::sync::Once::new();
@@ -247,16 +251,7 @@ mod tests {
     use super::*;
 
     /// All the files that are served.
-    const NAMES: [&str; 8] = [
-        "socket.io.js",
-        "socket.io.js.map",
-        "socket.io.min.js",
-        "socket.io.min.js.map",
-        "socket.io.esm.min.js",
-        "socket.io.esm.min.js.map",
-        "socket.io.msgpack.min.js",
-        "socket.io.msgpack.min.js.map",
-    ];
+    const NAMES: [&str; 8] = FILE_NAMES;
 
     #[cfg(not(feature = "client-bundle"))]
     #[test]
