@@ -14,8 +14,14 @@
 //!    `npm pack socket.io-client@<version>`, which works offline when npm's
 //!    cache already holds the package.
 //!
+//! When neither works (no npm on PATH, no network and nothing in npm's cache:
+//! an offline CI, a `rust:slim` image, docs.rs), the build still succeeds,
+//! without the bundle, and says so in a cargo warning: the server then
+//! answers the bundle's paths with `404` and a log line saying how to get it.
+//! Set `TOWER_SOCKETIO_REQUIRE_CLIENT=1` to make that an error instead.
+//!
 //! A tarball is checked against the pinned npm `dist.integrity` (sha512)
-//! before anything is taken from it. The files, and a gzip-compressed copy of
+//! before anything is taken from it (a mismatch always stops the build). The files, and a gzip-compressed copy of
 //! each, are written to `$OUT_DIR/client-dist/`, and
 //! `$OUT_DIR/client_bundle_files.rs` (included by `src/client_bundle.rs`)
 //! embeds them with `include_bytes!`.
@@ -54,6 +60,9 @@ mod client_bundle {
     /// instead of running npm.
     const DIST_ENV: &str = "TOWER_SOCKETIO_CLIENT_DIST";
 
+    /// The environment variable that makes a missing npm a build error.
+    const REQUIRE_ENV: &str = "TOWER_SOCKETIO_REQUIRE_CLIENT";
+
     /// The files taken from the package's `dist/` folder.
     const FILES: [&str; 8] = [
         "socket.io.js",
@@ -77,6 +86,8 @@ mod client_bundle {
     /// The build script's entry point for the feature.
     pub(crate) fn run() {
         println!("cargo:rerun-if-env-changed={DIST_ENV}");
+        println!("cargo:rerun-if-env-changed={REQUIRE_ENV}");
+        println!("cargo:rerun-if-env-changed=PATH");
         println!("cargo:rerun-if-env-changed=DOCS_RS");
         let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
 
@@ -91,7 +102,13 @@ mod client_bundle {
                 write_outputs(&out_dir, &[]);
                 return;
             }
-            None => from_npm(&out_dir),
+            None => match from_npm(&out_dir) {
+                Some(files) => files,
+                None => {
+                    write_outputs(&out_dir, &[]);
+                    return;
+                }
+            },
         };
         check_files(&files);
         write_outputs(&out_dir, &files);
@@ -220,11 +237,26 @@ mod client_bundle {
 
     /// Gets the tarball with `npm pack` (reusing one already in `OUT_DIR`),
     /// verifies and unpacks it.
-    fn from_npm(out_dir: &Path) -> Vec<(&'static str, Vec<u8>)> {
+    /// npm could not give the tarball: the build goes on without the bundle (a
+    /// cargo warning says so), unless `TOWER_SOCKETIO_REQUIRE_CLIENT` is set.
+    fn unavailable(message: &str) -> Option<Vec<(&'static str, Vec<u8>)>> {
+        if env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+            fail(message);
+        }
+        let first = message.lines().next().unwrap_or(message);
+        println!(
+            "cargo:warning=tower-socketio: the Socket.IO browser client is not embedded ({first}); \
+             the server answers /socket.io/socket.io.js with 404. To embed it: put npm on PATH, \
+             or set {DIST_ENV} (see the README, \"The browser client\")."
+        );
+        None
+    }
+
+    fn from_npm(out_dir: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
         let tgz = out_dir.join(tarball_name());
         if let Ok(bytes) = fs::read(&tgz) {
             if verify_integrity(&bytes).is_ok() {
-                return extract(&bytes, &tgz);
+                return Some(extract(&bytes, &tgz));
             }
             // A damaged leftover: fetch it again.
             let _ = fs::remove_file(&tgz);
@@ -257,10 +289,12 @@ mod client_bundle {
             .output();
         let output = match output {
             Ok(output) => output,
-            Err(e) if e.kind() == ErrorKind::NotFound => fail(&format!(
-                "`{npm}` was not found on PATH, and {DIST_ENV} is not set."
-            )),
-            Err(e) => fail(&format!("Could not run `{npm}`: {e}.")),
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return unavailable(&format!(
+                    "`{npm}` was not found on PATH, and {DIST_ENV} is not set."
+                ));
+            }
+            Err(e) => return unavailable(&format!("Could not run `{npm}`: {e}.")),
         };
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
@@ -275,7 +309,7 @@ mod client_bundle {
                 .collect::<Vec<_>>()
                 .join("\n");
             let stderr = stderr.trim();
-            fail(&format!(
+            return unavailable(&format!(
                 "`{npm} pack {spec}` failed ({}){}",
                 output.status,
                 if stderr.is_empty() {
@@ -304,7 +338,7 @@ mod client_bundle {
             let _ = fs::remove_file(&staged);
         }
         let _ = fs::remove_dir(&staging);
-        extract(&bytes, &tgz)
+        Some(extract(&bytes, &tgz))
     }
 
     /// Indents each line of `text` by four spaces.

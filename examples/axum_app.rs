@@ -33,5 +33,12 @@ async fn main() -> std::io::Result<()> {
         .layer(io.layer());
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
-    axum::serve(listener, app).await
+    // On Ctrl-C or SIGTERM: stop accepting, tell every client the server is shutting down.
+    let closing = io.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tower_socketio::serve::shutdown_signal().await;
+            closing.close();
+        })
+        .await
 }

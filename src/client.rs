@@ -5,6 +5,18 @@
 //! Plumbing: [`IoHandler`] is the default handler type of [`SocketIoLayer`](crate::SocketIoLayer)
 //! and the one of [`SocketIo::engine`](crate::SocketIo::engine); applications do not use it
 //! directly.
+//!
+//! ```
+//! use tower_socketio::client::IoHandler;
+//! use tower_socketio::engine::EngineIo;
+//! use tower_socketio::{SocketIo, SocketIoLayer};
+//!
+//! let io = SocketIo::builder().build();
+//! // The types name it; nothing else does.
+//! let engine: &EngineIo<IoHandler> = io.engine();
+//! let layer: SocketIoLayer<IoHandler> = io.layer();
+//! # let _ = (engine, layer);
+//! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -28,6 +40,15 @@ pub(crate) type NsMatcher = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// The Engine.IO handler that runs Socket.IO on each connection. Its type shows in
 /// [`SocketIoLayer`](crate::SocketIoLayer) (its default); there is nothing to do with it directly.
+///
+/// ```
+/// use tower_socketio::client::IoHandler;
+/// use tower_socketio::layer::SocketIoService;
+///
+/// // A service type that names it (its default could be left out).
+/// type App = SocketIoService<axum::Router, IoHandler>;
+/// # let _: Option<App> = None;
+/// ```
 pub struct IoHandler {
     /// Static namespaces, and the dynamic ones created so far.
     namespaces: RwLock<HashMap<String, Arc<NsCore>>>,

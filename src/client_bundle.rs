@@ -20,10 +20,24 @@ use http::{HeaderMap, Response};
 #[cfg_attr(not(feature = "client-bundle"), allow(dead_code))]
 pub(crate) const CLIENT_VERSION: &str = "4.8.1";
 
+/// The files of the bundle, as served under the path (`build.rs` takes the same from the
+/// package's `dist/`).
+#[cfg_attr(not(feature = "client-bundle"), allow(dead_code))]
+const FILE_NAMES: [&str; 8] = [
+    "socket.io.js",
+    "socket.io.js.map",
+    "socket.io.min.js",
+    "socket.io.min.js.map",
+    "socket.io.esm.min.js",
+    "socket.io.esm.min.js.map",
+    "socket.io.msgpack.min.js",
+    "socket.io.msgpack.min.js.map",
+];
+
 /// The embedded files and the HTTP handling of requests for them.
 #[cfg(feature = "client-bundle")]
 mod embedded {
-    use super::CLIENT_VERSION;
+    use super::{CLIENT_VERSION, not_embedded};
     use bytes::Bytes;
     use http::header::{
         ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY,
@@ -91,6 +105,9 @@ mod embedded {
 
     /// See [`super::serve`].
     pub(super) fn serve(file_name: &str, request_headers: &HeaderMap) -> Option<Response<Bytes>> {
+        if BUNDLE_FILES.is_empty() {
+            return not_embedded(file_name);
+        }
         let file = BUNDLE_FILES.iter().find(|f| f.name == file_name)?;
 
         let not_modified = if_none_match(request_headers);
@@ -201,6 +218,27 @@ pub(crate) fn serve(file_name: &str, request_headers: &HeaderMap) -> Option<Resp
     embedded::serve(file_name, request_headers)
 }
 
+/// The build could not embed the bundle (no npm, offline: see `build.rs`): a request for
+/// one of its files gets `404`, and the log says why, once.
+#[cfg(feature = "client-bundle")]
+fn not_embedded(file_name: &str) -> Option<Response<Bytes>> {
+    if !FILE_NAMES.contains(&file_name) {
+        return None;
+    }
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        tracing::warn!(
+            "the Socket.IO browser client was not embedded at build time (npm was not available): \
+             rebuild with npm on PATH or TOWER_SOCKETIO_CLIENT_DIST set (README, \"The browser client\")"
+        );
+    });
+    let mut response = Response::new(Bytes::from_static(
+        b"socket.io.js was not embedded in this build of the server (npm was not available)",
+    ));
+    *response.status_mut() = http::StatusCode::NOT_FOUND;
+    Some(response)
+}
+
 /// Without the `client-bundle` feature no client is embedded: always `None`.
 #[cfg(not(feature = "client-bundle"))]
 pub(crate) fn serve(file_name: &str, request_headers: &HeaderMap) -> Option<Response<Bytes>> {
@@ -213,16 +251,7 @@ mod tests {
     use super::*;
 
     /// All the files that are served.
-    const NAMES: [&str; 8] = [
-        "socket.io.js",
-        "socket.io.js.map",
-        "socket.io.min.js",
-        "socket.io.min.js.map",
-        "socket.io.esm.min.js",
-        "socket.io.esm.min.js.map",
-        "socket.io.msgpack.min.js",
-        "socket.io.msgpack.min.js.map",
-    ];
+    const NAMES: [&str; 8] = FILE_NAMES;
 
     #[cfg(not(feature = "client-bundle"))]
     #[test]

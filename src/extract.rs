@@ -19,6 +19,34 @@
 //! one of them, as its last argument ([`FromMessage`]), which the compiler checks; the others
 //! ([`FromSocket`]) go anywhere. Implement [`FromSocket`] for extractors of your own, or
 //! [`FromMessage`] for one that takes the arguments.
+//!
+//! ```
+//! use tower_socketio::extract::{AckSender, Data, Event};
+//! use tower_socketio::testing::TestClient;
+//! use tower_socketio::{Namespace, SocketIo, SocketRef};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Move { x: i32, y: i32 }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let io = SocketIo::builder()
+//!     .ns("/", Namespace::new().on(
+//!         "move",
+//!         // Any number of `FromSocket` extractors, then at most one that takes the arguments.
+//!         |socket: SocketRef, Event(name): Event, ack: AckSender, Data(m): Data<Move>| async move {
+//!             let _ = socket.emit("moved", &(name, m.x + m.y));
+//!             let _ = ack.send("ok");
+//!         },
+//!     ))
+//!     .build();
+//!
+//! let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+//! let ack: String = client.emit_with_ack("move", &serde_json::json!({"x": 1, "y": 2})).await.unwrap();
+//! assert_eq!(ack, "ok");
+//! let (event, args) = client.recv().await.unwrap();
+//! assert_eq!((event.as_str(), args[0].as_str()), ("moved", Some("move")));
+//! # }
+//! ```
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -31,7 +59,42 @@ use crate::parser::args_into;
 use crate::socket::{DisconnectReason, Handshake, SocketRef};
 use crate::value::Value;
 
-/// What a handler's arguments are extracted from.
+/// What a handler's arguments are extracted from: the socket, the application state, and the
+/// packet (its event name, arguments, attachments and acknowledgement request). Extractors of
+/// your own read it through [`socket`](Self::socket), [`state`](Self::state) and
+/// [`take_args`](Self::take_args).
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::extract::{AckSender, ExtractError, FromSocket, HandlerContext};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// #[derive(Clone)]
+/// struct AppState { motd: Arc<str> }
+///
+/// /// The message of the day, taken from the application state.
+/// struct Motd(Arc<str>);
+///
+/// impl FromSocket<AppState> for Motd {
+///     fn from_socket(ctx: &mut HandlerContext<AppState>) -> Result<Self, ExtractError> {
+///         Ok(Motd(ctx.state().motd.clone()))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .with_state(AppState { motd: "be nice".into() })
+///     .ns("/", Namespace::new().on("motd", |ack: AckSender, Motd(motd): Motd| async move {
+///         let _ = ack.send(&*motd);
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let motd: String = client.emit_with_ack("motd", &()).await.unwrap();
+/// assert_eq!(motd, "be nice");
+/// # }
+/// ```
 pub struct HandlerContext<S> {
     pub(crate) socket: SocketRef,
     pub(crate) state: S,
@@ -56,16 +119,63 @@ impl<S> HandlerContext<S> {
     }
 
     /// The socket the packet came from.
+    ///
+    /// ```
+    /// use tower_socketio::extract::{ExtractError, FromSocket, HandlerContext};
+    ///
+    /// /// The `User-Agent` of the request that opened the client's connection.
+    /// struct UserAgent(Option<String>);
+    ///
+    /// impl<S> FromSocket<S> for UserAgent {
+    ///     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+    ///         let headers = &ctx.socket().req_parts().headers;
+    ///         let agent = headers.get("user-agent").and_then(|v| v.to_str().ok());
+    ///         Ok(UserAgent(agent.map(str::to_owned)))
+    ///     }
+    /// }
+    /// ```
     pub fn socket(&self) -> &SocketRef {
         &self.socket
     }
 
-    /// The application state.
+    /// The application state (the one given to
+    /// [`SocketIoBuilder::with_state`](crate::SocketIoBuilder::with_state)).
+    ///
+    /// ```
+    /// use tower_socketio::extract::{ExtractError, FromSocket, HandlerContext};
+    ///
+    /// #[derive(Clone)]
+    /// struct Config { max_rooms: usize }
+    ///
+    /// /// Whether the socket may join one more room.
+    /// struct MayJoin(bool);
+    ///
+    /// impl FromSocket<Config> for MayJoin {
+    ///     fn from_socket(ctx: &mut HandlerContext<Config>) -> Result<Self, ExtractError> {
+    ///         // `rooms()` holds the socket's own room too.
+    ///         Ok(MayJoin(ctx.socket().rooms().len() <= ctx.state().max_rooms))
+    ///     }
+    /// }
+    /// ```
     pub fn state(&self) -> &S {
         &self.state
     }
 
-    /// Takes the arguments (the first extractor that takes them gets them).
+    /// Takes the arguments (the first extractor that takes them gets them): what a
+    /// [`FromMessage`] extractor reads. `None` once taken, and in disconnect handlers.
+    ///
+    /// ```
+    /// use tower_socketio::extract::{ExtractError, FromMessage, HandlerContext};
+    ///
+    /// /// How many arguments the event had.
+    /// struct ArgCount(usize);
+    ///
+    /// impl<S> FromMessage<S> for ArgCount {
+    ///     fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+    ///         Ok(ArgCount(ctx.take_args().map_or(0, |args| args.len())))
+    ///     }
+    /// }
+    /// ```
     pub fn take_args(&mut self) -> Option<Vec<Value>> {
         self.args.take()
     }
@@ -95,7 +205,10 @@ impl<S> HandlerContext<S> {
 /// let ns: Namespace = Namespace::new().on("whoami", |socket: SocketRef, User(name): User| async move {
 ///     let _ = socket.emit("you", &name);
 /// });
+/// # let _ = ns;
 /// ```
+///
+/// A handler whose extractor fails is not called; see [`ExtractError`] for what the client hears.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler argument in this position",
     label = "not an extractor that leaves the packet's arguments alone",
@@ -103,7 +216,37 @@ impl<S> HandlerContext<S> {
     note = "`Data<T>`, `TryData<T>`, `Args` and `Bin` take the packet's arguments: at most one of them per handler, as its last argument"
 )]
 pub trait FromSocket<S>: Sized {
-    /// Extracts the value from the context.
+    /// Extracts the value from the context; an `Err` keeps the handler from being called.
+    ///
+    /// ```
+    /// use tower_socketio::extract::{AckSender, ExtractError, FromSocket, HandlerContext};
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// /// The socket's rooms, but its own.
+    /// struct Rooms(Vec<String>);
+    ///
+    /// impl<S> FromSocket<S> for Rooms {
+    ///     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+    ///         let socket = ctx.socket();
+    ///         let own = socket.id().to_string();
+    ///         Ok(Rooms(socket.rooms().into_iter().filter(|room| *room != own).collect()))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let ns = Namespace::new()
+    ///     .on_connect(|socket: SocketRef| async move { socket.join("lobby") })
+    ///     .on("rooms", |ack: AckSender, Rooms(rooms): Rooms| async move {
+    ///         let _ = ack.send(&rooms);
+    ///     });
+    /// let io = SocketIo::builder().ns("/", ns).build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let rooms: Vec<String> = client.emit_with_ack("rooms", &()).await.unwrap();
+    /// assert_eq!(rooms, ["lobby"]);
+    /// # }
+    /// ```
     fn from_socket(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError>;
 }
 
@@ -111,6 +254,42 @@ pub trait FromSocket<S>: Sized {
 /// [`Bin`]): at most one per handler, as its last argument, so that no second one silently
 /// finds them taken (axum's `FromRequest`). Every [`FromSocket`] is one too, through the
 /// marker `M`, which callers never name.
+///
+/// An extractor of your own takes the arguments with [`HandlerContext::take_args`]:
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, ExtractError, FromMessage, HandlerContext};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo, Value};
+///
+/// /// The first argument, which must be a string; the others are ignored.
+/// struct FirstText(String);
+///
+/// impl<S> FromMessage<S> for FirstText {
+///     fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+///         let args = ctx.take_args().unwrap_or_default();
+///         match args.first().and_then(Value::as_str) {
+///             Some(text) => Ok(FirstText(text.to_owned())),
+///             None => Err(ExtractError::new("the first argument must be a string")),
+///         }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("shout", |ack: AckSender, FirstText(text): FirstText| async move {
+///         let _ = ack.send(&text.to_uppercase());
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let loud: String = client.emit_with_ack("shout", &("hello", 42)).await.unwrap();
+/// assert_eq!(loud, "HELLO");
+/// // The extractor failed: the handler was not called, the client's ack got the error.
+/// let refused: serde_json::Value = client.emit_with_ack("shout", &42).await.unwrap();
+/// assert_eq!(refused["error"], "the first argument must be a string");
+/// # }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a handler argument",
     label = "not an extractor",
@@ -119,6 +298,24 @@ pub trait FromSocket<S>: Sized {
 pub trait FromMessage<S, M = private::ViaMessage>: Sized {
     /// Extracts the value from the context, taking the arguments
     /// ([`HandlerContext::take_args`]) or the attachments.
+    ///
+    /// ```
+    /// use tower_socketio::extract::{Data, ExtractError, FromMessage, HandlerContext};
+    ///
+    /// /// A chat message, at most 500 characters long.
+    /// struct Text(String);
+    ///
+    /// impl<S> FromMessage<S> for Text {
+    ///     fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError> {
+    ///         // Reuse `Data`'s reading rules, then check.
+    ///         let Data(text) = Data::<String>::from_message(ctx)?;
+    ///         if text.chars().count() > 500 {
+    ///             return Err(ExtractError::new("message too long"));
+    ///         }
+    ///         Ok(Text(text))
+    ///     }
+    /// }
+    /// ```
     fn from_message(ctx: &mut HandlerContext<S>) -> Result<Self, ExtractError>;
 }
 
@@ -150,16 +347,48 @@ impl<S> FromSocket<S> for SocketRef {
 /// read into [`Bytes`] (or `Vec<u8>`) fields. Arguments that do not fit `T` are an
 /// [`ExtractError`]; take [`TryData`] to handle them yourself.
 ///
+/// ```
+/// use tower_socketio::extract::{AckSender, Data};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Order { item: String, quantity: u32 }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new()
+///         // One argument, read into a struct.
+///         .on("order", |ack: AckSender, Data(order): Data<Order>| async move {
+///             let _ = ack.send(&format!("{} x {}", order.quantity, order.item));
+///         })
+///         // Two arguments, read into a tuple.
+///         .on("add", |ack: AckSender, Data((a, b)): Data<(i64, i64)>| async move {
+///             let _ = ack.send(&(a + b));
+///         }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let order = serde_json::json!({"item": "tea", "quantity": 2});
+/// let answer: String = client.emit_with_ack("order", &order).await.unwrap();
+/// assert_eq!(answer, "2 x tea");
+/// let sum: i64 = client.emit_with_ack("add", &(2, 3)).await.unwrap();
+/// assert_eq!(sum, 5);
+/// # }
+/// ```
+///
 /// In a connection middleware or connect handler it reads the CONNECT auth payload, and
 /// `Data<Option<T>>` gives `None` when the client sent none or an empty one (`{}`):
 ///
 /// ```
-/// use tower_socketio::{ConnectError, Namespace, SocketRef};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{ConnectError, Namespace, SocketIo, SocketRef};
 /// use tower_socketio::extract::Data;
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Auth { token: String }
 ///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let ns: Namespace = Namespace::new().middleware(
 ///     |_socket: SocketRef, Data(auth): Data<Option<Auth>>| async move {
 ///         match auth {
@@ -169,6 +398,15 @@ impl<S> FromSocket<S> for SocketRef {
 ///         }
 ///     },
 /// );
+/// let io = SocketIo::builder().ns("/", ns).build();
+/// let app = axum::Router::new().layer(io.layer());
+///
+/// // io({ auth: { token: "secret" } }) in the browser.
+/// let auth = serde_json::json!({ "token": "secret" });
+/// assert!(TestClient::builder(app.clone()).auth(auth).connect().await.is_ok());
+/// let refused = TestClient::connect(app, "/").await.unwrap_err(); // no auth at all
+/// assert!(refused.to_string().contains("credentials required"));
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Data<T>(pub T);
@@ -243,7 +481,31 @@ impl<'de> serde::Deserializer<'de> for NoAuth {
     }
 }
 
-/// Like [`Data`], with the deserialization error instead of a rejection.
+/// Like [`Data`], with the deserialization error instead of a rejection: the handler runs
+/// either way.
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, TryData};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("age", |ack: AckSender, TryData(age): TryData<u8>| async move {
+///         let _ = match age {
+///             Ok(age) => ack.send(&format!("{age} years")),
+///             Err(_) => ack.send("an age is a number from 0 to 255"),
+///         };
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let answer: String = client.emit_with_ack("age", &42).await.unwrap();
+/// assert_eq!(answer, "42 years");
+/// let answer: String = client.emit_with_ack("age", "old").await.unwrap();
+/// assert_eq!(answer, "an age is a number from 0 to 255");
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TryData<T>(pub Result<T, serde_json::Error>);
 
@@ -257,6 +519,29 @@ impl<S, T: DeserializeOwned> FromMessage<S> for TryData<T> {
 ///
 /// It serializes as a tuple, so emitting it sends the same arguments back: an echo of unknown
 /// arguments is `socket.emit("echo", &args)`.
+///
+/// ```
+/// use tower_socketio::extract::Args;
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo, SocketRef, Value};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("echo", |socket: SocketRef, Args(args): Args| async move {
+///         let _ = socket.emit("count", &args.len());
+///         let _ = socket.emit("echo", &Args(args)); // the same arguments back
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// client.emit("echo", &("a", 1, bytes::Bytes::from_static(b"\x00\x01"))).await.unwrap();
+/// let (_, count) = client.recv().await.unwrap();
+/// assert_eq!(count[0], Value::from(3i64));
+/// let (_, echo) = client.recv().await.unwrap();
+/// assert_eq!(echo[0].as_str(), Some("a"));
+/// assert_eq!(echo[2].as_bytes().map(|b| &b[..]), Some(&[0u8, 1][..])); // binary in place
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Args(pub Vec<Value>);
 
@@ -276,7 +561,28 @@ impl Serialize for Args {
     }
 }
 
-/// The binary attachments of the event, in order.
+/// The binary attachments of the event, in order (wherever they were in the arguments; read
+/// them in place with [`Args`] or [`Data`] and a [`Bytes`] field instead).
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Bin};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("upload", |ack: AckSender, Bin(files): Bin| async move {
+///         let sizes: Vec<usize> = files.iter().map(|file| file.len()).collect();
+///         let _ = ack.send(&sizes);
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let files = ("two files", bytes::Bytes::from_static(b"abc"), bytes::Bytes::from_static(b"de"));
+/// let sizes: Vec<usize> = client.emit_with_ack("upload", &files).await.unwrap();
+/// assert_eq!(sizes, [3, 2]);
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bin(pub Vec<Bytes>);
 
@@ -286,7 +592,27 @@ impl<S> FromMessage<S> for Bin {
     }
 }
 
-/// The event name.
+/// The event name: for a [`fallback`](crate::Namespace::fallback) handler, or one handler
+/// routed several events. Not available in connect and disconnect handlers (an
+/// [`ExtractError`]).
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Event};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().fallback(|ack: AckSender, Event(name): Event| async move {
+///         let _ = ack.send(&format!("no route for {name}"));
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let answer: String = client.emit_with_ack("dance", &()).await.unwrap();
+/// assert_eq!(answer, "no route for dance");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event(pub String);
 
@@ -300,7 +626,36 @@ impl<S> FromSocket<S> for Event {
 }
 
 /// The application state given to
-/// [`SocketIoBuilder::with_state`](crate::SocketIoBuilder::with_state).
+/// [`SocketIoBuilder::with_state`](crate::SocketIoBuilder::with_state), cloned for each
+/// handler call: keep it cheap to clone (`Arc`s, pools, channels). `examples/state.rs` has a
+/// longer one.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use tower_socketio::extract::{AckSender, State};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// #[derive(Clone, Default)]
+/// struct AppState { hits: Arc<AtomicU64> }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let state = AppState::default();
+/// let io = SocketIo::builder()
+///     .with_state(state.clone()) // before `ns`: its namespaces' handlers get this state
+///     .ns("/", Namespace::new().on("hit", |ack: AckSender, State(state): State<AppState>| async move {
+///         let _ = ack.send(&(state.hits.fetch_add(1, Ordering::Relaxed) + 1));
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let first: u64 = client.emit_with_ack("hit", &()).await.unwrap();
+/// let second: u64 = client.emit_with_ack("hit", &()).await.unwrap();
+/// assert_eq!((first, second), (1, 2));
+/// assert_eq!(state.hits.load(Ordering::Relaxed), 2); // the same state, shared
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct State<S>(pub S);
 
@@ -313,6 +668,30 @@ impl<S: Clone> FromSocket<S> for State<S> {
 /// A copy of the value of type `T` stored on the socket with
 /// [`Socket::insert_extension`](crate::Socket::insert_extension) (by a middleware, say).
 /// Missing is an [`ExtractError`]; take [`MaybeExtension`] when it may be absent.
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Extension};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo, SocketRef};
+///
+/// #[derive(Clone)]
+/// struct User { name: String }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let ns = Namespace::new()
+///     .on_connect(|socket: SocketRef| async move {
+///         socket.insert_extension(User { name: "ada".into() });
+///     })
+///     .on("whoami", |ack: AckSender, Extension(user): Extension<User>| async move {
+///         let _ = ack.send(&user.name);
+///     });
+/// let io = SocketIo::builder().ns("/", ns).build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let name: String = client.emit_with_ack("whoami", &()).await.unwrap();
+/// assert_eq!(name, "ada");
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Extension<T>(pub T);
 
@@ -326,6 +705,37 @@ impl<S, T: Clone + Send + Sync + 'static> FromSocket<S> for Extension<T> {
 }
 
 /// The value of type `T` stored on the socket, if there is one.
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Data, MaybeExtension};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo, SocketRef};
+///
+/// #[derive(Clone)]
+/// struct Nickname(String);
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let ns = Namespace::new()
+///     .on("nick", |socket: SocketRef, ack: AckSender, Data(nick): Data<String>| async move {
+///         socket.insert_extension(Nickname(nick));
+///         let _ = ack.send("ok");
+///     })
+///     .on("hello", |ack: AckSender, MaybeExtension(nick): MaybeExtension<Nickname>| async move {
+///         let _ = match nick {
+///             Some(Nickname(nick)) => ack.send(&format!("hello, {nick}")),
+///             None => ack.send("hello, stranger"),
+///         };
+///     });
+/// let io = SocketIo::builder().ns("/", ns).build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let answer: String = client.emit_with_ack("hello", &()).await.unwrap();
+/// assert_eq!(answer, "hello, stranger");
+/// let _: String = client.emit_with_ack("nick", "ada").await.unwrap();
+/// let answer: String = client.emit_with_ack("hello", &()).await.unwrap();
+/// assert_eq!(answer, "hello, ada");
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct MaybeExtension<T>(pub Option<T>);
 
@@ -378,6 +788,29 @@ impl<S> FromSocket<S> for DisconnectReason {
 /// It answers once: [`send`](AckSender::send) consumes it. A second `AckSender` in the same
 /// handler gets no request to answer, and sending when the client asked for none
 /// ([`requested`](AckSender::requested) is false) does nothing.
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Data};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct Receipt { id: u64, stored: bool }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("save", |ack: AckSender, Data(text): Data<String>| async move {
+///         // The answer is the callback's arguments: a struct is one (an object).
+///         let _ = ack.send(&Receipt { id: 7, stored: !text.is_empty() });
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// // In the browser: socket.emit("save", "hello", (receipt) => ...)
+/// let receipt: Receipt = client.emit_with_ack("save", "hello").await.unwrap();
+/// assert_eq!(receipt, Receipt { id: 7, stored: true });
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct AckSender {
     socket: SocketRef,
@@ -386,12 +819,50 @@ pub struct AckSender {
 
 impl AckSender {
     /// Whether the client asked for an acknowledgement.
+    ///
+    /// ```
+    /// use tower_socketio::extract::AckSender;
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// let ns: Namespace = Namespace::new().on("ping", |socket: SocketRef, ack: AckSender| async move {
+    ///     if ack.requested() {
+    ///         let _ = ack.send("pong"); // socket.emit("ping", (answer) => ...)
+    ///     } else {
+    ///         let _ = socket.emit("pong", &()); // socket.emit("ping")
+    ///     }
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn requested(&self) -> bool {
         self.id.is_some()
     }
 
     /// Sends the acknowledgement with `data` as its arguments (the same rules as
     /// [`Socket::emit`](crate::Socket::emit): a tuple is several arguments).
+    ///
+    /// ```
+    /// use tower_socketio::extract::{AckSender, Data};
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("divide", |ack: AckSender, Data((a, b)): Data<(i64, i64)>| async move {
+    ///         // Node's error-first convention: (err, result), two arguments.
+    ///         let _ = match a.checked_div(b) {
+    ///             Some(q) => ack.send(&((), q)),
+    ///             None => ack.send(&("division by zero", ())),
+    ///         };
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let answer: (Option<String>, Option<i64>) = client.emit_with_ack("divide", &(7, 2)).await.unwrap();
+    /// assert_eq!(answer, (None, Some(3)));
+    /// let answer: (Option<String>, Option<i64>) = client.emit_with_ack("divide", &(7, 0)).await.unwrap();
+    /// assert_eq!(answer, (Some("division by zero".into()), None));
+    /// # }
+    /// ```
     pub fn send<T: Serialize + ?Sized>(mut self, data: &T) -> Result<(), EmitError> {
         match self.id.take() {
             Some(id) => self.socket.send_ack(id, data),

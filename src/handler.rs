@@ -25,6 +25,30 @@ pub(crate) type BoxFuture<O> = Pin<Box<dyn Future<Output = O> + Send>>;
 /// `S` is the application state type, `T` the tuple of argument types (inferred, with a
 /// marker first), `O` what the future yields: `()` for event, connect and disconnect handlers,
 /// `Result<(), ConnectError>` for connection middlewares.
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Data};
+/// use tower_socketio::{Handler, Namespace, SocketRef};
+///
+/// // An async fn, or a closure returning a future: both are handlers.
+/// async fn on_message(socket: SocketRef, Data(text): Data<String>) {
+///     let _ = socket.to("chat").emit("message", &text);
+/// }
+///
+/// /// Adds the same routes to any namespace: the handler type is generic.
+/// fn with_chat<S, H, T>(ns: Namespace<S>, on_message: H) -> Namespace<S>
+/// where
+///     S: Clone + Send + Sync + 'static,
+///     H: Handler<S, T, ()>,
+///     T: 'static,
+/// {
+///     ns.on("message", on_message)
+///         .on("ping", |ack: AckSender| async move { let _ = ack.send("pong"); })
+/// }
+///
+/// let ns: Namespace = with_chat(Namespace::new(), on_message);
+/// # let _ = ns;
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a handler",
     label = "not an async fn or closure whose arguments are all extractors",

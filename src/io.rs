@@ -50,6 +50,13 @@ impl fmt::Debug for SocketIo {
 
 impl SocketIo {
     /// A builder, with the default options and no namespace but `/`.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// let io = SocketIo::builder().ns("/", Namespace::new()).build();
+    /// # let _ = io;
+    /// ```
     pub fn builder() -> SocketIoBuilder<()> {
         SocketIoBuilder {
             config: EngineConfig::default(),
@@ -65,13 +72,40 @@ impl SocketIo {
         }
     }
 
-    /// The layer that mounts the server on a tower or axum app.
+    /// The layer that mounts the server on a tower or axum app: requests under the path
+    /// ([`EngineConfig::path`], `/socket.io/` by default) go to the server, the others to the
+    /// app.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use tower_socketio::SocketIo;
+    ///
+    /// let io = SocketIo::builder().build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "the page" }))
+    ///     .layer(io.layer());
+    /// # let _ = app;
+    /// ```
     pub fn layer(&self) -> SocketIoLayer {
         self.engine.layer()
     }
 
     /// Serves the server alone on `addr` (the 1.x README's standalone `listen(3000)`) until the
     /// process gets Ctrl-C or `SIGTERM`, then shuts down gracefully (see [`serve`](Self::serve)).
+    ///
+    /// ```no_run
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> std::io::Result<()> {
+    ///     let io = SocketIo::builder()
+    ///         .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///             let _ = socket.emit("hello", "world");
+    ///         }))
+    ///         .build();
+    ///     io.listen("0.0.0.0:3000").await
+    /// }
+    /// ```
     pub async fn listen(self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<()> {
         self.engine.listen(addr).await
     }
@@ -83,6 +117,18 @@ impl SocketIo {
     /// reason connection state recovery restores from), and this returns once every session has
     /// closed or [`EngineConfig::shutdown_timeout`](crate::EngineConfig::shutdown_timeout)
     /// passed.
+    ///
+    /// ```no_run
+    /// use tower_socketio::SocketIo;
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let io = SocketIo::builder().build();
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// println!("listening on {}", listener.local_addr()?);
+    /// // Shut down on Ctrl-C, or on a signal of your own (a oneshot channel...).
+    /// io.serve(listener, tower_socketio::serve::shutdown_signal()).await
+    /// # }
+    /// ```
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -92,12 +138,36 @@ impl SocketIo {
     }
 
     /// The underlying Engine.IO server (Node: `io.engine`).
+    ///
+    /// ```
+    /// # fn f(io: tower_socketio::SocketIo) {
+    /// // Node: io.engine.clientsCount
+    /// let connections = io.engine().session_count();
+    /// # let _ = connections;
+    /// # }
+    /// ```
     pub fn engine(&self) -> &EngineIo<IoHandler> {
         &self.engine
     }
 
     /// The sockets connected to namespace `ns` (Node: `io.of(ns).sockets`); empty for a
     /// namespace that does not exist.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().ns("/chat", Namespace::new()).build();
+    /// let client = TestClient::connect(axum::Router::new().layer(io.layer()), "/chat").await.unwrap();
+    ///
+    /// let sockets = io.sockets("/chat");
+    /// assert_eq!(sockets.len(), 1);
+    /// assert_eq!(sockets[0].id().as_str(), client.socket_id());
+    /// assert!(io.sockets("/").is_empty());
+    /// assert!(io.sockets("/nowhere").is_empty());
+    /// # }
+    /// ```
     pub fn sockets(&self, ns: &str) -> Vec<SocketRef> {
         self.engine
             .handler()
@@ -108,6 +178,18 @@ impl SocketIo {
 
     /// The operators of namespace `ns` (Node: `io.of(ns)`): broadcasts and server-side utilities
     /// on its sockets. `None` for a namespace that does not exist.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().ns("/admin", Namespace::new()).build();
+    /// let admin = io.of("/admin").unwrap();
+    /// let _ = admin.clone().to("alerts").emit("alert", "disk almost full");
+    /// assert!(admin.fetch_sockets().await.unwrap().is_empty()); // no one connected yet
+    /// assert!(io.of("/nowhere").is_none());
+    /// # }
+    /// ```
     pub fn of(&self, ns: &str) -> Option<BroadcastOperator> {
         self.engine
             .handler()
@@ -120,27 +202,86 @@ impl SocketIo {
         self.of("/").expect("the main namespace always exists")
     }
 
-    /// Targets the sockets of `/` in `rooms` (Node: `io.to(room)`).
+    /// Targets the sockets of `/` in `rooms` (Node: `io.to(room)`); other namespaces through
+    /// [`of`](Self::of).
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move { socket.join("lobby") }))
+    ///     .build();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    ///
+    /// let _ = io.to("lobby").emit("news", "from outside any handler");
+    /// assert_eq!(client.recv().await.unwrap().1, [Value::from("from outside any handler")]);
+    /// # }
+    /// ```
     pub fn to(&self, rooms: impl IntoRooms) -> BroadcastOperator {
         self.main().to(rooms)
     }
 
     /// The same as [`to`](Self::to) (Node: `io.in(room)`).
+    ///
+    /// ```
+    /// # async fn f(io: tower_socketio::SocketIo) {
+    /// let _ = io.within("lobby").sockets_join("everyone-in-lobby").await;
+    /// # }
+    /// ```
     pub fn within(&self, rooms: impl IntoRooms) -> BroadcastOperator {
         self.main().to(rooms)
     }
 
     /// Targets the sockets of `/` but those in `rooms` (Node: `io.except(room)`).
+    ///
+    /// ```
+    /// # fn f(io: tower_socketio::SocketIo) {
+    /// let _ = io.except("muted").emit("announcement", "hello");
+    /// # }
+    /// ```
     pub fn except(&self, rooms: impl IntoRooms) -> BroadcastOperator {
         self.main().except(rooms)
     }
 
     /// Emits to every socket of `/` (Node: `io.emit`); see [`BroadcastOperator::emit`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::SocketIo;
+    ///
+    /// # async fn run() {
+    /// let io = SocketIo::builder().build();
+    /// // A clock for every client, from a task of its own.
+    /// let clock = io.clone();
+    /// tokio::spawn(async move {
+    ///     let mut every_second = tokio::time::interval(Duration::from_secs(1));
+    ///     for tick in 0u64.. {
+    ///         every_second.tick().await;
+    ///         let _ = clock.emit("tick", &tick);
+    ///     }
+    /// });
+    /// # }
+    /// ```
     pub fn emit<T: serde::Serialize + ?Sized>(&self, event: &str, data: &T) -> Emitted {
         self.main().emit(event, data)
     }
 
     /// The sockets of `/` on every server (Node: `io.fetchSockets()`).
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::SocketIo;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let _a = TestClient::connect(app.clone(), "/").await.unwrap();
+    /// let _b = TestClient::connect(app, "/").await.unwrap();
+    /// assert_eq!(io.fetch_sockets().await.unwrap().len(), 2);
+    /// # }
+    /// ```
     pub fn fetch_sockets(
         &self,
     ) -> impl std::future::Future<Output = Result<Vec<RemoteSocket>, BroadcastError>>
@@ -152,6 +293,13 @@ impl SocketIo {
 
     /// Emits server-side event `event` to `/` on the other servers (Node:
     /// `io.serverSideEmit`); see [`BroadcastOperator::server_side_emit`].
+    ///
+    /// ```
+    /// # async fn f(io: tower_socketio::SocketIo) {
+    /// // The other servers' `Namespace::on_server_event("reload-config", ...)` get it.
+    /// let _ = io.server_side_emit("reload-config", &()).await;
+    /// # }
+    /// ```
     pub fn server_side_emit<T: serde::Serialize + ?Sized>(
         &self,
         event: &str,
@@ -163,12 +311,39 @@ impl SocketIo {
 
     /// How many servers share `/`, this one included (Node: `io.serverCount()`... of the
     /// adapter).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = tower_socketio::SocketIo::builder().build();
+    /// assert_eq!(io.server_count().await.unwrap(), 1);
+    /// # }
+    /// ```
     pub fn server_count(&self) -> crate::adapter::AdapterFuture<usize> {
         self.main().server_count()
     }
 
     /// Closes every client connection, as for a server shutdown (Node: `io.close()`): each
     /// socket's disconnect handler runs with [`DisconnectReason::ServerShuttingDown`](crate::DisconnectReason::ServerShuttingDown).
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{DisconnectReason, Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (tx, mut reasons) = tokio::sync::mpsc::unbounded_channel();
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_disconnect(move |reason: DisconnectReason| {
+    ///         let tx = tx.clone();
+    ///         async move { let _ = tx.send(reason); }
+    ///     }))
+    ///     .build();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    ///
+    /// io.close();
+    /// assert!(client.recv().await.is_err()); // the client gets the `close` packet
+    /// assert_eq!(reasons.recv().await, Some(DisconnectReason::ServerShuttingDown));
+    /// # }
+    /// ```
     pub fn close(&self) {
         self.engine.close();
     }
@@ -218,6 +393,16 @@ impl<S> fmt::Debug for SocketIoBuilder<S> {
 impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     /// The Engine.IO options: path, heartbeat, limits, transports, origins... (default
     /// [`EngineConfig::default`], whose path is `/socket.io/`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::{EngineConfig, SocketIo};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .config(EngineConfig::default().path("/realtime/").ping_interval(Duration::from_secs(10)))
+    ///     .build();
+    /// # let _ = io;
+    /// ```
     pub fn config(mut self, config: EngineConfig) -> Self {
         self.config = config;
         self
@@ -225,12 +410,28 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
 
     /// How long a client may stay connected without joining any namespace (Node:
     /// `connectTimeout`). Default 45 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::SocketIo;
+    ///
+    /// let io = SocketIo::builder().connect_timeout(Duration::from_secs(10)).build();
+    /// # let _ = io;
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// How long [`Socket::emit_with_ack`](crate::Socket::emit_with_ack) waits for the client's answer by default. Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::SocketIo;
+    ///
+    /// let io = SocketIo::builder().ack_timeout(Duration::from_secs(30)).build();
+    /// # let _ = io;
+    /// ```
     pub fn ack_timeout(mut self, timeout: Duration) -> Self {
         self.ack_timeout = timeout;
         self
@@ -267,6 +468,43 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     /// when it is added (its handlers' `State<S>` must be the builder's `S`), as axum's
     /// `Router::with_state` fixes the state of the routes it holds, so that a handler asking for
     /// a state the server does not have fails to compile rather than at run time.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_socketio::extract::{AckSender, State};
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState { greeting: Arc<str> }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .with_state(AppState { greeting: "welcome".into() })
+    ///     .ns("/", Namespace::new().on("greet", |ack: AckSender, State(state): State<AppState>| async move {
+    ///         let _ = ack.send(&*state.greeting);
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let greeting: String = client.emit_with_ack("greet", &()).await.unwrap();
+    /// assert_eq!(greeting, "welcome");
+    /// # }
+    /// ```
+    ///
+    /// A handler asking for another state does not compile:
+    ///
+    /// ```compile_fail
+    /// use tower_socketio::extract::State;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .with_state(42u32)
+    ///     .ns("/", Namespace::new().on_connect(|_s: SocketRef, State(name): State<String>| async {}))
+    ///     .build();
+    /// ```
+    ///
+    /// `examples/state.rs` shares one state between the handlers and axum routes.
     pub fn with_state<S2: Clone + Send + Sync + 'static>(self, state: S2) -> SocketIoBuilder<S2> {
         SocketIoBuilder {
             config: self.config,
@@ -281,6 +519,24 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     }
 
     /// Adds (or replaces) the namespace `name` (Node: `io.of(name)`), e.g. `"/"` or `"/admin"`.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new())
+    ///     .ns("/admin", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         let _ = socket.emit("hello", "admin");
+    ///     }))
+    ///     .build();
+    ///
+    /// // io("/admin") in the browser.
+    /// let mut admin = TestClient::connect(axum::Router::new().layer(io.layer()), "/admin").await.unwrap();
+    /// assert_eq!(admin.recv().await.unwrap().0, "hello");
+    /// # }
+    /// ```
     pub fn ns(mut self, name: impl Into<String>, namespace: Namespace<S>) -> Self {
         let mut name = name.into();
         if !name.starts_with('/') {
@@ -349,6 +605,14 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     }
 
     /// Builds the server.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// let io = SocketIo::builder().ns("/", Namespace::new()).build();
+    /// let layer = io.layer(); // to mount on an app
+    /// # let _ = layer;
+    /// ```
     pub fn build(self) -> SocketIo {
         let options = NsOptions {
             ack_timeout: self.ack_timeout,

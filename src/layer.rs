@@ -5,6 +5,29 @@
 //! As a tower-http middleware module: the [`Layer`], the [`Service`] it makes
 //! ([`SocketIoService`]), its [`ResponseFuture`] and [`ResponseBody`]. Applications name only
 //! [`SocketIoLayer`] (re-exported at the crate root), usually through `io.layer()`.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use http_body_util::{BodyExt, Full};
+//! use tower::ServiceExt;
+//! use tower_socketio::SocketIo;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let io = SocketIo::builder().build();
+//! let app = axum::Router::new()
+//!     .route("/hello", axum::routing::get(|| async { "world" }))
+//!     .layer(io.layer());
+//! let get = |uri: &str| http::Request::get(uri).body(Full::new(Bytes::new())).unwrap();
+//!
+//! // Under the path: the Socket.IO server (here an Engine.IO handshake).
+//! let handshake = app.clone().oneshot(get("/socket.io/?EIO=4&transport=polling")).await.unwrap();
+//! let body = handshake.into_body().collect().await.unwrap().to_bytes();
+//! assert!(body.starts_with(b"0{\"sid\":"));
+//! // Anywhere else: the app.
+//! let hello = app.oneshot(get("/hello")).await.unwrap();
+//! assert_eq!(hello.into_body().collect().await.unwrap().to_bytes(), "world");
+//! # }
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;
@@ -51,6 +74,15 @@ pub struct SocketIoLayer<H: EngineHandler = IoHandler> {
 
 impl<H: EngineHandler> SocketIoLayer<H> {
     /// A layer serving `engine` under its configured path.
+    ///
+    /// ```
+    /// use tower_socketio::{SocketIo, SocketIoLayer};
+    ///
+    /// let io = SocketIo::builder().build();
+    /// let layer = SocketIoLayer::new(io.engine().clone()); // what `io.layer()` does
+    /// let app: axum::Router = axum::Router::new().layer(layer);
+    /// # let _ = app;
+    /// ```
     pub fn new(engine: EngineIo<H>) -> Self {
         SocketIoLayer { engine }
     }
@@ -82,12 +114,41 @@ impl<S, H: EngineHandler> Layer<S> for SocketIoLayer<H> {
 
 impl<H: EngineHandler> EngineIo<H> {
     /// The layer that mounts this server on a tower or axum app.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_socketio::EngineConfig;
+    /// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+    ///
+    /// struct Echo;
+    /// impl EngineHandler for Echo {
+    ///     type Data = ();
+    ///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+    ///         let _ = socket.send(message);
+    ///     }
+    /// }
+    ///
+    /// let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Echo);
+    /// let app: axum::Router = axum::Router::new().layer(engine.layer());
+    /// # let _ = app;
+    /// ```
     pub fn layer(&self) -> SocketIoLayer<H> {
         SocketIoLayer::new(self.clone())
     }
 }
 
 /// The [`Service`] made by [`SocketIoLayer`]: the Engine.IO server in front of `S`.
+///
+/// ```
+/// use tower::Layer;
+/// use tower_socketio::SocketIo;
+/// use tower_socketio::serve::NotFound;
+///
+/// let io = SocketIo::builder().build();
+/// // The layer wraps a service: here one answering 404 to everything outside the path.
+/// let service = io.layer().layer(NotFound);
+/// assert_eq!(service.engine().session_count(), 0);
+/// ```
 pub struct SocketIoService<S, H: EngineHandler = IoHandler> {
     inner: S,
     engine: EngineIo<H>,
@@ -116,6 +177,16 @@ impl<S: std::fmt::Debug, H: EngineHandler> std::fmt::Debug for SocketIoService<S
 
 impl<S, H: EngineHandler> SocketIoService<S, H> {
     /// The server `engine` in front of `inner`.
+    ///
+    /// ```
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::layer::SocketIoService;
+    /// use tower_socketio::serve::NotFound;
+    ///
+    /// let io = SocketIo::builder().build();
+    /// let service = SocketIoService::new(NotFound, io.engine().clone());
+    /// # let _ = service;
+    /// ```
     pub fn new(inner: S, engine: EngineIo<H>) -> Self {
         let config = engine.config();
         let cors = Arc::new(Cors::new(config.origins.clone(), config.credentials));
@@ -127,6 +198,16 @@ impl<S, H: EngineHandler> SocketIoService<S, H> {
     }
 
     /// The Engine.IO server.
+    ///
+    /// ```
+    /// use tower::Layer;
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::serve::NotFound;
+    ///
+    /// let io = SocketIo::builder().build();
+    /// let service = io.layer().layer(NotFound);
+    /// assert_eq!(service.engine().config().allows_transport(tower_socketio::Transport::Polling), true);
+    /// ```
     pub fn engine(&self) -> &EngineIo<H> {
         &self.engine
     }
@@ -200,6 +281,23 @@ where
 
 pin_project! {
     /// The response future of [`SocketIoService`].
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::{Layer, Service, ServiceExt};
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::serve::NotFound;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().build();
+    /// let mut service = io.layer().layer(NotFound);
+    /// let request = http::Request::get("/elsewhere").body(Full::new(Bytes::new())).unwrap();
+    /// let ready = ServiceExt::<http::Request<Full<Bytes>>>::ready(&mut service).await.unwrap();
+    /// let future = ready.call(request); // a `ResponseFuture`
+    /// assert_eq!(future.await.unwrap().status(), 404);
+    /// # }
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         kind: Kind<F>,
@@ -249,6 +347,23 @@ where
 pin_project! {
     /// The response body of [`SocketIoService`]: the inner service's body, or one the server
     /// made.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::{BodyExt, Full};
+    /// use tower::{Layer, ServiceExt};
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::serve::NotFound;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().build();
+    /// let service = io.layer().layer(NotFound);
+    /// let request = http::Request::get("/socket.io/?EIO=4&transport=polling").body(Full::new(Bytes::new())).unwrap();
+    /// let response = service.oneshot(request).await.unwrap();
+    /// let body = response.into_body().collect().await.unwrap().to_bytes(); // a `ResponseBody`
+    /// assert_eq!(body[0], b'0'); // the Engine.IO open packet
+    /// # }
+    /// ```
     pub struct ResponseBody<B> {
         #[pin]
         kind: BodyKind<B>,

@@ -64,6 +64,18 @@ type ServerHandler<S> = Arc<dyn Fn(ServerEvent<S>) -> BoxFuture<()> + Send + Syn
 /// A server-side event another server of the cluster emitted to this namespace (Node:
 /// `io.serverSideEmit(event, ...args)`, received with `io.on(event, ...)`), as its handler gets
 /// it: see [`Namespace::on_server_event`].
+///
+/// ```
+/// use tower_socketio::{Namespace, ServerEvent, Value};
+///
+/// // Another server ran `io.server_side_emit("kick", "user-42")`.
+/// let ns: Namespace = Namespace::new().on_server_event("kick", |event: ServerEvent| async move {
+///     if let Some(Value::String(user)) = event.args.first() {
+///         tracing::info!(user, "kicked on another server's request");
+///     }
+/// });
+/// # let _ = ns;
+/// ```
 pub struct ServerEvent<S = ()> {
     /// The event's arguments.
     pub args: Vec<Value>,
@@ -83,12 +95,36 @@ impl<S> fmt::Debug for ServerEvent<S> {
 
 impl<S> ServerEvent<S> {
     /// Whether the sending server waits for an answer (it passed a callback).
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, ServerEvent};
+    ///
+    /// let ns: Namespace = Namespace::new().on_server_event("flush", |mut event: ServerEvent| async move {
+    ///     // ... flush ...
+    ///     if event.wants_answer() {
+    ///         let _ = event.answer("flushed");
+    ///     }
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn wants_answer(&self) -> bool {
         self.reply.is_some()
     }
 
     /// Answers the sending server (Node: calling the callback with `answer`); only the first
     /// answer goes. Does nothing when no answer is wanted.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use tower_socketio::{Namespace, ServerEvent};
+    ///
+    /// // Answers `io.server_side_emit_with_ack::<_, u64>("uptime", &())` from another server.
+    /// let started = Instant::now();
+    /// let ns: Namespace = Namespace::new().on_server_event("uptime", move |mut event: ServerEvent| async move {
+    ///     let _ = event.answer(&started.elapsed().as_secs());
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn answer<T: serde::Serialize + ?Sized>(
         &mut self,
         answer: &T,
@@ -129,7 +165,29 @@ impl<S> fmt::Debug for Namespace<S> {
 }
 
 impl<S: Clone + Send + Sync + 'static> Namespace<S> {
-    /// A namespace with no routes.
+    /// A namespace with no routes: every client may join it (add a
+    /// [`middleware`](Self::middleware) to choose), its events go nowhere.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// let io = SocketIo::builder().ns("/", Namespace::new()).ns("/admin", Namespace::new()).build();
+    /// # let _ = io;
+    /// ```
+    ///
+    /// With application state, its type is the builder's
+    /// ([`with_state`](crate::SocketIoBuilder::with_state)), usually inferred:
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState;
+    ///
+    /// let admin: Namespace<AppState> = Namespace::new();
+    /// let io = SocketIo::builder().with_state(AppState).ns("/admin", admin).build();
+    /// # let _ = io;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -193,6 +251,25 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
 
     /// Sets the handler run when a socket has connected (Node: `namespace.on("connection")`).
     /// [`Data`](crate::extract::Data) gives the CONNECT auth payload.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         socket.join("lobby");
+    ///         let _ = socket.emit("welcome", &socket.id());
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let (event, args) = client.recv().await.unwrap();
+    /// assert_eq!(event, "welcome");
+    /// assert_eq!(args, [Value::from(client.socket_id())]);
+    /// # }
+    /// ```
     pub fn on_connect<H, T>(mut self, handler: H) -> Self
     where
         H: Handler<S, T, ()>,
@@ -203,7 +280,33 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
     }
 
     /// Routes the event `event` to `handler` (Node: `socket.on(event, handler)`, declared once
-    /// for every socket of the namespace).
+    /// for every socket of the namespace). The handler's arguments are
+    /// [extractors](crate::extract); a second route for the same event replaces the first.
+    ///
+    /// ```
+    /// use tower_socketio::extract::{AckSender, Data};
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// async fn on_rename(socket: SocketRef, ack: AckSender, Data(name): Data<String>) {
+    ///     socket.insert_extension(name.clone());
+    ///     let _ = ack.send(&format!("you are {name}"));
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new()
+    ///         .on("rename", on_rename) // an async fn...
+    ///         .on("ping", |ack: AckSender| async move { let _ = ack.send("pong"); })) // ...or a closure
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let answer: String = client.emit_with_ack("rename", "ada").await.unwrap();
+    /// assert_eq!(answer, "you are ada");
+    /// let answer: String = client.emit_with_ack("ping", &()).await.unwrap();
+    /// assert_eq!(answer, "pong");
+    /// # }
+    /// ```
     pub fn on<H, T>(mut self, event: impl Into<String>, handler: H) -> Self
     where
         H: Handler<S, T, ()>,
@@ -215,6 +318,19 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
 
     /// Sets the handler of events no route matches (the catch-all; use the
     /// [`Event`](crate::extract::Event) extractor for the name).
+    ///
+    /// ```
+    /// use tower_socketio::extract::{Args, Event};
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// // Relay every unknown event to the rest of the room, as is.
+    /// let ns: Namespace = Namespace::new()
+    ///     .on_connect(|socket: SocketRef| async move { socket.join("room") })
+    ///     .fallback(|socket: SocketRef, Event(name): Event, args: Args| async move {
+    ///         let _ = socket.to("room").emit(&name, &args);
+    ///     });
+    /// # let _ = ns;
+    /// ```
     pub fn fallback<H, T>(mut self, handler: H) -> Self
     where
         H: Handler<S, T, ()>,
@@ -227,6 +343,20 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
     /// Sets the handler run when a socket is about to leave the namespace, while its rooms are
     /// still readable (Node: `socket.on("disconnecting")`), with the [`DisconnectReason`]
     /// extractor for why. Only what it does before its first `.await` sees the rooms.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// let ns: Namespace = Namespace::new().on_disconnecting(|socket: SocketRef| async move {
+    ///     // Tell every room the socket was in, but its own.
+    ///     for room in socket.rooms() {
+    ///         if room != socket.id().as_str() {
+    ///             let _ = socket.to(room).emit("user-left", &socket.id());
+    ///         }
+    ///     }
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn on_disconnecting<H, T>(mut self, handler: H) -> Self
     where
         H: Handler<S, T, ()>,
@@ -238,6 +368,26 @@ impl<S: Clone + Send + Sync + 'static> Namespace<S> {
 
     /// Sets the handler run when a socket has left the namespace, with the
     /// [`DisconnectReason`] extractor for why.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{DisconnectReason, Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let (tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_disconnect(move |socket: SocketRef, reason: DisconnectReason| {
+    ///         let tx = tx.clone();
+    ///         async move { let _ = tx.send((socket.id().to_string(), reason)); }
+    ///     }))
+    ///     .build();
+    ///
+    /// let client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let id = client.socket_id().to_owned();
+    /// client.disconnect().await.unwrap();
+    /// assert_eq!(gone.recv().await, Some((id, DisconnectReason::ClientNamespaceDisconnect)));
+    /// # }
+    /// ```
     pub fn on_disconnect<H, T>(mut self, handler: H) -> Self
     where
         H: Handler<S, T, ()>,
@@ -711,12 +861,16 @@ impl LocalSockets for NsCore {
         self.routes.server_event(event, args, reply);
     }
 
+    fn scope(&self, f: &mut dyn FnMut()) {
+        coalesce::scope(f);
+    }
+
     fn disconnect(&self, sid: Sid, close: bool) {
         let Some(socket) = self.read().get(&sid).cloned() else {
             return;
         };
         if close {
-            socket.close_connection();
+            socket.disconnect_client();
         } else {
             socket.disconnect();
         }

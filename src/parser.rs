@@ -203,11 +203,30 @@ pub struct EncodedPacket {
 impl EncodedPacket {
     /// The packet's text frame, as clients receive it (its first character is the Engine.IO
     /// message type `4`).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::EncodedPacket;
+    ///
+    /// let packet = EncodedPacket::parse(r#"42/chat,["hello","world"]"#, vec![]).unwrap();
+    /// assert_eq!(packet.text(), r#"42/chat,["hello","world"]"#); // what a bus carries
+    /// ```
     pub fn text(&self) -> &str {
         &self.text
     }
 
     /// The binary attachments, in sending order.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tower_socketio::adapter::EncodedPacket;
+    ///
+    /// let packet = EncodedPacket::parse(
+    ///     r#"451-["file",{"_placeholder":true,"num":0}]"#,
+    ///     vec![Bytes::from_static(b"%PDF")],
+    /// )
+    /// .unwrap();
+    /// assert_eq!(packet.attachments(), [Bytes::from_static(b"%PDF")]);
+    /// ```
     pub fn attachments(&self) -> &[Bytes] {
         &self.attachments
     }
@@ -215,6 +234,16 @@ impl EncodedPacket {
     /// Rebuilds a packet from its text frame and attachments (as another server sent them),
     /// checking that the text is one EVENT or binary EVENT packet of the Socket.IO protocol v5,
     /// without an acknowledgement id, whose attachment count matches `attachments`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::EncodedPacket;
+    ///
+    /// assert!(EncodedPacket::parse(r#"42["news","hello"]"#, vec![]).is_ok());
+    /// // An acknowledgement id is per server: a packet from the bus carries none.
+    /// assert!(EncodedPacket::parse(r#"4212["news","hello"]"#, vec![]).is_err());
+    /// // Not an EVENT (here a CONNECT).
+    /// assert!(EncodedPacket::parse("40", vec![]).is_err());
+    /// ```
     pub fn parse(
         text: impl Into<String>,
         attachments: Vec<Bytes>,
@@ -283,6 +312,13 @@ impl EncodedPacket {
 }
 
 /// Why [`EncodedPacket::parse`] refused a text.
+///
+/// ```
+/// use tower_socketio::adapter::EncodedPacket;
+///
+/// let error = EncodedPacket::parse("not a packet", vec![]).unwrap_err();
+/// assert_eq!(error.to_string(), "invalid Socket.IO packet: not an Engine.IO message");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidPacket(&'static str);
 
@@ -467,6 +503,11 @@ pub(crate) fn event_args<T: Serialize + ?Sized>(
 /// Reads event arguments into `T`: the argument itself when there is exactly one, the array of
 /// all of them otherwise (so a tuple type takes several arguments, `()` none).
 pub(crate) fn args_into<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, serde_json::Error> {
+    if args.is_empty() {
+        // No argument: an empty list (`Vec<T>`, a 0-tuple), or nothing (`()`, `Option<T>`).
+        return T::deserialize(Value::Array(Vec::new()))
+            .or_else(|error| T::deserialize(Value::Null).map_err(|_| error));
+    }
     if args.len() == 1 {
         let one = args.pop().expect("one argument");
         T::deserialize(one)
@@ -633,6 +674,17 @@ mod tests {
             r#"451-/chat,0["q",{"_placeholder":true,"num":0}]"#
         );
         assert_eq!(binary.with_ack_id(0).attachments.len(), 1);
+    }
+
+    #[test]
+    fn no_argument_reads_as_unit_an_empty_list_or_none() {
+        args_into::<()>(Vec::new()).unwrap();
+        assert_eq!(
+            args_into::<Vec<i64>>(Vec::new()).unwrap(),
+            Vec::<i64>::new()
+        );
+        assert_eq!(args_into::<Option<i64>>(Vec::new()).unwrap(), None);
+        assert!(args_into::<i64>(Vec::new()).is_err());
     }
 
     #[test]

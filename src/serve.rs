@@ -3,6 +3,21 @@
 //! their `SocketIo` counterparts, with limits on slow request heads and stalled writes
 //! ([`EngineConfig::header_read_timeout`](crate::EngineConfig::header_read_timeout),
 //! [`EngineConfig::write_timeout`](crate::EngineConfig::write_timeout)).
+//!
+//! ```no_run
+//! use tower_socketio::{Namespace, SocketIo, SocketRef};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let io = SocketIo::builder()
+//!         .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+//!             let _ = socket.emit("hello", "world");
+//!         }))
+//!         .build();
+//!     // Until Ctrl-C or SIGTERM; then every client is told, and the server waits for them.
+//!     io.listen("0.0.0.0:3000").await
+//! }
+//! ```
 
 use std::convert::Infallible;
 use std::future::{Future, Ready, ready};
@@ -26,6 +41,21 @@ use crate::engine::{EngineHandler, EngineIo, RemoteAddr};
 use crate::layer::SocketIoService;
 
 /// The service behind the layer when serving standalone: 404 for everything.
+///
+/// ```
+/// use bytes::Bytes;
+/// use http_body_util::Full;
+/// use tower::{Layer, ServiceExt};
+/// use tower_socketio::SocketIo;
+/// use tower_socketio::serve::NotFound;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder().build();
+/// let standalone = io.layer().layer(NotFound); // what `io.listen` serves
+/// let request = http::Request::get("/index.html").body(Full::new(Bytes::new())).unwrap();
+/// assert_eq!(standalone.oneshot(request).await.unwrap().status(), 404);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFound;
 
@@ -54,6 +84,25 @@ impl<H: EngineHandler> EngineIo<H> {
     /// acceptor.)
     ///
     /// [`SocketIoLayer`]: crate::SocketIoLayer
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    /// use tower_socketio::EngineConfig;
+    /// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+    ///
+    /// struct Echo;
+    /// impl EngineHandler for Echo {
+    ///     type Data = ();
+    ///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+    ///         let _ = socket.send(message);
+    ///     }
+    /// }
+    ///
+    /// #[tokio::main]
+    /// async fn main() -> std::io::Result<()> {
+    ///     EngineIo::new(EngineConfig::default().path("/engine.io/"), Echo).listen("0.0.0.0:3000").await
+    /// }
+    /// ```
     pub async fn listen(self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let listener = TcpListener::bind(addr).await?;
         self.serve(listener, shutdown_signal()).await
@@ -64,6 +113,29 @@ impl<H: EngineHandler> EngineIo<H> {
     /// down" (see [`EngineIo::close`]; a reason connection state recovery restores from, so
     /// clients may resume on another server), and this returns once every session has closed,
     /// or after [`EngineConfig::shutdown_timeout`](crate::EngineConfig::shutdown_timeout).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct Echo;
+    /// # impl EngineHandler for Echo {
+    /// #     type Data = ();
+    /// #     fn on_message(&self, socket: &Arc<Socket>, message: Message) { let _ = socket.send(message); }
+    /// # }
+    /// use std::time::Duration;
+    /// use tower_socketio::EngineConfig;
+    /// use tower_socketio::engine::EngineIo;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> std::io::Result<()> {
+    /// let engine = EngineIo::new(EngineConfig::default().shutdown_timeout(Duration::from_secs(1)), Echo);
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    /// let server = tokio::spawn(engine.serve(listener, async move { let _ = stopped.await; }));
+    /// // ... later, shut down.
+    /// let _ = stop.send(());
+    /// server.await.unwrap()
+    /// # }
+    /// ```
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -111,6 +183,23 @@ impl<H: EngineHandler> EngineIo<H> {
 /// Completes when the process gets Ctrl-C (`SIGINT`) or, on Unix, `SIGTERM`: the shutdown signal
 /// of [`EngineIo::listen`] and [`SocketIo::listen`](crate::SocketIo::listen), to give to
 /// [`serve`](EngineIo::serve) or `axum::serve(..).with_graceful_shutdown(..)` too.
+///
+/// ```no_run
+/// use tower_socketio::SocketIo;
+///
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     let io = SocketIo::builder().build();
+///     let app = axum::Router::new().layer(io.layer());
+///     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+///     axum::serve(listener, app)
+///         .with_graceful_shutdown(async move {
+///             tower_socketio::serve::shutdown_signal().await;
+///             io.close(); // tell every client: "server shutting down"
+///         })
+///         .await
+/// }
+/// ```
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {

@@ -23,7 +23,21 @@ use crate::error::{AckError, EmitError};
 use crate::parser::{self, RawPacket, args_into, encode_event};
 use crate::value::Value;
 
-/// Why a socket left its namespace. The names are the Node server's.
+/// Why a socket left its namespace. The names are the Node server's. Handlers of
+/// [`on_disconnect`](crate::Namespace::on_disconnect) and
+/// [`on_disconnecting`](crate::Namespace::on_disconnecting) take it as an extractor.
+///
+/// ```
+/// use tower_socketio::{DisconnectReason, Namespace, SocketRef};
+///
+/// let ns: Namespace = Namespace::new().on_disconnect(|socket: SocketRef, reason: DisconnectReason| async move {
+///     match reason {
+///         DisconnectReason::ClientNamespaceDisconnect => tracing::info!(id = %socket.id(), "left"),
+///         reason => tracing::info!(id = %socket.id(), %reason, "lost"),
+///     }
+/// });
+/// # let _ = ns;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DisconnectReason {
@@ -50,6 +64,13 @@ impl DisconnectReason {
     /// Whether connection state recovery keeps the socket's session after a disconnection for
     /// this reason (Node's `RECOVERABLE_DISCONNECT_REASONS`): the connection was lost, not
     /// ended on purpose.
+    ///
+    /// ```
+    /// use tower_socketio::DisconnectReason;
+    ///
+    /// assert!(DisconnectReason::PingTimeout.is_recoverable());
+    /// assert!(!DisconnectReason::ClientNamespaceDisconnect.is_recoverable());
+    /// ```
     pub fn is_recoverable(self) -> bool {
         matches!(
             self,
@@ -61,7 +82,14 @@ impl DisconnectReason {
         )
     }
 
-    /// The reason as the Node server words it.
+    /// The reason as the Node server words it (its `Display` too).
+    ///
+    /// ```
+    /// use tower_socketio::DisconnectReason;
+    ///
+    /// assert_eq!(DisconnectReason::TransportClose.as_str(), "transport close");
+    /// assert_eq!(DisconnectReason::PingTimeout.to_string(), "ping timeout");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
@@ -97,7 +125,20 @@ impl fmt::Display for DisconnectReason {
 
 /// What the client sent in its namespace CONNECT packet (Node: `socket.handshake`, without the
 /// request fields: the request that opened the connection is [`Socket::req_parts`], its
-/// headers, URI and extensions, and [`Socket::remote_addr`]).
+/// headers, URI and extensions, and [`Socket::remote_addr`]). Handlers take it as an
+/// extractor, or read it with [`Socket::handshake`].
+///
+/// ```
+/// use tower_socketio::{Handshake, Namespace, SocketRef};
+///
+/// let ns: Namespace = Namespace::new().on_connect(|socket: SocketRef, handshake: Handshake| async move {
+///     // `io({ auth: { room: "games" } })` in the browser.
+///     if let Some(room) = handshake.auth.get("room").and_then(|room| room.as_str()) {
+///         socket.join(room.to_owned());
+///     }
+/// });
+/// # let _ = ns;
+/// ```
 #[derive(Debug, Clone)]
 pub struct Handshake {
     /// The auth payload of the CONNECT packet (v5 clients' `auth` option); an empty object
@@ -191,11 +232,38 @@ impl Socket {
     /// The socket id (Node: `socket.id`): a fresh id, distinct from the Engine.IO session id;
     /// except for a v4 client (Socket.IO 2.x) in namespace `/`, whose client computes its id as
     /// the Engine.IO session id, as the Node 2.x server does.
+    ///
+    /// ```
+    /// use tower_socketio::extract::AckSender;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("id", |socket: SocketRef, ack: AckSender| async move {
+    ///         let _ = ack.send(&socket.id()); // a `Sid` serializes as its text
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let id: String = client.emit_with_ack("id", &()).await.unwrap();
+    /// assert_eq!(id, client.socket_id());
+    /// # }
+    /// ```
     pub fn id(&self) -> Sid {
         self.id
     }
 
-    /// The namespace's name.
+    /// The namespace's name (`/`, `/admin`..., the name the client asked for in a dynamic
+    /// namespace).
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// if socket.ns() == "/admin" {
+    ///     socket.join("staff");
+    /// }
+    /// # }
+    /// ```
     pub fn ns(&self) -> &str {
         self.ns.name()
     }
@@ -206,12 +274,28 @@ impl Socket {
     }
 
     /// What the client sent when it connected.
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// let token = socket.handshake().auth.get("token").and_then(|t| t.as_str());
+    /// let connected_for = socket.handshake().issued.elapsed().unwrap_or_default();
+    /// # let _ = (token, connected_for);
+    /// # }
+    /// ```
     pub fn handshake(&self) -> &Handshake {
         &self.handshake
     }
 
     /// The request that opened the client's connection (headers, URI with the query,
     /// extensions such as the remote address).
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// let cookies = socket.req_parts().headers.get(http::header::COOKIE);
+    /// let query = socket.req_parts().uri.query(); // "EIO=4&transport=polling&..."
+    /// # let _ = (cookies, query);
+    /// # }
+    /// ```
     pub fn req_parts(&self) -> &http::request::Parts {
         self.engine.req_parts()
     }
@@ -223,6 +307,15 @@ impl Socket {
     /// [`SocketIo::listen`]: crate::SocketIo::listen
     /// [`SocketIo::serve`]: crate::SocketIo::serve
     /// [`RemoteAddr`]: engine::RemoteAddr
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// match socket.remote_addr() {
+    ///     Some(addr) => tracing::info!(%addr, "connected"),
+    ///     None => tracing::info!("connected from an unknown address"),
+    /// }
+    /// # }
+    /// ```
     pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
         self.req_parts()
             .extensions
@@ -230,23 +323,73 @@ impl Socket {
             .map(|addr| addr.0)
     }
 
-    /// The Engine.IO session id of the client's connection (Node: `socket.conn.id`).
+    /// The Engine.IO session id of the client's connection (Node: `socket.conn.id`): the same
+    /// for the client's sockets in every namespace.
+    ///
+    /// ```
+    /// # fn f(io: tower_socketio::SocketIo, socket: tower_socketio::SocketRef) {
+    /// // The client's connection, as the Engine.IO server holds it.
+    /// let session = io.engine().session(socket.engine_id());
+    /// # let _ = session;
+    /// # }
+    /// ```
     pub fn engine_id(&self) -> Sid {
         self.engine.id()
     }
 
-    /// The transport the client's connection uses now.
+    /// The transport the client's connection uses now (polling until it upgrades to
+    /// WebSocket).
+    ///
+    /// ```
+    /// use tower_socketio::Transport;
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// if socket.transport() == Transport::Polling {
+    ///     // Large payloads cost more over long-polling (base64 for binary).
+    /// }
+    /// # }
+    /// ```
     pub fn transport(&self) -> Transport {
         self.engine.transport()
     }
 
-    /// Whether the socket is connected.
+    /// Whether the socket is connected: false once it left its namespace (emits then fail
+    /// with [`EmitError::Disconnected`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// let ns: Namespace = Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///     let mut clock = tokio::time::interval(Duration::from_secs(1));
+    ///     while socket.is_connected() {
+    ///         clock.tick().await;
+    ///         let _ = socket.emit("tick", &());
+    ///     }
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Acquire)
     }
 
     /// Stores a value of type `T` on the socket (typed per-socket data, Node: `socket.data`),
-    /// replacing any previous one; returns the previous one.
+    /// replacing any previous one; returns the previous one. Handlers read it with the
+    /// [`Extension`](crate::extract::Extension) extractor.
+    ///
+    /// ```
+    /// use tower_socketio::extract::Data;
+    /// use tower_socketio::{ConnectError, Namespace, SocketRef};
+    ///
+    /// #[derive(Clone)]
+    /// struct UserId(u64);
+    ///
+    /// let ns: Namespace = Namespace::new().middleware(|socket: SocketRef, Data(token): Data<String>| async move {
+    ///     let id: u64 = token.parse().map_err(|_| ConnectError::new("bad token"))?;
+    ///     socket.insert_extension(UserId(id));
+    ///     Ok(())
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn insert_extension<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
         self.extensions
             .lock()
@@ -255,6 +398,14 @@ impl Socket {
     }
 
     /// A copy of the value of type `T` stored on the socket.
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// socket.insert_extension(String::from("ada"));
+    /// assert_eq!(socket.extension::<String>().as_deref(), Some("ada"));
+    /// assert_eq!(socket.extension::<u64>(), None);
+    /// # }
+    /// ```
     pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.extensions
             .lock()
@@ -263,7 +414,19 @@ impl Socket {
             .cloned()
     }
 
-    /// Removes the value of type `T` stored on the socket.
+    /// Removes the value of type `T` stored on the socket, and returns it.
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// #[derive(Clone)]
+    /// struct Session(String);
+    ///
+    /// // Signing out.
+    /// if let Some(Session(user)) = socket.remove_extension::<Session>() {
+    ///     let _ = socket.emit("signed-out", &user);
+    /// }
+    /// # }
+    /// ```
     pub fn remove_extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.extensions
             .lock()
@@ -276,6 +439,34 @@ impl Socket {
     /// multi-server adapter) and connection state recovery restores. Typed data that stays on
     /// this server goes in the [extensions](Self::insert_extension). It is kept as JSON (bytes
     /// become an array of numbers).
+    ///
+    /// ```
+    /// use tower_socketio::extract::AckSender;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Profile { name: String, level: u32 }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let ns = Namespace::new()
+    ///     .on_connect(|socket: SocketRef| async move {
+    ///         let _ = socket.set_data(&Profile { name: "ada".into(), level: 3 });
+    ///     })
+    ///     .on("level", |socket: SocketRef, ack: AckSender| async move {
+    ///         let profile: Profile = socket.data().unwrap();
+    ///         let _ = ack.send(&profile.level);
+    ///     });
+    /// let io = SocketIo::builder().ns("/", ns).build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let level: u32 = client.emit_with_ack("level", &()).await.unwrap();
+    /// assert_eq!(level, 3);
+    /// // Other servers (and this one) see it through `fetch_sockets`.
+    /// let sockets = io.fetch_sockets().await.unwrap();
+    /// assert_eq!(sockets[0].data::<Profile>().unwrap().name, "ada");
+    /// # }
+    /// ```
     pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
         let value = Value::from(serde_json::to_value(data)?);
         *self.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
@@ -283,13 +474,37 @@ impl Socket {
     }
 
     /// The socket's serializable data, read into `T` (`{}` until [`set_data`](Self::set_data)).
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// #[derive(serde::Deserialize, Default)]
+    /// #[serde(default)]
+    /// struct Profile { name: String }
+    ///
+    /// let profile: Profile = socket.data().unwrap_or_default();
+    /// # let _ = profile.name;
+    /// # }
+    /// ```
     pub fn data<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         self.data_value().deserialize_into()
     }
 
     /// Whether this socket was recovered (connection state recovery): the client reconnected in
     /// time after losing its connection, and got back its id, rooms, data and the events it
-    /// missed (Node: `socket.recovered`).
+    /// missed (Node: `socket.recovered`). The [`Recovered`](crate::extract::Recovered)
+    /// extractor gives it too.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// let ns: Namespace = Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///     if !socket.recovered() {
+    ///         // A new socket: set it up (a recovered one has its rooms and data back).
+    ///         socket.join("lobby");
+    ///     }
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn recovered(&self) -> bool {
         self.recovered
     }
@@ -321,6 +536,13 @@ impl Socket {
     }
 
     /// The socket's serializable data as a [`Value`].
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// let _ = socket.set_data(&serde_json::json!({"name": "ada"}));
+    /// assert_eq!(socket.data_value().get("name").and_then(|n| n.as_str()), Some("ada"));
+    /// # }
+    /// ```
     pub fn data_value(&self) -> Value {
         self.data.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -346,6 +568,28 @@ impl Socket {
     /// too) goes out as a binary attachment.
     ///
     /// Packets leave in the order they are emitted.
+    ///
+    /// ```
+    /// use tower_socketio::extract::Data;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("hello", |socket: SocketRef, Data(name): Data<String>| async move {
+    ///         let _ = socket.emit("greeting", &format!("hello, {name}")); // one argument
+    ///         let _ = socket.emit("position", &(3, 4)); // two
+    ///         let _ = socket.emit("ready", &()); // none
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("hello", "ada").await.unwrap();
+    /// assert_eq!(client.recv().await.unwrap(), ("greeting".into(), vec![Value::from("hello, ada")]));
+    /// assert_eq!(client.recv().await.unwrap().1, [Value::from(3i64), Value::from(4i64)]);
+    /// assert_eq!(client.recv().await.unwrap(), ("ready".into(), vec![]));
+    /// # }
+    /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         let packet = encode_event(self.ns(), event, data, None)?;
         if self.pid.is_some() {
@@ -368,6 +612,27 @@ impl Socket {
     /// Emits `event` and waits for the client's acknowledgement, at most the ack timeout (5 s
     /// unless set with [`AckFuture::timeout`]). The answer's arguments deserialize into `R` the
     /// way [`Data`](crate::extract::Data) reads event arguments.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::error::AckError;
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// let ns: Namespace = Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///     // In the browser: socket.on("confirm", (question, callback) => callback(true))
+    ///     match socket
+    ///         .emit_with_ack::<_, bool>("confirm", "delete everything?")
+    ///         .timeout(Duration::from_secs(10))
+    ///         .await
+    ///     {
+    ///         Ok(true) => { /* ... */ }
+    ///         Ok(false) => {}
+    ///         Err(AckError::Timeout) => tracing::info!("no answer"),
+    ///         Err(error) => tracing::warn!(%error),
+    ///     }
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         event: &str,
@@ -419,7 +684,28 @@ impl Socket {
         AckFuture::new(rx, timeout, error)
     }
 
-    /// Joins `rooms` (Node: `socket.join`). Every socket is in the room named by its id.
+    /// Joins `rooms` (Node: `socket.join`): a name, or several (`["a", "b"]`, a `Vec`). Every
+    /// socket is in the room named by its id.
+    ///
+    /// ```
+    /// use tower_socketio::extract::{AckSender, Data};
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef, Value};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("join", |socket: SocketRef, ack: AckSender, Data(room): Data<String>| async move {
+    ///         socket.join(room);
+    ///         let _ = ack.send("ok");
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let _: String = client.emit_with_ack("join", "games").await.unwrap();
+    /// let _ = io.to("games").emit("news", "a new game");
+    /// assert_eq!(client.recv().await.unwrap(), ("news".into(), vec![Value::from("a new game")]));
+    /// # }
+    /// ```
     pub fn join(&self, rooms: impl IntoRooms) {
         self.ns.adapter().add_all(self.id, &rooms.into_rooms());
     }
@@ -441,6 +727,14 @@ impl Socket {
     }
 
     /// Leaves `rooms` (Node: `socket.leave`).
+    ///
+    /// ```
+    /// # fn f(socket: tower_socketio::SocketRef) {
+    /// socket.join(["lobby", "games"]);
+    /// socket.leave("lobby");
+    /// assert!(!socket.rooms().contains(&"lobby".to_string()));
+    /// # }
+    /// ```
     pub fn leave(&self, rooms: impl IntoRooms) {
         for room in rooms.into_rooms() {
             self.ns.adapter().del(self.id, &room);
@@ -448,6 +742,29 @@ impl Socket {
     }
 
     /// The rooms the socket is in, its own id's included (Node: `socket.rooms`).
+    ///
+    /// ```
+    /// use tower_socketio::extract::AckSender;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let ns = Namespace::new()
+    ///     .on_connect(|socket: SocketRef| async move { socket.join(["lobby", "games"]) })
+    ///     .on("rooms", |socket: SocketRef, ack: AckSender| async move {
+    ///         let mut rooms = socket.rooms();
+    ///         rooms.sort();
+    ///         let _ = ack.send(&rooms);
+    ///     });
+    /// let io = SocketIo::builder().ns("/", ns).build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let rooms: Vec<String> = client.emit_with_ack("rooms", &()).await.unwrap();
+    /// let mut expected = vec!["games".to_string(), "lobby".to_string(), client.socket_id().to_string()];
+    /// expected.sort();
+    /// assert_eq!(rooms, expected);
+    /// # }
+    /// ```
     pub fn rooms(&self) -> Vec<Room> {
         self.ns.adapter().socket_rooms(self.id)
     }
@@ -468,6 +785,25 @@ impl Socket {
     /// Disconnects the socket from its namespace: the client gets a DISCONNECT packet and the
     /// disconnect handler runs with [`DisconnectReason::ServerNamespaceDisconnect`]. The
     /// client's connection stays open for its other namespaces.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("kick-me", |socket: SocketRef| async move {
+    ///         socket.disconnect();
+    ///     }))
+    ///     .build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("kick-me", &()).await.unwrap();
+    /// let error = client.recv().await.unwrap_err(); // the DISCONNECT packet
+    /// assert_eq!(error.to_string(), "the server disconnected the socket");
+    /// assert!(io.sockets("/").is_empty());
+    /// # }
+    /// ```
     pub fn disconnect(self: &Arc<Self>) {
         if self.is_connected() {
             let _ =
@@ -477,9 +813,42 @@ impl Socket {
         }
     }
 
-    /// Closes the client's whole connection, every namespace of it (Node:
-    /// `socket.disconnect(true)`): what is queued is delivered first; the disconnect handlers run
-    /// with [`DisconnectReason::ForcedClose`].
+    /// Disconnects the client from every namespace of its connection, then closes the
+    /// connection (Node: `socket.disconnect(true)`): each of its sockets gets a DISCONNECT packet
+    /// (the client hears "io server disconnect" and does not reconnect by itself) and leaves with
+    /// [`DisconnectReason::ServerNamespaceDisconnect`]; what is queued is delivered first.
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// let ns: Namespace = Namespace::new().on("ban", |socket: SocketRef| async move {
+    ///     let _ = socket.emit("banned", "bye");
+    ///     socket.disconnect_client(); // "banned" is delivered first
+    /// });
+    /// # let _ = ns;
+    /// ```
+    pub fn disconnect_client(&self) {
+        let sockets: Vec<SocketRef> = self.engine.data().sockets().values().cloned().collect();
+        for socket in sockets {
+            socket.disconnect();
+        }
+        self.engine.close();
+    }
+
+    /// Closes the client's underlying connection, every namespace of it (Node:
+    /// `socket.conn.close()`): what is queued is delivered first; the client hears "transport
+    /// close" and reconnects by itself; the disconnect handlers run with
+    /// [`DisconnectReason::ForcedClose`].
+    ///
+    /// ```
+    /// use tower_socketio::{Namespace, SocketRef};
+    ///
+    /// // Make the client reconnect (say, to pick up new credentials); it does so by itself.
+    /// let ns: Namespace = Namespace::new().on("reconnect-please", |socket: SocketRef| async move {
+    ///     socket.close_connection();
+    /// });
+    /// # let _ = ns;
+    /// ```
     pub fn close_connection(&self) {
         self.engine.close();
     }
@@ -545,7 +914,31 @@ impl fmt::Debug for Socket {
     }
 }
 
-/// The answer to [`Socket::emit_with_ack`].
+/// The answer to [`Socket::emit_with_ack`]: a future of the client's answer, read into `R`, or
+/// an [`AckError`].
+///
+/// ```
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::error::AckError;
+/// use tower_socketio::{Namespace, SocketIo, SocketRef};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+///         let answer = socket.emit_with_ack::<_, String>("name?", &()).timeout(Duration::from_millis(50)).await;
+///         let timed_out = matches!(answer, Err(AckError::Timeout));
+///         let _ = socket.emit("timed-out", &timed_out);
+///     }))
+///     .build();
+///
+/// // This test client does not answer acknowledgement requests.
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// assert_eq!(client.recv().await.unwrap().0, "name?");
+/// let (event, args) = client.recv().await.unwrap();
+/// assert_eq!((event.as_str(), args[0].clone()), ("timed-out", true.into()));
+/// # }
+/// ```
 pub struct AckFuture<R> {
     rx: oneshot::Receiver<Vec<Value>>,
     timeout: Duration,
@@ -565,7 +958,22 @@ impl<R> AckFuture<R> {
         }
     }
 
-    /// Waits at most `timeout` for the answer (Node: `socket.timeout(ms).emit(...)`).
+    /// Waits at most `timeout` for the answer (Node: `socket.timeout(ms).emit(...)`), rather
+    /// than the server's ack timeout
+    /// ([`SocketIoBuilder::ack_timeout`](crate::SocketIoBuilder::ack_timeout)).
+    ///
+    /// ```
+    /// # async fn f(socket: tower_socketio::SocketRef) {
+    /// use std::time::Duration;
+    ///
+    /// let name: Option<String> = socket
+    ///     .emit_with_ack("name?", &())
+    ///     .timeout(Duration::from_secs(1))
+    ///     .await
+    ///     .ok();
+    /// # let _ = name;
+    /// # }
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -600,6 +1008,18 @@ impl<R: DeserializeOwned> Future for AckFuture<R> {
 
 /// The Socket.IO state of one client connection: its sockets (one a namespace) and the binary
 /// packet being reassembled. Opaque.
+///
+/// ```
+/// # fn f(io: tower_socketio::SocketIo, socket: tower_socketio::SocketRef) {
+/// use std::sync::Arc;
+/// use tower_socketio::client::ClientState;
+/// use tower_socketio::engine::Socket;
+///
+/// // The data of the Engine.IO sessions under Socket.IO: the type shows in their handle.
+/// let session: Option<Arc<Socket<ClientState>>> = io.engine().session(socket.engine_id());
+/// # let _ = session;
+/// # }
+/// ```
 #[derive(Default)]
 pub struct ClientState {
     sockets: Mutex<NameMap<SocketRef>>,

@@ -78,6 +78,166 @@ pub struct TestClient<S, RB> {
     binaries: VecDeque<Bytes>,
     next_ack: u64,
     timeout: Duration,
+    /// Sent with every request.
+    headers: http::HeaderMap,
+    /// Appended to every request's query string.
+    query: String,
+}
+
+/// Builds a [`TestClient`] with an auth payload, headers (cookies...), query parameters, another
+/// path or namespace: [`TestClient::builder`].
+#[must_use = "a builder does nothing until `connect` is called"]
+pub struct TestClientBuilder<S> {
+    service: S,
+    path: String,
+    ns: String,
+    auth: Option<serde_json::Value>,
+    headers: http::HeaderMap,
+    query: String,
+}
+
+impl<S> fmt::Debug for TestClientBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestClientBuilder")
+            .field("path", &self.path)
+            .field("ns", &self.ns)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+impl<S> TestClientBuilder<S> {
+    /// The Socket.IO path (default `/socket.io/`, as [`EngineConfig::path`]'s).
+    ///
+    /// [`EngineConfig::path`]: crate::EngineConfig::path
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The namespace to join (default `/`).
+    pub fn ns(mut self, ns: impl Into<String>) -> Self {
+        self.ns = ns.into();
+        self
+    }
+
+    /// The CONNECT auth payload (the client's `auth` option), what
+    /// [`Data`](crate::extract::Data) reads in middlewares and connect handlers.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::extract::Data;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{ConnectError, Namespace, SocketIo};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Auth { token: String }
+    ///
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().middleware(|Data(auth): Data<Auth>| async move {
+    ///         if auth.token == "secret" { Ok(()) } else { Err(ConnectError::new("go away")) }
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let ok = TestClient::builder(app.clone())
+    ///     .auth(serde_json::json!({ "token": "secret" }))
+    ///     .connect()
+    ///     .await;
+    /// assert!(ok.is_ok());
+    /// let refused = TestClient::builder(app).auth(serde_json::json!({ "token": "?" })).connect().await;
+    /// assert!(refused.unwrap_err().to_string().contains("go away"));
+    /// # }
+    /// ```
+    pub fn auth(mut self, auth: serde_json::Value) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// A header sent with every request of the session, the handshake's included (what
+    /// [`Socket::req_parts`](crate::Socket::req_parts) shows): a cookie, an authorization...
+    /// Invalid names or values are ignored.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         let headers = &socket.req_parts().headers;
+    ///         let cookie = headers.get("cookie").and_then(|c| c.to_str().ok()).unwrap_or("");
+    ///         let _ = socket.emit("cookie", cookie);
+    ///     }))
+    ///     .build();
+    /// let mut client = TestClient::builder(axum::Router::new().layer(io.layer()))
+    ///     .header("cookie", "session=abc")
+    ///     .connect()
+    ///     .await
+    ///     .unwrap();
+    /// let (_, args) = client.recv().await.unwrap();
+    /// assert_eq!(args[0].as_str(), Some("session=abc"));
+    /// # }
+    /// ```
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name),
+            http::HeaderValue::try_from(value),
+        ) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// A query parameter sent with every request (the client's `query` option), e.g. a token;
+    /// `name` and `value` are sent as given (percent-encode them if needed).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         let query = socket.req_parts().uri.query().unwrap_or("").to_owned();
+    ///         let _ = socket.emit("query", &query);
+    ///     }))
+    ///     .build();
+    /// let mut client = TestClient::builder(axum::Router::new().layer(io.layer()))
+    ///     .query("room", "blue")
+    ///     .connect()
+    ///     .await
+    ///     .unwrap();
+    /// let (_, args) = client.recv().await.unwrap();
+    /// assert!(args[0].as_str().unwrap().contains("room=blue"));
+    /// # }
+    /// ```
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push('&');
+        self.query.push_str(name);
+        self.query.push('=');
+        self.query.push_str(value);
+        self
+    }
+
+    /// Opens the session and joins the namespace; a refusal (CONNECT_ERROR) is an error
+    /// carrying its message.
+    pub async fn connect<RB>(self) -> Result<TestClient<S, RB>, TestError>
+    where
+        S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Clone,
+        S::Error: fmt::Debug,
+        RB: http_body::Body,
+        RB::Error: Into<BoxError>,
+    {
+        TestClient::join(
+            self.service,
+            &self.path,
+            &self.ns,
+            self.auth,
+            self.headers,
+            self.query,
+        )
+        .await
+    }
 }
 
 impl<S, RB> fmt::Debug for TestClient<S, RB> {
@@ -96,9 +256,23 @@ where
     RB: http_body::Body,
     RB::Error: Into<BoxError>,
 {
-    /// Opens a session under `/socket.io/` and joins namespace `ns` (no auth payload).
+    /// Opens a session under `/socket.io/` and joins namespace `ns` (no auth payload). For an
+    /// auth payload, headers or query parameters: [`builder`](Self::builder).
     pub async fn connect(service: S, ns: &str) -> Result<Self, TestError> {
         Self::connect_with(service, "/socket.io/", ns, None).await
+    }
+
+    /// A client to build: auth payload, headers, query, path, namespace (defaults: none,
+    /// `/socket.io/`, `/`).
+    pub fn builder(service: S) -> TestClientBuilder<S> {
+        TestClientBuilder {
+            service,
+            path: "/socket.io/".to_owned(),
+            ns: "/".to_owned(),
+            auth: None,
+            headers: http::HeaderMap::new(),
+            query: String::new(),
+        }
     }
 
     /// Opens a session under `path` and joins namespace `ns` with an optional auth payload. A
@@ -109,7 +283,26 @@ where
         ns: &str,
         auth: Option<serde_json::Value>,
     ) -> Result<Self, TestError> {
-        let mut client = Self::open_at(service, path, ns).await?;
+        Self::join(
+            service,
+            path,
+            ns,
+            auth,
+            http::HeaderMap::new(),
+            String::new(),
+        )
+        .await
+    }
+
+    async fn join(
+        service: S,
+        path: &str,
+        ns: &str,
+        auth: Option<serde_json::Value>,
+        headers: http::HeaderMap,
+        query: String,
+    ) -> Result<Self, TestError> {
+        let mut client = Self::open_at(service, path, ns, headers, query).await?;
         let prefix = client.ns_prefix();
         let auth = auth.map(|a| a.to_string()).unwrap_or_default();
         client.post(&format!("40{prefix}{auth}")).await?;
@@ -130,12 +323,25 @@ where
     /// crate's own tests send the CONNECT packets themselves, with [`post`](Self::post)).
     #[cfg(test)]
     pub(crate) async fn open(service: S) -> Result<Self, TestError> {
-        Self::open_at(service, "/socket.io/", "/").await
+        Self::open_at(
+            service,
+            "/socket.io/",
+            "/",
+            http::HeaderMap::new(),
+            String::new(),
+        )
+        .await
     }
 
     /// Opens a session under `path` (the Engine.IO handshake), joining no namespace yet; `ns`
     /// is the namespace its emits go to.
-    async fn open_at(service: S, path: &str, ns: &str) -> Result<Self, TestError> {
+    async fn open_at(
+        service: S,
+        path: &str,
+        ns: &str,
+        headers: http::HeaderMap,
+        query: String,
+    ) -> Result<Self, TestError> {
         let mut client = TestClient {
             service,
             _body: std::marker::PhantomData,
@@ -147,6 +353,8 @@ where
             binaries: VecDeque::new(),
             next_ack: 0,
             timeout: Duration::from_secs(5),
+            headers,
+            query,
         };
         let (status, body) = client.request("GET", Bytes::new()).await?;
         if status != StatusCode::OK || !body.starts_with('0') {
@@ -331,12 +539,14 @@ where
         } else {
             format!("&sid={}", self.sid)
         };
-        let uri = format!("{}?EIO=4&transport=polling{sid}", self.path);
-        let req = Request::builder()
+        let uri = format!("{}?EIO=4&transport=polling{sid}{}", self.path, self.query);
+        let mut req = Request::builder()
             .method(method)
             .uri(uri)
             .body(Full::new(body))
             .map_err(|e| error(format!("request: {e}")))?;
+        req.headers_mut()
+            .extend(self.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut service = self.service.clone();
         poll_fn(|cx| service.poll_ready(cx))
             .await

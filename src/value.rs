@@ -15,7 +15,55 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A dynamic event argument: any JSON value, or binary data.
 ///
-/// Objects keep their keys in the order they came in.
+/// Objects keep their keys in the order they came in. Handlers get every argument as a `Value`
+/// with [`Args`](crate::extract::Args); [`TestClient::recv`](crate::testing::TestClient::recv)
+/// gives them too.
+///
+/// ```
+/// use tower_socketio::extract::{AckSender, Args};
+/// use tower_socketio::testing::TestClient;
+/// use tower_socketio::{Namespace, SocketIo, Value};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("describe", |ack: AckSender, Args(args): Args| async move {
+///         let kinds: Vec<&str> = args
+///             .iter()
+///             .map(|arg| match arg {
+///                 Value::Null => "null",
+///                 Value::Bool(_) => "bool",
+///                 Value::Number(_) => "number",
+///                 Value::String(_) => "string",
+///                 Value::Binary(_) => "binary",
+///                 Value::Array(_) => "array",
+///                 Value::Object(_) => "object",
+///             })
+///             .collect();
+///         let _ = ack.send(&kinds);
+///     }))
+///     .build();
+///
+/// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+/// let args = (1, "two", bytes::Bytes::from_static(b"3"), serde_json::json!({"four": [4]}));
+/// let kinds: Vec<String> = client.emit_with_ack("describe", &args).await.unwrap();
+/// assert_eq!(kinds, ["number", "string", "binary", "object"]);
+/// # }
+/// ```
+///
+/// It converts from `serde_json::Value` and plain values, and reads into any `Deserialize`
+/// type:
+///
+/// ```
+/// use tower_socketio::Value;
+///
+/// let value = Value::from(serde_json::json!({"name": "ada", "age": 36}));
+/// assert_eq!(value.get("name"), Some(&Value::from("ada")));
+///
+/// #[derive(serde::Deserialize)]
+/// struct Person { name: String, age: u8 }
+/// let person: Person = value.deserialize_into().unwrap();
+/// assert_eq!((person.name.as_str(), person.age), ("ada", 36));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     /// `null`
@@ -37,6 +85,15 @@ pub enum Value {
 
 impl Value {
     /// The value of `key` when this is an object that has it.
+    ///
+    /// ```
+    /// use tower_socketio::Value;
+    ///
+    /// let auth = Value::from(serde_json::json!({"token": "abc"}));
+    /// assert_eq!(auth.get("token").and_then(Value::as_str), Some("abc"));
+    /// assert_eq!(auth.get("user"), None);
+    /// assert_eq!(Value::from("not an object").get("token"), None);
+    /// ```
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
@@ -45,6 +102,13 @@ impl Value {
     }
 
     /// The string, when this is one.
+    ///
+    /// ```
+    /// use tower_socketio::Value;
+    ///
+    /// assert_eq!(Value::from("hello").as_str(), Some("hello"));
+    /// assert_eq!(Value::from(true).as_str(), None);
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -53,6 +117,15 @@ impl Value {
     }
 
     /// The bytes, when this is binary.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tower_socketio::Value;
+    ///
+    /// let file = Value::from(Bytes::from_static(b"\x89PNG"));
+    /// assert_eq!(file.as_bytes().map(|b| b.len()), Some(4));
+    /// assert_eq!(Value::from("text").as_bytes(), None);
+    /// ```
     pub fn as_bytes(&self) -> Option<&Bytes> {
         match self {
             Value::Binary(b) => Some(b),
@@ -61,6 +134,21 @@ impl Value {
     }
 
     /// Deserializes a `T` from this value (binary goes to `Bytes`, `Vec<u8>` and the like).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tower_socketio::Value;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Upload { name: String, content: Bytes }
+    ///
+    /// let value = Value::Object(vec![
+    ///     ("name".into(), Value::from("a.txt")),
+    ///     ("content".into(), Value::from(Bytes::from_static(b"hello"))),
+    /// ]);
+    /// let upload: Upload = value.deserialize_into().unwrap();
+    /// assert_eq!((upload.name.as_str(), &upload.content[..]), ("a.txt", &b"hello"[..]));
+    /// ```
     pub fn deserialize_into<T: de::DeserializeOwned>(self) -> Result<T, serde_json::Error> {
         T::deserialize(self)
     }

@@ -2,6 +2,10 @@
 // options except the port: `ack` is acknowledged with its arguments; `join` R joins room R and
 // acknowledges; `fanout` M emits `tick` M times to every socket of `/`; `rooms` [R...] emits
 // `tick` i to the i-th room.
+//
+// ADAPTER=redis (with REDIS_URL, default redis://127.0.0.1:6379) makes it one node of a cluster on
+// @socket.io/redis-adapter 8.3 (createAdapter, default options) over two `redis` 4 clients, as
+// its README sets it up: the cluster scenarios. Without it, the in-memory adapter.
 const { createServer } = require("http");
 const { Server } = require("socket.io");
 
@@ -26,4 +30,25 @@ io.on("connection", (socket) => {
   });
 });
 
-httpServer.listen(port, "127.0.0.1");
+async function main() {
+  const adapter = process.env.ADAPTER || "memory";
+  if (adapter === "redis") {
+    const { createClient } = require("redis");
+    const { createAdapter } = require("@socket.io/redis-adapter");
+    const pubClient = createClient({ url: process.env.REDIS_URL || "redis://127.0.0.1:6379" });
+    const subClient = pubClient.duplicate();
+    await Promise.all([pubClient.connect(), subClient.connect()]);
+    io.adapter(createAdapter(pubClient, subClient));
+    // The adapter's subscriptions are sent first on the same connection: once this one is
+    // confirmed, they are too, and the node hears the other one before it accepts clients.
+    await subClient.subscribe("bench-ready", () => {});
+  } else if (adapter !== "memory") {
+    throw new Error(`ADAPTER=${adapter}: redis or memory`);
+  }
+  httpServer.listen(port, "127.0.0.1");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

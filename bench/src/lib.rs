@@ -4,6 +4,7 @@
 pub mod bare;
 pub mod polling;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -86,6 +87,35 @@ pub fn cpu_time(pid: u32) -> Duration {
         + fields.get(12).and_then(|f| f.parse().ok()).unwrap_or(0);
     let hz = 100; // USER_HZ on Linux
     Duration::from_millis(ticks * 1000 / hz)
+}
+
+/// CPU time of each thread of process `pid` so far, in nanoseconds (the scheduler's own count,
+/// `/proc/PID/task/TID/schedstat`, not sampled at clock ticks as `/proc/PID/stat` is); `None`
+/// where the kernel does not keep it.
+pub fn thread_cpu_ns(pid: u32) -> Option<HashMap<u32, u64>> {
+    let mut threads = HashMap::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let Ok(entry) = entry else { continue };
+        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("schedstat")).unwrap_or_default();
+        if let Some(ns) = stat.split_whitespace().next().and_then(|f| f.parse().ok()) {
+            threads.insert(tid, ns);
+        }
+    }
+    (!threads.is_empty()).then_some(threads)
+}
+
+/// CPU time of a process between two [`thread_cpu_ns`] readings: the difference for threads
+/// seen both times, the whole for threads started meanwhile (threads that ended meanwhile are
+/// not seen: their last moments are lost).
+pub fn cpu_between(before: &HashMap<u32, u64>, after: &HashMap<u32, u64>) -> Duration {
+    let ns: u64 = after
+        .iter()
+        .map(|(tid, ns)| ns.saturating_sub(before.get(tid).copied().unwrap_or(0)))
+        .sum();
+    Duration::from_nanos(ns)
 }
 
 /// Resident memory of process `pid` in kB (VmRSS from /proc/PID/status).

@@ -78,6 +78,20 @@ impl State {
 }
 
 /// What [`Answers::gathered`] found.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_socketio::Value;
+/// use tower_socketio::adapter::{Answers, Gathered};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let answers = Answers::new();
+/// answers.expect(1);
+/// answers.answer(Value::from(7i64));
+/// let Gathered { answers, expected, complete, .. } = answers.gathered(Duration::from_secs(1)).await;
+/// assert_eq!((answers, expected, complete), (vec![Value::from(7i64)], 1, true));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gathered {
     /// The answers that arrived in time, in arrival order.
@@ -101,6 +115,17 @@ impl std::fmt::Debug for Answers {
 
 impl Answers {
     /// No answer expected yet.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let answers = Answers::new();
+    /// // Nothing expected: complete at once.
+    /// assert!(answers.gathered(Duration::from_secs(1)).await.complete);
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -108,6 +133,18 @@ impl Answers {
     /// Answers that are handed to `relay` as they arrive, rather than kept: what an adapter
     /// gives [`LocalNamespace::send_with_ack`](super::LocalNamespace::send_with_ack) for a
     /// broadcast another server asked for, to send each answer back to it.
+    ///
+    /// ```
+    /// use tower_socketio::Value;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// // On the server that holds the clients, for a broadcast with acknowledgements another
+    /// // server asked for: each answer goes back to it (here, to a channel).
+    /// let (back, mut to_requester) = tokio::sync::mpsc::unbounded_channel();
+    /// let answers = Answers::relaying(move |answer| { let _ = back.send(answer); });
+    /// answers.answer(Value::from("yes")); // what `LocalNamespace::send_with_ack` does per client
+    /// assert_eq!(to_requester.try_recv().unwrap(), Value::from("yes"));
+    /// ```
     pub fn relaying(relay: impl Fn(Value) + Send + Sync + 'static) -> Self {
         Answers {
             shared: Arc::new(Shared {
@@ -128,11 +165,41 @@ impl Answers {
     }
 
     /// `servers` more servers will [`report`](Self::report) how many answers they relay.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let answers = Answers::new();
+    /// answers.expect_reports(3); // three servers will say how many clients they reached
+    /// answers.report(0);
+    /// answers.report(0);
+    /// // One report missing: not complete.
+    /// assert!(!answers.gathered(Duration::from_millis(10)).await.complete);
+    /// # }
+    /// ```
     pub fn expect_reports(&self, servers: usize) {
         self.update(|state| state.reports_due += servers as isize);
     }
 
     /// One server's report: `count` of its clients got the packet, each may answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::Value;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let answers = Answers::new();
+    /// answers.expect_reports(1);
+    /// answers.report(2); // two clients got the packet: two answers to wait for
+    /// answers.answer(Value::from(1i64));
+    /// answers.answer(Value::from(2i64));
+    /// let gathered = answers.gathered(Duration::from_secs(1)).await;
+    /// assert_eq!((gathered.expected, gathered.complete), (2, true));
+    /// # }
+    /// ```
     pub fn report(&self, count: usize) {
         self.update(|state| {
             state.reports_due -= 1;
@@ -142,11 +209,39 @@ impl Answers {
 
     /// `count` more answers are expected, with no report (a server-side emit: one answer a
     /// server).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::Value;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// // A server-side emit to two other servers: one answer each.
+    /// let answers = Answers::new();
+    /// answers.expect(2);
+    /// answers.answer(Value::from("pong from B"));
+    /// let gathered = answers.gathered(Duration::from_millis(10)).await;
+    /// assert_eq!((gathered.answers.len(), gathered.complete), (1, false)); // C did not answer in time
+    /// # }
+    /// ```
     pub fn expect(&self, count: usize) {
         self.update(|state| state.expected += count);
     }
 
     /// One answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::Value;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let answers = Answers::new();
+    /// answers.expect(1);
+    /// answers.answer(Value::from(true));
+    /// assert_eq!(answers.gathered(Duration::from_secs(1)).await.answers, [Value::from(true)]);
+    /// # }
+    /// ```
     pub fn answer(&self, answer: Value) {
         if let Some(relay) = &self.shared.relay {
             return relay(answer);
@@ -159,6 +254,22 @@ impl Answers {
     }
 
     /// Waits until every report and expected answer arrived, at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::Value;
+    /// use tower_socketio::adapter::Answers;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let answers = Answers::new();
+    /// answers.expect(1);
+    /// let late = answers.clone();
+    /// tokio::spawn(async move { late.answer(Value::from("here")) });
+    /// // Returns as soon as the answer arrives, well before the timeout.
+    /// let gathered = answers.gathered(Duration::from_secs(10)).await;
+    /// assert!(gathered.complete);
+    /// # }
+    /// ```
     pub async fn gathered(&self, timeout: Duration) -> Gathered {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {

@@ -64,6 +64,18 @@ impl Rooms {
 impl MemoryAdapter {
     /// An adapter with no rooms, for namespace `ns`; it keeps the events and sessions of
     /// connection state recovery in memory when `ns` has it on.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_socketio::SocketIo;
+    /// use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter};
+    ///
+    /// // The default, spelled out.
+    /// let io = SocketIo::builder()
+    ///     .adapter(|ns: LocalNamespace| Arc::new(MemoryAdapter::new(ns)) as Arc<dyn Adapter>)
+    ///     .build();
+    /// # let _ = io;
+    /// ```
     pub fn new(ns: LocalNamespace) -> Self {
         MemoryAdapter {
             log: ns.recovery().cloned().map(RecoveryLog::new),
@@ -92,6 +104,7 @@ impl MemoryAdapter {
     }
 
     /// Whether `room` has a socket of this server.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn has_room(&self, room: &str) -> bool {
         self.read().members.contains_key(room)
     }

@@ -67,6 +67,30 @@ impl Default for RecoveryConfig {
 
 /// What a socket disconnected for a recoverable reason leaves (Node's `Session`): serializable,
 /// for an adapter that keeps sessions outside the process.
+///
+/// ```
+/// use tower_socketio::adapter::{Adapter, LocalNamespace, MemoryAdapter, Session};
+/// use tower_socketio::engine::Sid;
+/// use tower_socketio::{RecoveryConfig, Value};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let adapter = MemoryAdapter::new(LocalNamespace::detached_with_recovery("/", RecoveryConfig::default()));
+/// let now = std::time::UNIX_EPOCH.elapsed().unwrap().as_millis() as u64;
+/// let session = Session {
+///     sid: Sid::new(),
+///     pid: "private-id".into(),
+///     rooms: vec!["lobby".into()],
+///     data: Value::from("some data"),
+///     connected_at: now,
+/// };
+/// // The socket lost its connection: the adapter keeps its session...
+/// adapter.persist_session(session.clone()).await.unwrap();
+/// // ...and gives it back when the client returns with its private id.
+/// let restored = adapter.restore_session("private-id", None).await.unwrap().unwrap();
+/// assert_eq!(restored.session, session);
+/// assert!(restored.missed.is_empty()); // nothing was emitted meanwhile
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     /// The socket id, given back on recovery.
@@ -84,6 +108,19 @@ pub struct Session {
 
 /// A session an adapter gave back, with the events its client missed (each with its offset
 /// appended), in order.
+///
+/// ```
+/// use tower_socketio::adapter::{Restored, Session};
+/// use tower_socketio::engine::Sid;
+/// use tower_socketio::Value;
+///
+/// // What an adapter that kept `session` (but no event) gives back.
+/// fn restored(session: Session) -> Restored {
+///     Restored { session, missed: Vec::new() }
+/// }
+/// # let s = Session { sid: Sid::new(), pid: "p".into(), rooms: vec![], data: Value::Null, connected_at: 0 };
+/// # assert!(restored(s).missed.is_empty());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Restored {
     /// The session.

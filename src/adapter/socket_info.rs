@@ -11,6 +11,17 @@ use crate::value::Value;
 
 /// A socket as another server sees it: what a `fetchSockets` answer carries (Node's
 /// `RemoteSocket` without its methods). Serialized with Node's field names.
+///
+/// ```
+/// use tower_socketio::adapter::SocketInfo;
+///
+/// // What a Node server answers to `fetchSockets` (fields it does not know are ignored).
+/// let json = r#"{"id":"AAAAAAAAAAAAAAAAAAAA","handshake":{"address":"::1","auth":{}},"rooms":["lobby"],"data":{"name":"ada"}}"#;
+/// let info: SocketInfo = serde_json::from_str(json).unwrap();
+/// assert_eq!(info.rooms, ["lobby"]);
+/// assert_eq!(info.handshake.address, "::1");
+/// assert_eq!(info.data.get("name").and_then(|n| n.as_str()), Some("ada"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SocketInfo {
     /// The socket id.
@@ -28,6 +39,16 @@ pub struct SocketInfo {
 /// A socket's handshake as Node serializes it (`socket.handshake`): the request that opened the
 /// connection and the namespace CONNECT's auth payload. Fields a Node server sends and this
 /// one does not know are ignored; missing ones are defaulted.
+///
+/// ```
+/// # async fn f(io: tower_socketio::SocketIo) {
+/// for socket in io.fetch_sockets().await.unwrap() {
+///     let handshake = socket.handshake();
+///     let token = handshake.query.get("token"); // io({ query: { token } })
+///     tracing::info!(address = %handshake.address, url = %handshake.url, ?token, secure = handshake.secure);
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HandshakeInfo {

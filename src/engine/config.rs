@@ -11,6 +11,14 @@ use http::request::Parts;
 use super::origin::Origins;
 
 /// The transports a client may use.
+///
+/// ```
+/// use tower_socketio::{EngineConfig, Transport};
+///
+/// // WebSocket only, as with the client's `transports: ["websocket"]`.
+/// let config = EngineConfig::default().transports([Transport::WebSocket]);
+/// assert!(!config.allows_transport(Transport::Polling));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
     /// HTTP long-polling: GET requests receive, POST requests send.
@@ -21,6 +29,13 @@ pub enum Transport {
 
 impl Transport {
     /// The transport's name in the `transport=` query parameter.
+    ///
+    /// ```
+    /// use tower_socketio::Transport;
+    ///
+    /// assert_eq!(Transport::WebSocket.name(), "websocket");
+    /// assert_eq!(Transport::Polling.to_string(), "polling");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Transport::Polling => "polling",
@@ -44,6 +59,14 @@ impl fmt::Display for Transport {
 }
 
 /// The `SameSite` attribute of the session cookie.
+///
+/// ```
+/// use tower_socketio::{Cookie, SameSite};
+///
+/// // A page on another site connects with credentials: browsers want `None` and `Secure`.
+/// let cookie = Cookie { same_site: SameSite::None, secure: true, ..Cookie::default() };
+/// # let _ = cookie;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
     /// `SameSite=Strict`
@@ -56,6 +79,24 @@ pub enum SameSite {
 
 /// The session cookie set on the handshake response (Node: `cookie`), for load balancers that
 /// route on a cookie ("sticky sessions"). Its value is the session id.
+///
+/// ```
+/// use bytes::Bytes;
+/// use http_body_util::Full;
+/// use tower::ServiceExt;
+/// use tower_socketio::{Cookie, EngineConfig, SocketIo};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let config = EngineConfig::default().cookie(Cookie { name: "lb".into(), ..Cookie::default() });
+/// let io = SocketIo::builder().config(config).build();
+/// let app = axum::Router::new().layer(io.layer());
+///
+/// let handshake = http::Request::get("/socket.io/?EIO=4&transport=polling").body(Full::new(Bytes::new())).unwrap();
+/// let response = app.oneshot(handshake).await.unwrap();
+/// let cookie = response.headers()["set-cookie"].to_str().unwrap();
+/// assert!(cookie.starts_with("lb=") && cookie.ends_with("; Path=/; HttpOnly; SameSite=Lax"));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cookie {
     /// The cookie name. Default `"io"`.
@@ -105,6 +146,16 @@ impl Cookie {
 ///
 /// The client gets the status (403 Forbidden unless set) and the JSON body
 /// `{"code":4,"message":<message>}`, as from the Node server.
+///
+/// ```
+/// use tower_socketio::{EngineConfig, Refusal};
+///
+/// // Only browsers of the company's intranet (a header set by its proxy).
+/// let config = EngineConfig::default().allow_request(|req| {
+///     if req.headers.get("x-intranet").is_some() { Ok(()) } else { Err(Refusal::new("intranet only")) }
+/// });
+/// # let _ = config;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub(crate) status: StatusCode,
@@ -113,6 +164,25 @@ pub struct Refusal {
 
 impl Refusal {
     /// A refusal with status 403 and `message`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::{BodyExt, Full};
+    /// use tower::ServiceExt;
+    /// use tower_socketio::{EngineConfig, Refusal, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let config = EngineConfig::default().allow_request(|_req| Err(Refusal::new("closed today")));
+    /// let io = SocketIo::builder().config(config).build();
+    /// let app = axum::Router::new().layer(io.layer());
+    ///
+    /// let handshake = http::Request::get("/socket.io/?EIO=4&transport=polling").body(Full::new(Bytes::new())).unwrap();
+    /// let response = app.oneshot(handshake).await.unwrap();
+    /// assert_eq!(response.status(), 403);
+    /// let body = response.into_body().collect().await.unwrap().to_bytes();
+    /// assert_eq!(body, r#"{"code":4,"message":"closed today"}"#);
+    /// # }
+    /// ```
     pub fn new(message: impl Into<String>) -> Self {
         Refusal {
             status: StatusCode::FORBIDDEN,
@@ -121,6 +191,20 @@ impl Refusal {
     }
 
     /// The HTTP status of the refusal (default 403).
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use tower_socketio::{EngineConfig, Refusal};
+    ///
+    /// let config = EngineConfig::default().allow_request(|req| {
+    ///     if req.headers.contains_key("authorization") {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(Refusal::new("sign in first").with_status(StatusCode::UNAUTHORIZED))
+    ///     }
+    /// });
+    /// # let _ = config;
+    /// ```
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
         self
@@ -227,6 +311,14 @@ impl EngineConfig {
     /// The path the server answers under (Node: `path`). Default `"/socket.io/"`; the raw
     /// Engine.IO server of the Node `engine.io` package uses `"/engine.io/"`. A trailing slash is
     /// added when missing; requests match when their path starts with it.
+    ///
+    /// ```
+    /// use tower_socketio::{EngineConfig, SocketIo};
+    ///
+    /// // The browser client connects with `io({ path: "/realtime/" })`.
+    /// let io = SocketIo::builder().config(EngineConfig::default().path("/realtime")).build();
+    /// # let _ = io;
+    /// ```
     pub fn path(mut self, path: impl Into<String>) -> Self {
         let mut path = path.into();
         if !path.starts_with('/') {
@@ -240,6 +332,17 @@ impl EngineConfig {
     }
 
     /// How often the server pings the client (Node: `pingInterval`). Default 25 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // A dead client is noticed within 10 + 5 seconds.
+    /// let config = EngineConfig::default()
+    ///     .ping_interval(Duration::from_secs(10))
+    ///     .ping_timeout(Duration::from_secs(5));
+    /// # let _ = config;
+    /// ```
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.ping_interval = interval;
         self
@@ -248,6 +351,15 @@ impl EngineConfig {
     /// How long the server waits for the pong before it closes the session (Node: `pingTimeout`).
     /// Default 20 s. With protocol v3, where the client pings, a session is closed when nothing
     /// arrives for `ping_interval + ping_timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // Clients on slow mobile networks get longer to answer.
+    /// let config = EngineConfig::default().ping_timeout(Duration::from_secs(60));
+    /// # let _ = config;
+    /// ```
     pub fn ping_timeout(mut self, timeout: Duration) -> Self {
         self.ping_timeout = timeout;
         self
@@ -255,6 +367,14 @@ impl EngineConfig {
 
     /// How long an upgrade from polling to WebSocket may take before the WebSocket is dropped and
     /// the session stays on polling (Node: `upgradeTimeout`). Default 10 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().upgrade_timeout(Duration::from_secs(5));
+    /// # let _ = config;
+    /// ```
     pub fn upgrade_timeout(mut self, timeout: Duration) -> Self {
         self.upgrade_timeout = timeout;
         self
@@ -267,6 +387,14 @@ impl EngineConfig {
     /// `413 Payload Too Large` and the session is closed (the Node server answers 413 too but
     /// leaves the session to time out; its client gives up on it either way). Over WebSocket it
     /// bounds one message: a larger one closes the connection with close code 1009.
+    ///
+    /// ```
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // Clients may upload files of up to 10 MB in one message.
+    /// let config = EngineConfig::default().max_payload(10 * 1024 * 1024);
+    /// # let _ = config;
+    /// ```
     pub fn max_payload(mut self, bytes: usize) -> Self {
         self.max_payload = bytes;
         self
@@ -289,6 +417,14 @@ impl EngineConfig {
     /// [`Socket::send`]: crate::engine::Socket::send
     /// [`SendError::Full`]: crate::engine::SendError::Full
     /// [`Socket::volatile_dropped`]: crate::engine::Socket::volatile_dropped
+    ///
+    /// ```
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // Many clients, small messages: 256 KiB a client at most.
+    /// let config = EngineConfig::default().max_buffered_bytes(256 * 1024);
+    /// # let _ = config;
+    /// ```
     pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
         self.max_buffered_bytes = bytes.max(1);
         self
@@ -305,6 +441,14 @@ impl EngineConfig {
     ///
     /// [`DisconnectReason::TransportError`]: crate::engine::DisconnectReason::TransportError
     /// [`Socket::close`]: crate::engine::Socket::close
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// let config = EngineConfig::default().write_timeout(Duration::from_secs(5));
+    /// # let _ = config;
+    /// ```
     pub fn write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = timeout;
         self
@@ -314,6 +458,15 @@ impl EngineConfig {
     /// [`listen`](crate::engine::EngineIo::listen) wait, once shutting down, for the sessions to
     /// close (each client is told the server is shutting down, what is queued for it is
     /// delivered first) before they return anyway. Default 10 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // Kubernetes' default grace period is 30 s: leave some of it.
+    /// let config = EngineConfig::default().shutdown_timeout(Duration::from_secs(20));
+    /// # let _ = config;
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -324,6 +477,20 @@ impl EngineConfig {
     /// (`{"code":4,"message":"Server busy"}`: the refusal Node gives through `allowRequest`, with
     /// its status), which the official clients report as a connection error and retry with
     /// their reconnection backoff.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{EngineConfig, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().config(EngineConfig::default().max_connections(1)).build();
+    /// let app = axum::Router::new().layer(io.layer());
+    ///
+    /// let _first = TestClient::connect(app.clone(), "/").await.unwrap();
+    /// let second = TestClient::connect(app, "/").await.unwrap_err();
+    /// assert!(second.to_string().contains("503"));
+    /// # }
+    /// ```
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.max_connections = connections;
         self
@@ -339,6 +506,17 @@ impl EngineConfig {
     ///
     /// [`SocketIo::listen`]: crate::SocketIo::listen
     /// [`SocketIo::serve`]: crate::SocketIo::serve
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::{EngineConfig, SocketIo};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .config(EngineConfig::default().header_read_timeout(Duration::from_secs(5)))
+    ///     .build();
+    /// // io.listen("0.0.0.0:3000").await
+    /// # let _ = io;
+    /// ```
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -349,6 +527,14 @@ impl EngineConfig {
     ///
     /// # Panics
     /// When `transports` is empty.
+    ///
+    /// ```
+    /// use tower_socketio::{EngineConfig, Transport};
+    ///
+    /// // No long-polling: clients must connect with `transports: ["websocket"]`.
+    /// let config = EngineConfig::default().transports([Transport::WebSocket]);
+    /// # let _ = config;
+    /// ```
     pub fn transports(mut self, transports: impl IntoIterator<Item = Transport>) -> Self {
         let transports: Vec<Transport> = transports.into_iter().collect();
         assert!(
@@ -362,6 +548,14 @@ impl EngineConfig {
 
     /// Whether sessions opened with polling may upgrade to WebSocket (Node: `allowUpgrades`).
     /// Default `true`.
+    ///
+    /// ```
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // Sessions stay on the transport they opened with.
+    /// let config = EngineConfig::default().allow_upgrades(false);
+    /// # let _ = config;
+    /// ```
     pub fn allow_upgrades(mut self, allow: bool) -> Self {
         self.allow_upgrades = allow;
         self
@@ -370,12 +564,28 @@ impl EngineConfig {
     /// Whether clients of Engine.IO protocol v3 (`EIO=3`: Socket.IO 2.x clients) are served
     /// (Node: `allowEIO3`). Default `true` here (the Node server defaults to `false`). When off,
     /// their requests get the "Unsupported protocol version" error.
+    ///
+    /// ```
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // Socket.IO 3.x and 4.x clients only, as the Node server by default.
+    /// let config = EngineConfig::default().allow_eio3(false);
+    /// # let _ = config;
+    /// ```
     pub fn allow_eio3(mut self, allow: bool) -> Self {
         self.allow_eio3 = allow;
         self
     }
 
     /// Sets a session cookie on the handshake response (Node: `cookie`). Default none.
+    ///
+    /// ```
+    /// use tower_socketio::{Cookie, EngineConfig};
+    ///
+    /// // Sticky sessions behind a load balancer that routes on the `io` cookie.
+    /// let config = EngineConfig::default().cookie(Cookie::default());
+    /// # let _ = config;
+    /// ```
     pub fn cookie(mut self, cookie: Cookie) -> Self {
         self.cookie = Some(cookie);
         self
@@ -411,6 +621,30 @@ impl EngineConfig {
     /// CORS to WebSockets, so this check is what stops other sites from opening sessions with
     /// your users' cookies. Requests without an `Origin` header (non-browser clients) pass.
     /// Allowed polling requests get CORS headers and preflight answers.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::ServiceExt;
+    /// use tower_socketio::{EngineConfig, Origins, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let config = EngineConfig::default().origins(Origins::list(["https://app.example.com"]));
+    /// let io = SocketIo::builder().config(config).build();
+    /// let app = axum::Router::new().layer(io.layer());
+    ///
+    /// let from = |origin: &'static str| {
+    ///     http::Request::get("/socket.io/?EIO=4&transport=polling")
+    ///         .header("origin", origin)
+    ///         .body(Full::new(Bytes::new()))
+    ///         .unwrap()
+    /// };
+    /// let allowed = app.clone().oneshot(from("https://app.example.com")).await.unwrap();
+    /// assert_eq!(allowed.status(), 200);
+    /// let refused = app.oneshot(from("https://evil.example")).await.unwrap();
+    /// assert_eq!(refused.status(), 403);
+    /// # }
+    /// ```
     pub fn origins(mut self, origins: Origins) -> Self {
         self.origins = origins;
         self
@@ -419,6 +653,16 @@ impl EngineConfig {
     /// Whether CORS responses allow credentials (cookies) (Node: `cors.credentials`). Default
     /// `false`. With [`Origins::Any`] and credentials, the request's origin is echoed back, since
     /// browsers refuse `*` with credentials.
+    ///
+    /// ```
+    /// use tower_socketio::{EngineConfig, Origins};
+    ///
+    /// // The page at app.example.com connects with `withCredentials: true` (cookies sent).
+    /// let config = EngineConfig::default()
+    ///     .origins(Origins::list(["https://app.example.com"]))
+    ///     .cors_credentials(true);
+    /// # let _ = config;
+    /// ```
     pub fn cors_credentials(mut self, allow: bool) -> Self {
         self.credentials = allow;
         self
@@ -427,12 +671,28 @@ impl EngineConfig {
     /// Whether the official browser client is served under the path, as `socket.io.js`,
     /// `socket.io.min.js`, ... (Node: `serveClient`). Default `true`. Needs the `client-bundle`
     /// feature (on by default).
+    ///
+    /// ```
+    /// use tower_socketio::EngineConfig;
+    ///
+    /// // The page loads the client from a CDN or its own bundle instead.
+    /// let config = EngineConfig::default().serve_client(false);
+    /// # let _ = config;
+    /// ```
     pub fn serve_client(mut self, serve: bool) -> Self {
         self.serve_client = serve;
         self
     }
 
     /// Whether `transport` is enabled.
+    ///
+    /// ```
+    /// use tower_socketio::{EngineConfig, Transport};
+    ///
+    /// let config = EngineConfig::default().transports([Transport::Polling]);
+    /// assert!(config.allows_transport(Transport::Polling));
+    /// assert!(!config.allows_transport(Transport::WebSocket));
+    /// ```
     pub fn allows_transport(&self, transport: Transport) -> bool {
         match transport {
             Transport::Polling => self.polling,

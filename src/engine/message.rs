@@ -9,16 +9,40 @@ use bytes::Bytes;
 ///
 /// Cloning or slicing a `Str` never copies the text: an incoming message is a view into the
 /// buffer it was read into, and one outgoing message can be shared by any number of sessions.
+///
+/// ```
+/// use tower_socketio::engine::Str;
+///
+/// let text = Str::from(String::from("hello"));
+/// let shared = text.clone(); // the same buffer, no copy
+/// assert_eq!(shared, "hello");
+/// assert_eq!(text.len(), 5); // a `str` through `Deref`
+/// ```
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Str(Bytes);
 
 impl Str {
     /// A `Str` from a static string, without allocating.
+    ///
+    /// ```
+    /// use tower_socketio::engine::{Message, Str};
+    ///
+    /// const HELLO: Str = Str::from_static("hello");
+    /// let message = Message::Text(HELLO);
+    /// # let _ = message;
+    /// ```
     pub const fn from_static(s: &'static str) -> Self {
         Str(Bytes::from_static(s.as_bytes()))
     }
 
     /// The text as a `&str`.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Str;
+    ///
+    /// let text = Str::from("hello");
+    /// assert_eq!(text.as_str().to_uppercase(), "HELLO");
+    /// ```
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor checks or guarantees that the bytes are UTF-8, and slicing
         // (`slice`, `skip`) only happens at char boundaries.
@@ -26,11 +50,24 @@ impl Str {
     }
 
     /// The UTF-8 bytes of the text.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Str;
+    ///
+    /// assert_eq!(Str::from("hi").as_bytes(), b"hi");
+    /// ```
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
 
     /// The underlying shared buffer.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Str;
+    ///
+    /// let bytes: bytes::Bytes = Str::from("hi").into_bytes();
+    /// assert_eq!(&bytes[..], b"hi");
+    /// ```
     pub fn into_bytes(self) -> Bytes {
         self.0
     }
@@ -128,6 +165,23 @@ impl fmt::Display for Str {
 }
 
 /// A message of an Engine.IO session (the payload of a `message` packet): text or binary.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::engine::{EngineHandler, Message, Socket};
+///
+/// struct Echo;
+///
+/// impl EngineHandler for Echo {
+///     type Data = ();
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         let _ = match message {
+///             Message::Text(text) => socket.send(format!("you said: {text}")),
+///             Message::Binary(bytes) => socket.send(format!("{} bytes", bytes.len())),
+///         };
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     /// A UTF-8 text message.
@@ -138,6 +192,13 @@ pub enum Message {
 
 impl Message {
     /// The message's length in bytes.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Message;
+    ///
+    /// assert_eq!(Message::from("héllo").len(), 6); // bytes, not characters
+    /// assert_eq!(Message::from(vec![1u8, 2, 3]).len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         match self {
             Message::Text(s) => s.len(),
@@ -146,6 +207,13 @@ impl Message {
     }
 
     /// Whether the message is empty.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Message;
+    ///
+    /// assert!(Message::from("").is_empty());
+    /// assert!(!Message::from("x").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -100,10 +100,29 @@ impl Routed {
 /// The address of the peer of a connection accepted by [`EngineIo::serve`](EngineIo::serve), stored in the
 /// extensions of each handshake request (and so in
 /// [`Socket::req_parts`]).
+///
+/// A server of your own can set it the same way, for [`Socket::req_parts`] and
+/// [`SocketRef::remote_addr`](crate::Socket::remote_addr) to find it:
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use tower_socketio::RemoteAddr;
+///
+/// let peer: SocketAddr = "203.0.113.7:51000".parse().unwrap();
+/// let mut request = http::Request::new(());
+/// request.extensions_mut().insert(RemoteAddr(peer));
+/// assert_eq!(request.extensions().get::<RemoteAddr>().map(|a| a.0), Some(peer));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub std::net::SocketAddr);
 
-/// The Engine.IO protocol revision a client speaks.
+/// The Engine.IO protocol revision a client speaks ([`Socket::protocol`]).
+///
+/// ```
+/// use tower_socketio::engine::ProtocolVersion;
+///
+/// assert_eq!(ProtocolVersion::V4.to_string(), "4"); // the `EIO` query parameter
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProtocolVersion {
     /// Revision 3: Socket.IO 1.x and 2.x clients. Client-initiated heartbeat, length-prefixed
@@ -128,25 +147,123 @@ impl fmt::Display for ProtocolVersion {
 /// The methods are called from the server's tasks and must not block: hand long work to a task
 /// of your own. For one session, `on_connect` comes first, then every message in the order the
 /// client sent it, then `on_disconnect` exactly once.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::EngineConfig;
+/// use tower_socketio::engine::{DisconnectReason, EngineHandler, EngineIo, Message, Socket};
+///
+/// /// Tells every message's length, and logs sessions.
+/// struct Lengths;
+///
+/// impl EngineHandler for Lengths {
+///     type Data = ();
+///     fn on_connect(&self, socket: Arc<Socket>) {
+///         tracing::info!(sid = %socket.id(), "open");
+///     }
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         let _ = socket.send(message.len().to_string());
+///     }
+///     fn on_disconnect(&self, socket: Arc<Socket>, reason: DisconnectReason) {
+///         tracing::info!(sid = %socket.id(), %reason, "closed");
+///     }
+/// }
+///
+/// let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Lengths);
+/// let app: axum::Router = axum::Router::new().layer(engine.layer());
+/// # let _ = app;
+/// ```
 pub trait EngineHandler: Send + Sync + 'static {
     /// Data kept in each session ([`Socket::data`]), created with `Default` at the handshake.
+    /// `()` for none; interior mutability (a `Mutex`, atomics) for data that changes.
     type Data: Default + Send + Sync + 'static;
 
     /// A session opened. Messages sent from here go out right after the handshake (over
     /// polling, in the same response).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     let _ = socket.send(format!("hello, your session is {}", socket.id()));
+    /// }
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// # }
+    /// ```
     fn on_connect(&self, socket: Arc<Socket<Self::Data>>) {
         let _ = socket;
     }
 
-    /// The client sent a message.
+    /// The client sent a message. Hand long work to a task of your own:
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # async fn lookup(_: &[u8]) -> String { String::new() }
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+    ///     let socket = socket.clone();
+    ///     tokio::spawn(async move {
+    ///         let key = match &message {
+    ///             Message::Text(text) => text.as_bytes(),
+    ///             Message::Binary(bytes) => &bytes[..],
+    ///         };
+    ///         let _ = socket.send(lookup(key).await);
+    ///     });
+    /// }
+    /// # }
+    /// ```
     fn on_message(&self, socket: &Arc<Socket<Self::Data>>, message: Message);
 
     /// The time asked for with [`Socket::set_deadline`] has come (the session is still open).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::time::Duration;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     socket.set_deadline(tokio::time::Instant::now() + Duration::from_secs(30));
+    /// }
+    /// fn on_deadline(&self, socket: &Arc<Socket>) {
+    ///     let _ = socket.send("your 30 seconds are up");
+    ///     socket.close();
+    /// }
+    /// # }
+    /// ```
     fn on_deadline(&self, socket: &Arc<Socket<Self::Data>>) {
         let _ = socket;
     }
 
     /// The session ended; it accepts no more messages.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use std::sync::Mutex;
+    /// # use std::collections::HashSet;
+    /// use tower_socketio::engine::{DisconnectReason, EngineHandler, Message, Sid, Socket};
+    ///
+    /// struct Presence { online: Mutex<HashSet<Sid>> }
+    ///
+    /// impl EngineHandler for Presence {
+    ///     type Data = ();
+    ///     fn on_connect(&self, socket: Arc<Socket>) {
+    ///         self.online.lock().unwrap().insert(socket.id());
+    ///     }
+    ///     # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    ///     fn on_disconnect(&self, socket: Arc<Socket>, _reason: DisconnectReason) {
+    ///         self.online.lock().unwrap().remove(&socket.id());
+    ///     }
+    /// }
+    /// ```
     fn on_disconnect(&self, socket: Arc<Socket<Self::Data>>, reason: DisconnectReason) {
         let _ = (socket, reason);
     }
@@ -163,6 +280,25 @@ pub(crate) struct EngineShared<H: EngineHandler> {
 ///
 /// Cloning is cheap and shares the server. Mount it with [`EngineIo::layer`] on a tower or axum
 /// app, or run it alone with [`EngineIo::listen`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::EngineConfig;
+/// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+///
+/// struct Echo;
+/// impl EngineHandler for Echo {
+///     type Data = ();
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         let _ = socket.send(message);
+///     }
+/// }
+///
+/// let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Echo);
+/// let app: axum::Router = axum::Router::new().layer(engine.layer());
+/// assert_eq!(engine.session_count(), 0); // a clone of the handle shares the server
+/// # let _ = app;
+/// ```
 pub struct EngineIo<H: EngineHandler> {
     pub(crate) shared: Arc<EngineShared<H>>,
 }
@@ -186,6 +322,24 @@ impl<H: EngineHandler> fmt::Debug for EngineIo<H> {
 
 impl<H: EngineHandler> EngineIo<H> {
     /// A server with these options and this handler.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tower_socketio::EngineConfig;
+    /// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+    ///
+    /// struct Echo;
+    /// impl EngineHandler for Echo {
+    ///     type Data = ();
+    ///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+    ///         let _ = socket.send(message);
+    ///     }
+    /// }
+    ///
+    /// // The Node `engine.io` package's default path.
+    /// let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Echo);
+    /// # let _ = engine;
+    /// ```
     pub fn new(config: EngineConfig, handler: H) -> Self {
         EngineIo {
             shared: Arc::new(EngineShared {
@@ -197,21 +351,69 @@ impl<H: EngineHandler> EngineIo<H> {
     }
 
     /// The server's options.
+    ///
+    /// ```
+    /// use tower_socketio::{SocketIo, Transport};
+    ///
+    /// let io = SocketIo::builder().build();
+    /// assert!(io.engine().config().allows_transport(Transport::WebSocket));
+    /// ```
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
     }
 
     /// The handler.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use tower_socketio::EngineConfig;
+    /// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+    ///
+    /// #[derive(Default)]
+    /// struct Stats { messages: AtomicU64 }
+    ///
+    /// impl EngineHandler for Stats {
+    ///     type Data = ();
+    ///     fn on_message(&self, _socket: &Arc<Socket>, _message: Message) {
+    ///         self.messages.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// }
+    ///
+    /// let engine = EngineIo::new(EngineConfig::default(), Stats::default());
+    /// assert_eq!(engine.handler().messages.load(Ordering::Relaxed), 0);
+    /// ```
     pub fn handler(&self) -> &H {
         &self.shared.handler
     }
 
     /// The number of open sessions (Node: `engine.clientsCount`).
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::SocketIo;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().build();
+    /// assert_eq!(io.engine().session_count(), 0);
+    /// let _client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// assert_eq!(io.engine().session_count(), 1);
+    /// # }
+    /// ```
     pub fn session_count(&self) -> usize {
         self.shared.read_sessions().len()
     }
 
     /// The open session with this id.
+    ///
+    /// ```
+    /// # fn f(io: tower_socketio::SocketIo, socket: tower_socketio::SocketRef) {
+    /// // The connection under a Socket.IO socket.
+    /// if let Some(session) = io.engine().session(socket.engine_id()) {
+    ///     tracing::info!(protocol = %session.protocol(), transport = %session.transport());
+    /// }
+    /// # }
+    /// ```
     pub fn session(&self, sid: Sid) -> Option<Arc<Socket<H::Data>>> {
         self.shared.read_sessions().get(&sid).cloned()
     }
@@ -219,6 +421,14 @@ impl<H: EngineHandler> EngineIo<H> {
     /// Closes every session, as for a server shutdown: each client gets what was queued for it,
     /// then a `close` packet; handlers see [`DisconnectReason::ServerShuttingDown`]. A client that
     /// does not read does not hold it up: see [`Socket::close`] for the bounds.
+    ///
+    /// ```
+    /// # async fn run(engine: tower_socketio::engine::EngineIo<tower_socketio::client::IoHandler>) {
+    /// // Your own shutdown sequence, in a server you run yourself:
+    /// tower_socketio::serve::shutdown_signal().await;
+    /// engine.close();
+    /// # }
+    /// ```
     pub fn close(&self) {
         let sessions: Vec<_> = self.shared.read_sessions().values().cloned().collect();
         for socket in sessions {

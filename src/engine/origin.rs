@@ -12,6 +12,13 @@ use http::{HeaderValue, header};
 
 /// Which page origins (`scheme://host[:port]`, as browsers send them in the `Origin` header) may
 /// connect.
+///
+/// ```
+/// use tower_socketio::{EngineConfig, Origins};
+///
+/// let config = EngineConfig::default().origins(Origins::list(["https://example.com"]));
+/// # let _ = config;
+/// ```
 #[derive(Clone, Default)]
 pub enum Origins {
     /// Any origin (the default). Polling responses carry `Access-Control-Allow-Origin: *` (or
@@ -50,6 +57,17 @@ impl Origins {
     }
 
     /// The origins for which `allow` returns `true`.
+    ///
+    /// ```
+    /// use tower_socketio::Origins;
+    ///
+    /// // The site and its subdomains.
+    /// let origins = Origins::predicate(|origin| {
+    ///     origin == "https://example.com" || origin.ends_with(".example.com")
+    /// });
+    /// assert!(origins.allows("https://app.example.com"));
+    /// assert!(!origins.allows("https://example.com.evil.net"));
+    /// ```
     pub fn predicate<F>(allow: F) -> Self
     where
         F: Fn(&str) -> bool + Send + Sync + 'static,
@@ -58,6 +76,13 @@ impl Origins {
     }
 
     /// Whether `origin` may connect.
+    ///
+    /// ```
+    /// use tower_socketio::Origins;
+    ///
+    /// assert!(Origins::Any.allows("https://anywhere.example"));
+    /// assert!(!Origins::list(["http://localhost:3000"]).allows("http://localhost:8080"));
+    /// ```
     pub fn allows(&self, origin: &str) -> bool {
         match self {
             Origins::Any => true,

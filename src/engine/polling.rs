@@ -94,6 +94,16 @@ fn take_ready<D>(socket: &Socket<D>, packets: &mut Vec<Packet>) -> Result<bool, 
     }
     socket.drain_outbox(packets);
     packets.retain(|p| !matches!(p, Packet::Pause));
+    // A close behind other packets waits for the next poll, as on the Node server (which
+    // closes once the payload before it is flushed): a client handles a payload's packets on a
+    // later tick, and would otherwise see its transport close before the packets that explain
+    // it (a DISCONNECT's "io server disconnect" becoming "transport close").
+    if let Some(at) = packets.iter().position(Packet::is_close) {
+        if at > 0 {
+            packets.truncate(at);
+            socket.send_control(Packet::bare(PacketType::Close));
+        }
+    }
     if !packets.is_empty() {
         return Ok(true);
     }

@@ -19,11 +19,27 @@ const LEN: usize = 20;
 ///
 /// The id is a bearer credential for its session over HTTP long-polling, so it comes from the
 /// operating system's cryptographically secure generator (through `rand`'s `ThreadRng`).
+///
+/// ```
+/// use tower_socketio::engine::Sid;
+///
+/// let sid = Sid::new();
+/// assert_eq!(sid.as_str().len(), 20);
+/// let parsed: Sid = sid.to_string().parse().unwrap();
+/// assert_eq!(parsed, sid);
+/// assert!("not an id".parse::<Sid>().is_err());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Sid([u8; LEN]);
 
 impl Sid {
     /// A new random id.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Sid;
+    ///
+    /// assert_ne!(Sid::new(), Sid::new());
+    /// ```
     pub fn new() -> Self {
         let mut random = [0u8; 15];
         rand::rng().fill_bytes(&mut random);
@@ -37,6 +53,14 @@ impl Sid {
     }
 
     /// The id as text.
+    ///
+    /// ```
+    /// use tower_socketio::engine::Sid;
+    ///
+    /// let sid = Sid::new();
+    /// let room: &str = sid.as_str(); // a socket's own room is named by its id
+    /// # let _ = room;
+    /// ```
     pub fn as_str(&self) -> &str {
         // Only ever built from base64 characters, checked in `from_str`.
         std::str::from_utf8(&self.0).unwrap_or_default()
@@ -108,6 +132,12 @@ const BASE64_URL: [bool; 256] = {
 };
 
 /// The error of parsing a [`Sid`] that is not 20 URL-safe base64 characters.
+///
+/// ```
+/// use tower_socketio::engine::{InvalidSid, Sid};
+///
+/// assert_eq!("too short".parse::<Sid>(), Err(InvalidSid));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidSid;
 

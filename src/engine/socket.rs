@@ -20,6 +20,23 @@ use super::signal::Signal;
 use super::{ProtocolVersion, Sid};
 
 /// Why a session ended. The names follow the Node server's close reasons.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::engine::{DisconnectReason, EngineHandler, Message, Socket};
+///
+/// struct App;
+///
+/// impl EngineHandler for App {
+///     type Data = ();
+///     fn on_message(&self, _socket: &Arc<Socket>, _message: Message) {}
+///     fn on_disconnect(&self, socket: Arc<Socket>, reason: DisconnectReason) {
+///         if reason == DisconnectReason::PingTimeout {
+///             tracing::info!(sid = %socket.id(), "the client stopped answering");
+///         }
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DisconnectReason {
@@ -39,7 +56,13 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
-    /// The reason as the Node server words it.
+    /// The reason as the Node server words it (its `Display` too).
+    ///
+    /// ```
+    /// use tower_socketio::engine::DisconnectReason;
+    ///
+    /// assert_eq!(DisconnectReason::ForcedClose.as_str(), "forced close");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             DisconnectReason::TransportClose => "transport close",
@@ -59,6 +82,25 @@ impl fmt::Display for DisconnectReason {
 }
 
 /// The error of [`Socket::send`]; it gives the message back.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::engine::{EngineHandler, Message, SendError, Socket};
+///
+/// struct Echo;
+///
+/// impl EngineHandler for Echo {
+///     type Data = ();
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         match socket.send(message) {
+///             Ok(()) => {}
+///             Err(SendError::Full(lost)) => tracing::warn!(bytes = lost.len(), "client too slow: closing"),
+///             Err(SendError::Closed(_)) => {} // gone
+///             Err(error) => tracing::warn!(%error),
+///         }
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SendError {
@@ -365,6 +407,49 @@ pub(crate) struct Signals {
 /// A connected Engine.IO session, shared by the server and the application.
 ///
 /// `D` is the data the [`EngineHandler`](super::EngineHandler) keeps per session.
+///
+/// A raw Engine.IO server that answers each text message in upper case, and a client made of
+/// plain HTTP requests (Engine.IO v4 over long-polling) to show it:
+///
+/// ```
+/// use std::sync::Arc;
+/// use bytes::Bytes;
+/// use http_body_util::{BodyExt, Full};
+/// use tower::ServiceExt;
+/// use tower_socketio::EngineConfig;
+/// use tower_socketio::engine::{EngineHandler, EngineIo, Message, Socket};
+///
+/// struct Upper;
+///
+/// impl EngineHandler for Upper {
+///     type Data = ();
+///     fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+///         if let Message::Text(text) = message {
+///             let _ = socket.send(text.to_uppercase());
+///         }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let engine = EngineIo::new(EngineConfig::default().path("/engine.io/"), Upper);
+/// let app = axum::Router::new().layer(engine.layer());
+/// let call = |method: &str, uri: &str, body: &'static str| {
+///     let request = http::Request::builder().method(method).uri(uri);
+///     let app = app.clone();
+///     let request = request.body(Full::new(Bytes::from_static(body.as_bytes()))).unwrap();
+///     async move { app.oneshot(request).await.unwrap().into_body().collect().await.unwrap().to_bytes() }
+/// };
+///
+/// // The handshake: `0{"sid":"...","pingInterval":...}`.
+/// let open = call("GET", "/engine.io/?EIO=4&transport=polling", "").await;
+/// let open: serde_json::Value = serde_json::from_slice(&open[1..]).unwrap();
+/// let uri = format!("/engine.io/?EIO=4&transport=polling&sid={}", open["sid"].as_str().unwrap());
+/// // A message (`4` is its packet type), and the answer.
+/// call("POST", &uri, "4hello").await;
+/// assert_eq!(call("GET", &uri, "").await, "4HELLO");
+/// assert_eq!(engine.session_count(), 1);
+/// # }
+/// ```
 pub struct Socket<D = ()> {
     id: Sid,
     protocol: ProtocolVersion,
@@ -417,16 +502,57 @@ impl<D> Socket<D> {
     }
 
     /// The session id.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     tracing::info!(sid = %socket.id(), "session open");
+    /// }
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// # }
+    /// ```
     pub fn id(&self) -> Sid {
         self.id
     }
 
     /// The Engine.IO protocol version the client speaks.
+    ///
+    /// ```
+    /// # use tower_socketio::engine::ProtocolVersion;
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     if socket.protocol() == ProtocolVersion::V3 {
+    ///         tracing::info!("an old client (Socket.IO 2.x)");
+    ///     }
+    /// }
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// # }
+    /// ```
     pub fn protocol(&self) -> ProtocolVersion {
         self.protocol
     }
 
     /// The transport packets currently travel on (polling until an upgrade completes).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_message(&self, socket: &Arc<Socket>, _message: Message) {
+    ///     tracing::debug!(transport = %socket.transport(), "message");
+    /// }
+    /// # }
+    /// ```
     pub fn transport(&self) -> Transport {
         match self.phase() {
             Phase::WebSocket => Transport::WebSocket,
@@ -435,16 +561,66 @@ impl<D> Socket<D> {
     }
 
     /// The handshake request: method, URI (with the query), headers and extensions.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     let agent = socket.req_parts().headers.get("user-agent");
+    ///     tracing::info!(?agent, uri = %socket.req_parts().uri, "session open");
+    /// }
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// # }
+    /// ```
     pub fn req_parts(&self) -> &Parts {
         &self.parts
     }
 
-    /// The data the handler keeps for this session.
+    /// The data the handler keeps for this session
+    /// ([`EngineHandler::Data`](super::EngineHandler::Data), made with `Default`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use tower_socketio::engine::{EngineHandler, Message, Socket};
+    ///
+    /// struct Counter;
+    ///
+    /// impl EngineHandler for Counter {
+    ///     type Data = AtomicU64; // messages received, per session
+    ///     fn on_message(&self, socket: &Arc<Socket<AtomicU64>>, _message: Message) {
+    ///         let n = socket.data().fetch_add(1, Ordering::Relaxed) + 1;
+    ///         let _ = socket.send(n.to_string());
+    ///     }
+    /// }
+    /// ```
     pub fn data(&self) -> &D {
         &self.data
     }
 
     /// Whether the session is open: no close has been asked for.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     tokio::spawn(async move {
+    ///         while socket.is_connected() {
+    ///             let _ = socket.send("tick");
+    ///             tokio::time::sleep(Duration::from_secs(1)).await;
+    ///         }
+    ///     });
+    /// }
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// # }
+    /// ```
     pub fn is_connected(&self) -> bool {
         !self.closing.load(Ordering::Acquire)
     }
@@ -456,6 +632,20 @@ impl<D> Socket<D> {
     /// does not fit in its buffer (see
     /// [`EngineConfig::max_buffered_bytes`](crate::EngineConfig::max_buffered_bytes)): then the
     /// session is closed, as the client cannot keep up.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     let _ = socket.send("welcome"); // text
+    ///     let _ = socket.send(vec![1u8, 2, 3]); // binary
+    /// }
+    /// # fn on_message(&self, _: &Arc<Socket>, _: Message) {}
+    /// # }
+    /// ```
     pub fn send(&self, message: impl Into<Message>) -> Result<(), SendError> {
         let message = message.into();
         if !self.is_connected() {
@@ -546,6 +736,15 @@ impl<D> Socket<D> {
     }
 
     /// How many volatile packets were dropped for this session because its buffer was full.
+    ///
+    /// ```
+    /// # fn f(io: tower_socketio::SocketIo, socket: tower_socketio::SocketRef) {
+    /// // A Socket.IO socket's connection, and how many volatile broadcasts it missed.
+    /// if let Some(session) = io.engine().session(socket.engine_id()) {
+    ///     tracing::info!(dropped = session.volatile_dropped(), "lagging client");
+    /// }
+    /// # }
+    /// ```
     pub fn volatile_dropped(&self) -> u64 {
         self.outbox.volatile_dropped.load(Ordering::Relaxed)
     }
@@ -561,6 +760,21 @@ impl<D> Socket<D> {
     /// Bounded whatever the client does: on WebSocket, what is queued gets at most a second to
     /// be written before the connection closes; on polling, the close packet waits for the
     /// client's next poll at most `ping_interval + ping_timeout`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+    ///     if message == Message::from("bye") {
+    ///         let _ = socket.send("see you");
+    ///         socket.close(); // "see you" is delivered first
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn close(&self) {
         self.request_close(DisconnectReason::ForcedClose, CloseKind::Graceful);
     }
@@ -689,6 +903,28 @@ impl<D> Socket<D> {
     /// the timer (the Socket.IO server times its connect timeout this way).
     ///
     /// [`EngineHandler::on_deadline`]: super::EngineHandler::on_deadline
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use tower_socketio::engine::{EngineHandler, Message, Socket};
+    ///
+    /// /// Closes sessions that send nothing for a minute.
+    /// struct IdleTimeout;
+    ///
+    /// impl EngineHandler for IdleTimeout {
+    ///     type Data = ();
+    ///     fn on_connect(&self, socket: Arc<Socket>) {
+    ///         socket.set_deadline(tokio::time::Instant::now() + Duration::from_secs(60));
+    ///     }
+    ///     fn on_message(&self, socket: &Arc<Socket>, _message: Message) {
+    ///         socket.set_deadline(tokio::time::Instant::now() + Duration::from_secs(60));
+    ///     }
+    ///     fn on_deadline(&self, socket: &Arc<Socket>) {
+    ///         socket.close();
+    ///     }
+    /// }
+    /// ```
     pub fn set_deadline(&self, at: tokio::time::Instant) {
         self.signals().deadline = Some(Some(at));
         self.wake.notify();
@@ -696,6 +932,28 @@ impl<D> Socket<D> {
 
     /// Withdraws the request of [`set_deadline`](Socket::set_deadline), if any: the timer is
     /// dropped and `on_deadline` is not called.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::sync::Arc;
+    /// # use tower_socketio::engine::{EngineHandler, Message, Socket};
+    /// # struct App;
+    /// # impl EngineHandler for App {
+    /// #     type Data = ();
+    /// fn on_connect(&self, socket: Arc<Socket>) {
+    ///     // The client has 5 seconds to say hello...
+    ///     socket.set_deadline(tokio::time::Instant::now() + Duration::from_secs(5));
+    /// }
+    /// fn on_message(&self, socket: &Arc<Socket>, message: Message) {
+    ///     if message == Message::from("hello") {
+    ///         socket.clear_deadline(); // ...and did.
+    ///     }
+    /// }
+    /// fn on_deadline(&self, socket: &Arc<Socket>) {
+    ///     socket.close();
+    /// }
+    /// # }
+    /// ```
     pub fn clear_deadline(&self) {
         self.signals().deadline = Some(None);
         self.wake.notify();

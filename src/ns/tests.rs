@@ -316,12 +316,16 @@ async fn the_adapter_sends_to_lists_and_disconnects_the_namespace_sockets() {
     assert!(b.next_packet().await.unwrap().starts_with(r#"0{"sid":"#));
     assert_eq!(local.sids().len(), 2);
 
-    // With close: the whole connection closes, and the socket leaves with "forced close".
+    // With close (Node's `disconnect(true)`): the client is told (DISCONNECT), then the
+    // connection closes; the socket leaves with "server namespace disconnect".
     local.disconnect(sa.id(), true);
-    let closed = a.poll().await.unwrap_err();
-    assert_eq!(closed.to_string(), "the server closed the session");
+    let error = a.recv().await.unwrap_err();
+    assert_eq!(error.to_string(), "the server disconnected the socket");
     eventually("a's disconnect handler", || entries(&log).len() == 2).await;
-    assert_eq!(entries(&log)[1], format!("{} forced close", sa.id()));
+    assert_eq!(
+        entries(&log)[1],
+        format!("{} server namespace disconnect", sa.id())
+    );
     assert!(!sa.is_connected());
     assert_eq!(local.sids().len(), 1);
 }

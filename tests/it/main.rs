@@ -19,6 +19,8 @@ mod recovery;
 #[cfg(feature = "redis")]
 mod redis_adapter;
 #[cfg(feature = "redis")]
+mod redis_cluster;
+#[cfg(feature = "redis")]
 mod redis_streams;
 #[cfg(feature = "redis")]
 mod redis_wire;

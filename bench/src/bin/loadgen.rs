@@ -9,21 +9,36 @@
 //! loadgen HOST:PORT SERVER_PID idle CLIENTS
 //! loadgen HOST:PORT SERVER_PID rooms CLIENTS ROOMS MESSAGES
 //! loadgen HOST:PORT SERVER_PID polling CLIENTS SECONDS
+//! loadgen HOST:PORT,HOST:PORT PID,PID cluster CLIENTS MESSAGES
+//! loadgen HOST:PORT,HOST:PORT PID,PID cluster-local CLIENTS MESSAGES
+//! loadgen HOST:PORT,HOST:PORT PID,PID cluster-remote CLIENTS MESSAGES
+//! loadgen HOST:PORT,HOST:PORT PID,PID cluster-rooms CLIENTS ROOMS MESSAGES
 //! ```
+//!
+//! The cluster scenarios take two nodes of one cluster (the same implementation on one Redis),
+//! node A first: the sender is on node A, the server CPU time is that of both processes summed,
+//! and the line also gives each node's share. `cluster` is `fanout` with the clients spread
+//! half on each node (the sender included); `cluster-local` the same broadcast with every client
+//! on node A (node B in the cluster, with no clients); `cluster-remote` with every client but the
+//! sender on node B; `cluster-rooms` is `rooms` with the members spread half on each node.
 //!
 //! The bench server contract (every implementation): namespace `/`; `ack` is acknowledged with
 //! its arguments; `fanout` with a count M makes the server emit `tick` M times to every socket;
 //! `join` R adds the socket to room R and is acknowledged; `rooms` with a list of room names
 //! makes the server emit `tick` i to the i-th room of the list, in order.
 //!
-//! Server CPU time is read when the last operation completed, before clients disconnect.
+//! Server CPU time is read when the last operation completed, before clients disconnect; for
+//! the cluster scenarios it is the scheduler's count per thread, in nanoseconds (see
+//! `thread_cpu_ns`), `cpu_per_op_us` on the line with four decimals.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
 use tokio::sync::Semaphore;
 use tower_socketio_bench::polling::PollingClient;
-use tower_socketio_bench::{Client, cpu_time, percentile, rss_kb};
+
+use tower_socketio_bench::{Client, cpu_between, cpu_time, percentile, rss_kb, thread_cpu_ns};
 
 fn report(
     scenario: &str,
@@ -224,6 +239,238 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
     close_all(done).await;
 }
 
+/// Where the clients of a cluster scenario are, node A (the sender's) or B.
+#[derive(Clone, Copy)]
+enum Spread {
+    /// Alternately on B and A, so that each node holds half of all clients (sender included).
+    Half,
+    /// All on A.
+    Local,
+    /// All but the sender on B.
+    Remote,
+}
+
+impl Spread {
+    /// The node (0 = A, 1 = B) of reader `i`; the sender is on A.
+    fn node(self, i: usize) -> usize {
+        match self {
+            Spread::Half => (i + 1) % 2,
+            Spread::Local => 0,
+            Spread::Remote => 1,
+        }
+    }
+}
+
+/// A reading of the CPU time of each process: per thread in nanoseconds where the kernel keeps
+/// it (the cluster scenarios compare figures of a few tens of milliseconds, where clock ticks
+/// of 10 ms would be too coarse), else `/proc/PID/stat`'s clock ticks.
+enum CpuReading {
+    Threads(HashMap<u32, u64>),
+    Ticks(Duration),
+}
+
+fn cpu_times(pids: &[u32]) -> Vec<CpuReading> {
+    pids.iter()
+        .map(|pid| match thread_cpu_ns(*pid) {
+            Some(threads) => CpuReading::Threads(threads),
+            None => CpuReading::Ticks(cpu_time(*pid)),
+        })
+        .collect()
+}
+
+/// The CPU time of each process since `before`.
+fn cpu_since(pids: &[u32], before: &[CpuReading]) -> Vec<Duration> {
+    cpu_times(pids)
+        .iter()
+        .zip(before)
+        .map(|(now, before)| match (before, now) {
+            (CpuReading::Threads(before), CpuReading::Threads(now)) => cpu_between(before, now),
+            (CpuReading::Ticks(before), CpuReading::Ticks(now)) => *now - *before,
+            _ => panic!("the kernel's CPU accounting changed during the run"),
+        })
+        .collect()
+}
+
+/// Reports a cluster scenario: the CPU time of both nodes summed, and each node's share with
+/// its deliveries (`cpu_per_op_a_us` / `_b_`: that node's CPU per delivery it made, absent
+/// when it made none).
+fn report_cluster(
+    scenario: &str,
+    pids: &[u32],
+    cpu0: &[CpuReading],
+    deliveries: [u64; 2],
+    clients: [usize; 2],
+    elapsed: Duration,
+    extra: &str,
+) {
+    let cpu = cpu_since(pids, cpu0);
+    let total: Duration = cpu.iter().sum();
+    let ops = deliveries[0] + deliveries[1];
+    let mut nodes = format!(
+        " cpu_per_op_us={:.4} clients_a={} clients_b={}",
+        total.as_secs_f64() * 1e6 / ops.max(1) as f64,
+        clients[0],
+        clients[1]
+    );
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        let us = cpu[i].as_secs_f64() * 1e6;
+        nodes += &format!(" deliveries_{name}={} cpu_{name}_us={us:.0}", deliveries[i]);
+        if deliveries[i] > 0 {
+            nodes += &format!(" cpu_per_op_{name}_us={:.4}", us / deliveries[i] as f64);
+        }
+    }
+    report(
+        scenario,
+        ops,
+        elapsed,
+        total,
+        Vec::new(),
+        &format!("{nodes}{extra}"),
+    );
+}
+
+/// `fanout` over two nodes: the sender on node A asks for `messages` events to every socket;
+/// until every client, on either node, got all of them.
+async fn cluster(
+    scenario: &str,
+    addrs: &[String],
+    pids: &[u32],
+    clients: usize,
+    messages: u64,
+    spread: Spread,
+) {
+    assert!(
+        addrs.len() == 2 && pids.len() == 2,
+        "{scenario} takes two nodes"
+    );
+    let mut sender = Client::connect(&addrs[0]).await.expect("connect");
+    let mut placed = [1usize, 0];
+    let mut readers = Vec::with_capacity(clients.saturating_sub(1));
+    for i in 0..clients.saturating_sub(1) {
+        let node = spread.node(i);
+        placed[node] += 1;
+        readers.push(Client::connect(&addrs[node]).await.expect("connect"));
+    }
+    let readers: Vec<_> = readers
+        .into_iter()
+        .map(|mut client| {
+            tokio::spawn(async move {
+                for _ in 0..messages {
+                    let text = client.next_text().await.expect("tick");
+                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                }
+                client
+            })
+        })
+        .collect();
+    let cpu0 = cpu_times(pids);
+    let started = Instant::now();
+    sender
+        .send(&format!("42[\"fanout\",{messages}]"))
+        .await
+        .expect("send");
+    for _ in 0..messages {
+        sender.next_text().await.expect("tick");
+    }
+    let sender_done = started.elapsed();
+    let mut done = vec![sender];
+    for reader in readers {
+        done.push(reader.await.expect("reader"));
+    }
+    let elapsed = started.elapsed();
+    let deliveries = [placed[0] as u64 * messages, placed[1] as u64 * messages];
+    report_cluster(
+        scenario,
+        pids,
+        &cpu0,
+        deliveries,
+        placed,
+        elapsed,
+        &format!(" sender_done_us={}", sender_done.as_micros()),
+    );
+    close_all(done).await;
+}
+
+/// `rooms` over two nodes: the members spread half on each, the sender (in no room) on node A.
+async fn cluster_rooms(
+    addrs: &[String],
+    pids: &[u32],
+    clients: usize,
+    room_count: usize,
+    messages: usize,
+) {
+    assert!(
+        addrs.len() == 2 && pids.len() == 2,
+        "cluster-rooms takes two nodes"
+    );
+    let mut members = Vec::with_capacity(clients);
+    for i in 0..clients {
+        let node = Spread::Half.node(i);
+        let mut client = Client::connect(&addrs[node]).await.expect("connect");
+        let room = format!("r{}", i % room_count);
+        client
+            .send(&format!("420[\"join\",\"{room}\"]"))
+            .await
+            .expect("join");
+        let answer = client.next_text().await.expect("join ack");
+        assert!(answer.starts_with("430["), "{answer}");
+        members.push((client, i % room_count, node));
+    }
+    let mut sizes = vec![[0u64; 2]; room_count];
+    let mut placed = [1usize, 0];
+    for (_, room, node) in &members {
+        sizes[*room][*node] += 1;
+        placed[*node] += 1;
+    }
+    let mut state = 42;
+    let targets: Vec<usize> = (0..messages)
+        .map(|_| lcg(&mut state) as usize % room_count)
+        .collect();
+    let mut expected = vec![0u64; room_count];
+    for room in &targets {
+        expected[*room] += 1;
+    }
+    let mut deliveries = [0u64; 2];
+    for room in &targets {
+        deliveries[0] += sizes[*room][0];
+        deliveries[1] += sizes[*room][1];
+    }
+    let readers: Vec<_> = members
+        .into_iter()
+        .map(|(mut client, room, _)| {
+            let wanted = expected[room];
+            tokio::spawn(async move {
+                for _ in 0..wanted {
+                    let text = client.next_text().await.expect("tick");
+                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                }
+                client
+            })
+        })
+        .collect();
+    let mut sender = Client::connect(&addrs[0]).await.expect("connect");
+    let names: Vec<String> = targets.iter().map(|room| format!("r{room}")).collect();
+    let event = serde_json::to_string(&("rooms", names)).expect("json");
+    let cpu0 = cpu_times(pids);
+    let started = Instant::now();
+    sender.send(&format!("42{event}")).await.expect("send");
+    let mut done = vec![sender];
+    for reader in readers {
+        done.push(reader.await.expect("reader"));
+    }
+    let elapsed = started.elapsed();
+    report_cluster(
+        "cluster-rooms",
+        pids,
+        &cpu0,
+        deliveries,
+        placed,
+        elapsed,
+        "",
+    );
+    close_all(done).await;
+}
+
 async fn close_all(clients: Vec<Client>) {
     for client in clients {
         client.close().await;
@@ -337,12 +584,17 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
         eprintln!(
-            "usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS | rooms CLIENTS ROOMS MSGS | polling CLIENTS SECS)"
+            "usage: loadgen HOST:PORT SERVER_PID (connect N C | ack CLIENTS SECS | fanout CLIENTS MSGS | idle CLIENTS | rooms CLIENTS ROOMS MSGS | polling CLIENTS SECS)\n       loadgen HOST:PORT,HOST:PORT PID,PID (cluster | cluster-local | cluster-remote) CLIENTS MSGS\n       loadgen HOST:PORT,HOST:PORT PID,PID cluster-rooms CLIENTS ROOMS MSGS"
         );
         std::process::exit(2);
     }
-    let addr = args[1].clone();
-    let pid: u32 = args[2].parse().expect("server pid");
+    let addrs: Vec<String> = args[1].split(',').map(str::to_owned).collect();
+    let pids: Vec<u32> = args[2]
+        .split(',')
+        .map(|p| p.parse().expect("server pid"))
+        .collect();
+    let addr = addrs[0].clone();
+    let pid = pids[0];
     let num = |i: usize| -> u64 { args.get(i).and_then(|a| a.parse().ok()).expect("a number") };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -367,6 +619,24 @@ fn main() {
                     .await
                 }
                 "polling" => polling(&addr, pid, num(4) as usize, num(5)).await,
+                scenario @ ("cluster" | "cluster-local" | "cluster-remote") => {
+                    let spread = match scenario {
+                        "cluster" => Spread::Half,
+                        "cluster-local" => Spread::Local,
+                        _ => Spread::Remote,
+                    };
+                    cluster(scenario, &addrs, &pids, num(4) as usize, num(5), spread).await
+                }
+                "cluster-rooms" => {
+                    cluster_rooms(
+                        &addrs,
+                        &pids,
+                        num(4) as usize,
+                        num(5) as usize,
+                        num(6) as usize,
+                    )
+                    .await
+                }
                 other => panic!("unknown scenario {other}"),
             }
         };

@@ -1,7 +1,8 @@
 //! Turns the result lines of `scripts/bench.sh` (`server=NAME scenario=... key=value ...`) into
 //! a Markdown table with ratios: ours / socketioxide, ours / Node, ours / bare limit (the
 //! better of the bare servers for each figure). A figure measured several times (repeated runs)
-//! is the median of its runs.
+//! is the median of its runs. With both `cluster-remote` and `cluster-local`, a line under the
+//! table gives each server's cross-node / local server CPU per delivery.
 //!
 //! ```text
 //! table RESULTS_FILE
@@ -46,6 +47,32 @@ fn figures(scenario: &str) -> Vec<Figure> {
             figure("server_cpu_per_op_us", "server CPU µs per ack", false),
             figure("p50_us", "p50 round trip µs", false),
             figure("p99_us", "p99 round trip µs", false),
+        ],
+        "cluster" | "cluster-rooms" => vec![
+            figure("ops_per_s", "deliveries/s", true),
+            figure(
+                "cpu_per_op_us",
+                "server CPU µs per delivery (both nodes)",
+                false,
+            ),
+            figure(
+                "cpu_per_op_a_us",
+                "node A (sender's) CPU µs per delivery it made",
+                false,
+            ),
+            figure(
+                "cpu_per_op_b_us",
+                "node B CPU µs per delivery it made",
+                false,
+            ),
+        ],
+        "cluster-local" | "cluster-remote" => vec![
+            figure("ops_per_s", "deliveries/s", true),
+            figure(
+                "cpu_per_op_us",
+                "server CPU µs per delivery (both nodes)",
+                false,
+            ),
         ],
         _ => vec![
             figure("ops_per_s", "deliveries/s", true),
@@ -92,7 +119,17 @@ fn main() {
                     .and_then(|v| v.get(figure.key))
                     .map(|runs| median(runs))
             };
-            let cell = |v: Option<f64>| v.map(format_number).unwrap_or_else(|| "n/a".into());
+            let cell = |v: Option<f64>| {
+                v.map(|v| {
+                    // The cluster scenarios' CPU figures are read in nanoseconds.
+                    if scenario.starts_with("cluster") && figure.key != "ops_per_s" && v < 100.0 {
+                        format!("{v:.3}")
+                    } else {
+                        format_number(v)
+                    }
+                })
+                .unwrap_or_else(|| "n/a".into())
+            };
             let ratio = |ours: Option<f64>, other: Option<f64>| match (ours, other) {
                 (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
                 _ => "n/a".into(),
@@ -118,6 +155,30 @@ fn main() {
                 ratio(ours, bare),
             );
         }
+    }
+    let cpu = |server: &str, scenario: &str| {
+        results
+            .get(&(server.to_string(), scenario.to_string()))
+            .and_then(|v| v.get("cpu_per_op_us"))
+            .map(|runs| median(runs))
+    };
+    let cross: Vec<String> = [OURS, SOCKETIOXIDE, NODE]
+        .iter()
+        .filter_map(
+            |server| match (cpu(server, "cluster-remote"), cpu(server, "cluster-local")) {
+                (Some(remote), Some(local)) if local > 0.0 => {
+                    Some(format!("{server} {:.2}x", remote / local))
+                }
+                _ => None,
+            },
+        )
+        .collect();
+    if !cross.is_empty() {
+        println!();
+        println!(
+            "Cross-node / local server CPU per delivery (cluster-remote / cluster-local, both nodes): {}",
+            cross.join(", ")
+        );
     }
 }
 

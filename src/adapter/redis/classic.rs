@@ -399,6 +399,15 @@ impl ClassicAdapter {
 }
 
 impl Receiver for ClassicAdapter {
+    fn receive_all(&self, messages: &mut dyn Iterator<Item = (Vec<u8>, Bytes)>) {
+        // A burst from other servers: delivered as a handler's broadcasts are, coalesced.
+        self.local.namespace().batch(|| {
+            for (channel, payload) in messages {
+                self.receive(&channel, payload);
+            }
+        });
+    }
+
     fn receive(&self, channel: &[u8], payload: Bytes) {
         match self.channels.classify(channel) {
             ClassicChannel::Broadcast { room } => self.on_broadcast(room, payload),

@@ -20,7 +20,22 @@ use crate::adapter::AdapterError;
 pub(crate) trait Receiver: Send + Sync {
     /// A message on `channel`.
     fn receive(&self, channel: &[u8], payload: Bytes);
+
+    /// Messages that arrived together, in order: an adapter delivers them in one batch
+    /// ([`LocalNamespace::batch`](crate::adapter::LocalNamespace::batch)).
+    fn receive_all(&self, messages: &mut dyn Iterator<Item = (Vec<u8>, Bytes)>) {
+        for (channel, payload) in messages {
+            self.receive(&channel, payload);
+        }
+    }
 }
+
+/// The most messages waiting between the subscriber connection and their adapters; past it,
+/// messages are dropped, counted and logged (the dispatcher fell that far behind Redis).
+const INCOMING: usize = 65_536;
+
+/// The most messages the dispatcher hands over in one batch.
+const BATCH: usize = 256;
 
 /// Channel (or pattern) → the adapter that receives its messages.
 type Routes = RwLock<HashMap<Vec<u8>, Weak<dyn Receiver>>>;
@@ -100,6 +115,8 @@ pub(crate) struct Link {
     /// Messages published, and those that failed.
     pub(crate) published: AtomicU64,
     pub(crate) failed: Arc<AtomicU64>,
+    /// Messages received that the dispatcher could not take (see [`INCOMING`]).
+    pub(crate) dropped: Arc<AtomicU64>,
 }
 
 /// A subscription given up because nobody wants the channel any more.
@@ -132,11 +149,22 @@ impl Link {
         };
         let sub_client = redis::Client::open(resp3).map_err(|e| error("invalid URL", e))?;
         let routes: Arc<Routes> = Arc::default();
-        let table = routes.clone();
+        let (incoming, received) = mpsc::channel::<PushInfo>(INCOMING);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let lost = dropped.clone();
         let push = move |info: PushInfo| -> Result<(), std::convert::Infallible> {
-            dispatch(&table, info);
+            if incoming.try_send(info).is_err() {
+                let count = lost.fetch_add(1, Ordering::Relaxed);
+                if count % 10_000 == 0 {
+                    tracing::warn!(
+                        dropped = count + 1,
+                        "redis adapter: messages from Redis arrive faster than they are delivered: dropped"
+                    );
+                }
+            }
             Ok(())
         };
+        tokio::spawn(dispatcher(routes.clone(), received));
         let subscriber = ConnectionManager::new_with_config(
             sub_client,
             config()
@@ -157,6 +185,7 @@ impl Link {
             pending: Mutex::default(),
             published: AtomicU64::new(0),
             failed,
+            dropped,
         }))
     }
 
@@ -360,28 +389,59 @@ impl Link {
     }
 }
 
-/// Hands a pushed message to the receiver of its channel (or pattern).
-fn dispatch(routes: &Routes, info: PushInfo) {
-    let (key, channel, payload) = match (info.kind, info.data.as_slice()) {
-        (PushKind::Message | PushKind::SMessage, [channel, payload]) => (channel, channel, payload),
-        (PushKind::PMessage, [pattern, channel, payload]) => (pattern, channel, payload),
-        _ => return,
+/// The channel, payload and route key (the pattern, for a pattern message) of a pushed message.
+fn message(info: PushInfo) -> Option<(Vec<u8>, Vec<u8>, Bytes)> {
+    let mut data = info.data.into_iter();
+    let (key, channel, payload) = match info.kind {
+        PushKind::Message | PushKind::SMessage => {
+            let channel = data.next()?;
+            (channel.clone(), channel, data.next()?)
+        }
+        PushKind::PMessage => (data.next()?, data.next()?, data.next()?),
+        _ => return None,
     };
     let (redis::Value::BulkString(key), redis::Value::BulkString(channel)) = (key, channel) else {
-        return;
+        return None;
     };
     let payload = match payload {
-        redis::Value::BulkString(bytes) => Bytes::copy_from_slice(bytes),
-        redis::Value::SimpleString(text) => Bytes::copy_from_slice(text.as_bytes()),
-        _ => return,
+        redis::Value::BulkString(bytes) => Bytes::from(bytes),
+        redis::Value::SimpleString(text) => Bytes::from(text),
+        _ => return None,
     };
-    let receiver = routes
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(key.as_slice())
-        .and_then(Weak::upgrade);
-    if let Some(receiver) = receiver {
-        receiver.receive(channel, payload);
+    Some((key, channel, payload))
+}
+
+/// Hands the messages from Redis to the receivers of their channels (or patterns), in order,
+/// a burst at a time: the consecutive messages of one receiver in one call.
+async fn dispatcher(routes: Arc<Routes>, mut received: mpsc::Receiver<PushInfo>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while received.recv_many(&mut batch, BATCH).await > 0 {
+        let mut run: Vec<(Vec<u8>, Bytes)> = Vec::new();
+        let mut current: Option<Arc<dyn Receiver>> = None;
+        for info in batch.drain(..) {
+            let Some((key, channel, payload)) = message(info) else {
+                continue;
+            };
+            let receiver = routes
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key.as_slice())
+                .and_then(Weak::upgrade);
+            let Some(receiver) = receiver else {
+                continue;
+            };
+            let same = current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &receiver));
+            if !same {
+                if let Some(previous) = current.take() {
+                    previous.receive_all(&mut run.drain(..));
+                }
+                current = Some(receiver);
+            }
+            run.push((channel, payload));
+        }
+        if let Some(receiver) = current {
+            receiver.receive_all(&mut run.drain(..));
+        }
     }
 }
 

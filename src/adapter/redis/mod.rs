@@ -50,6 +50,14 @@
 //! - operations that wait for other servers (`fetch_sockets`, acknowledgements) fail or come back
 //!   incomplete at their timeout ([`RedisConfig::requests_timeout`], 5 s), with Node's texts.
 //!
+//! Messages from Redis wait, at most 65,536 of them, for a task that delivers them a burst at a
+//! time (a burst of broadcasts is coalesced as a handler's are); past that bound they are
+//! dropped, logged and counted ([`RedisAdapter::dropped_messages`]).
+//!
+//! An `emit` on an operator is queued for this server's sockets and for Redis before it returns;
+//! awaiting the returned future waits for Redis to take the publish (a round trip): drop it, as
+//! Node's `io.emit` does, unless you need to know.
+//!
 //! # Streams
 //! [`RedisConfig::streams`] makes the adapter of Node's `@socket.io/redis-streams-adapter` 0.3,
 //! byte for byte, so that tower-socketio and Node servers share one stream, and connection state
@@ -349,5 +357,11 @@ impl RedisAdapter {
     /// documentation).
     pub fn failed_publishes(&self) -> u64 {
         self.link.failed.load(Ordering::Relaxed)
+    }
+
+    /// How many messages from Redis were dropped because this server fell too far behind
+    /// delivering them (65,536 waiting; logged as they are dropped).
+    pub fn dropped_messages(&self) -> u64 {
+        self.link.dropped.load(Ordering::Relaxed)
     }
 }

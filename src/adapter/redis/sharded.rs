@@ -147,6 +147,15 @@ impl ShardedAdapter {
 }
 
 impl Receiver for ShardedAdapter {
+    fn receive_all(&self, messages: &mut dyn Iterator<Item = (Vec<u8>, Bytes)>) {
+        // A burst from other servers: delivered as a handler's broadcasts are, coalesced.
+        self.local.namespace().batch(|| {
+            for (channel, payload) in messages {
+                self.receive(&channel, payload);
+            }
+        });
+    }
+
     fn receive(&self, _channel: &[u8], payload: Bytes) {
         match ClusterMessage::decode(&payload) {
             Ok(Some(message)) => self.on_message(message),
