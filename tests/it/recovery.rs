@@ -331,25 +331,33 @@ async fn a_client_too_slow_for_its_buffer_loses_nothing() {
     let (sid, pid) = ids(&answer);
     io.emit("n", &(0, "")).await.unwrap();
     let mut last = offset(&client.recv().await);
-    // 400 events of 8 KiB while the client reads nothing: far past its 64 KiB buffer and the
-    // kernel's.
-    let filler = "x".repeat(8 << 10);
-    for i in 1..=400 {
+    // 1,500 events of 16 KiB (24 MB) while the client reads nothing: far past its 64 KiB buffer
+    // and what the kernel's socket buffers absorb on loopback (a few MB; 3 MB was not always
+    // enough).
+    const EVENTS: u32 = 1_500;
+    let filler = "x".repeat(16 << 10);
+    for i in 1..=EVENTS {
         if i % 2 == 0 {
             let _ = io.emit("n", &(i, &filler)).await;
         } else {
             let _ = io.to(sid.as_str()).emit("n", &(i, &filler)).await;
         }
     }
-    settle().await;
-    assert!(
-        seen.reasons
-            .lock()
-            .unwrap()
-            .contains(&"transport error".to_owned()),
-        "{:?}",
-        seen.reasons.lock().unwrap()
-    );
+    // The session ends once its driver sees the overflow: wait for it, not a fixed time.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen
+        .reasons
+        .lock()
+        .unwrap()
+        .contains(&"transport error".to_owned())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            seen.reasons.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // What reached the client before the cut.
     let mut got = vec![0];
     while let Ok(Some(packet)) =
@@ -375,7 +383,7 @@ async fn a_client_too_slow_for_its_buffer_loses_nothing() {
     assert_eq!(ids(&answer).0, sid, "recovered");
     assert_eq!(
         got,
-        (0..=400).collect::<Vec<u32>>(),
+        (0..=EVENTS).collect::<Vec<u32>>(),
         "every event once, in order"
     );
 }
