@@ -575,6 +575,10 @@ pub(crate) struct NsCore {
     name: String,
     pub(crate) routes: Arc<dyn Dispatch>,
     sockets: RwLock<SidMap<SocketRef>>,
+    /// Connection state recovery: the connected sockets' ids by private id, so that a client
+    /// back before its old connection was seen to go finds its socket without a scan of every
+    /// socket (a reconnection storm would otherwise cost the square of the sockets).
+    pids: std::sync::Mutex<std::collections::HashMap<String, Sid>>,
     adapter: Arc<dyn Adapter>,
     /// Acknowledgement ids, shared by every socket of the namespace (as in Node), so that a
     /// broadcast with acknowledgements is one packet for all.
@@ -599,6 +603,7 @@ impl NsCore {
                 name,
                 routes,
                 sockets: RwLock::new(SidMap::default()),
+                pids: std::sync::Mutex::default(),
                 ack_ids: AtomicU64::new(0),
                 ack_timeout: options.ack_timeout,
                 recovery: options.recovery.clone(),
@@ -613,10 +618,12 @@ impl NsCore {
 
     /// The connected socket whose private id (connection state recovery) is `pid`.
     pub(crate) fn socket_by_pid(&self, pid: &str) -> Option<SocketRef> {
-        self.read()
-            .values()
-            .find(|socket| socket.pid() == Some(pid))
-            .cloned()
+        let sid = *self.lock_pids().get(pid)?;
+        self.socket(sid).filter(|socket| socket.pid() == Some(pid))
+    }
+
+    fn lock_pids(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Sid>> {
+        self.pids.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The connected socket `sid`.
@@ -679,6 +686,9 @@ impl NsCore {
         }
         socket.set_connected(true);
         self.write().insert(socket.id(), socket.clone());
+        if let Some(pid) = socket.pid() {
+            self.lock_pids().insert(pid.to_owned(), socket.id());
+        }
         socket.join(socket.id());
         joined.insert(self.name.clone(), socket.clone());
         let missed = match restored {
@@ -779,6 +789,11 @@ impl Nsp for NsCore {
                 .is_some_and(|s| Arc::ptr_eq(s, socket))
             {
                 sockets.remove(&socket.id());
+                if let Some(pid) = socket.pid() {
+                    let mut pids = self.lock_pids();
+                    pids.remove(pid);
+                    engine::shrink_map(&mut pids);
+                }
             }
             engine::shrink_map(&mut sockets);
         }
