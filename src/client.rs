@@ -95,6 +95,34 @@ impl IoHandler {
     }
 
     /// The namespace `name` if it exists already.
+    pub(crate) fn options(&self) -> &NsOptions {
+        &self.options
+    }
+
+    /// Adds a static namespace to a running server; `false` when the name is taken.
+    pub(crate) fn add_namespace(&self, name: &str, routes: Arc<dyn Dispatch>) -> bool {
+        let mut namespaces = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        if namespaces.contains_key(name) {
+            return false;
+        }
+        let ns = NsCore::new(name.to_owned(), routes, &self.adapter, &self.options);
+        namespaces.insert(name.to_owned(), ns);
+        true
+    }
+
+    /// Every namespace's name and local socket count, sorted by name.
+    pub(crate) fn namespace_sizes(&self) -> Vec<(String, usize)> {
+        let mut sizes: Vec<(String, usize)> = self
+            .namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(name, ns)| (name.clone(), ns.socket_count()))
+            .collect();
+        sizes.sort();
+        sizes
+    }
+
     pub(crate) fn existing_namespace(&self, name: &str) -> Option<Arc<NsCore>> {
         self.namespaces
             .read()
@@ -163,6 +191,15 @@ impl EngineHandler for IoHandler {
                     drop(partial);
                     self.dispatch(esock, packet, attachments);
                 }
+            }
+        }
+    }
+
+    fn on_upgrade(&self, esock: &EngineSocket) {
+        let sockets: Vec<SocketRef> = esock.data().sockets().values().cloned().collect();
+        for socket in sockets {
+            if let Some(observer) = socket.observer() {
+                observer.transport_upgraded(&socket);
             }
         }
     }
@@ -300,6 +337,7 @@ impl IoHandler {
                 handshake,
                 pid,
                 recovered,
+                ns.socket_observer(),
             ));
             let mut rejoin = None;
             if let Some(restored) = restored {

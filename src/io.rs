@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::adapter::RecoveryConfig;
+use crate::adapter::RoomObserver;
 use crate::adapter::{Adapter, IntoRooms, LocalNamespace, MemoryAdapter};
 use crate::broadcast::{BroadcastOperator, Emitted, RemoteSocket};
 use crate::client::{IoHandler, NsMatcher};
@@ -15,7 +16,7 @@ use crate::engine::config::EngineConfig;
 use crate::error::BroadcastError;
 use crate::layer::SocketIoLayer;
 use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, NsOptions, Routes};
-use crate::socket::SocketRef;
+use crate::socket::{SocketObserver, SocketRef};
 
 /// A Socket.IO server. Cloning is cheap and shares the server.
 ///
@@ -347,6 +348,70 @@ impl SocketIo {
     pub fn close(&self) {
         self.engine.close();
     }
+
+    /// Installs the server's [`SocketObserver`]: from now on it is told of every socket's
+    /// connection, events both ways, upgrade, data updates and disconnection, in every namespace
+    /// (sockets already connected are not observed). There is at most one per server: `Err`
+    /// gives `observer` back when one is already installed. See [`SocketObserver`] for an
+    /// example; the admin UI (feature `admin`) installs one.
+    pub fn observe_sockets(
+        &self,
+        observer: Arc<dyn SocketObserver>,
+    ) -> Result<(), Arc<dyn SocketObserver>> {
+        self.engine
+            .handler()
+            .options()
+            .socket_observer
+            .set(observer)
+    }
+
+    /// Installs the server's [`RoomObserver`]: from now on it is told of every local socket
+    /// joining or leaving a room, in every namespace. There is at most one per server: `Err`
+    /// gives `observer` back when one is already installed. See [`RoomObserver`] for an
+    /// example.
+    pub fn observe_rooms(
+        &self,
+        observer: Arc<dyn RoomObserver>,
+    ) -> Result<(), Arc<dyn RoomObserver>> {
+        self.engine.handler().options().room_observer.set(observer)
+    }
+
+    /// Adds a namespace to a built server (the admin namespace); replaces none.
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
+    pub(crate) fn add_ns(&self, name: &str, namespace: Namespace<()>) -> bool {
+        let routes = Routes {
+            ns: namespace,
+            state: (),
+        };
+        self.engine.handler().add_namespace(name, Arc::new(routes))
+    }
+
+    /// Every namespace with its local socket count.
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
+    pub(crate) fn namespaces(&self) -> Vec<(String, usize)> {
+        self.engine.handler().namespace_sizes()
+    }
+
+    /// A handle that does not keep the server alive.
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
+    pub(crate) fn downgrade(&self) -> WeakSocketIo {
+        WeakSocketIo(Arc::downgrade(&self.engine.shared))
+    }
+}
+
+/// A [`SocketIo`] that does not keep the server alive (for the server's own tasks and handlers).
+#[derive(Clone)]
+#[cfg_attr(not(feature = "admin"), allow(dead_code))]
+pub(crate) struct WeakSocketIo(std::sync::Weak<crate::engine::EngineShared<IoHandler>>);
+
+#[cfg_attr(not(feature = "admin"), allow(dead_code))]
+impl WeakSocketIo {
+    /// The server, while something else keeps it.
+    pub(crate) fn upgrade(&self) -> Option<SocketIo> {
+        Some(SocketIo {
+            engine: EngineIo::from_shared(self.0.upgrade()?),
+        })
+    }
 }
 
 /// Builds a [`SocketIo`]: options, application state, namespaces.
@@ -617,6 +682,8 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
         let options = NsOptions {
             ack_timeout: self.ack_timeout,
             recovery: self.recovery.map(Arc::new),
+            socket_observer: Default::default(),
+            room_observer: Default::default(),
         };
         // Every namespace gets its adapter from the factory, static ones and `/` included.
         let adapter = &self.adapter;

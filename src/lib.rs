@@ -401,7 +401,7 @@ pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;
 pub use ns::{Namespace, ServerEvent};
 pub use parser::RESERVED_EVENTS;
-pub use socket::{AckFuture, DisconnectReason, Handshake, Socket, SocketRef};
+pub use socket::{AckFuture, DisconnectReason, Handshake, Socket, SocketObserver, SocketRef};
 pub use value::Value;
 
 /// The README's code blocks, compiled and run as doc tests.

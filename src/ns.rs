@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::adapter::{
     Adapter, Answers, EncodedPacket, LocalNamespace, LocalSockets, RecoveryConfig, Room,
-    ServerReply, Session, SocketInfo,
+    RoomObserverSlot, ServerReply, Session, SocketInfo,
 };
 use crate::broadcast::coalesce;
 use crate::engine::key_hash::NameMap;
@@ -20,7 +20,7 @@ use crate::error::ConnectError;
 use crate::extract::HandlerContext;
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
 use crate::parser;
-use crate::socket::{DisconnectReason, Nsp, SocketRef};
+use crate::socket::{DisconnectReason, Nsp, SocketObserver, SocketObserverSlot, SocketRef};
 use crate::value::Value;
 
 #[cfg(test)]
@@ -563,10 +563,13 @@ pub(crate) type AdapterFactory = Arc<dyn Fn(LocalNamespace) -> Arc<dyn Adapter> 
 
 /// What every namespace of a server shares: the acknowledgement timeout and connection state
 /// recovery.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct NsOptions {
     pub(crate) ack_timeout: Duration,
     pub(crate) recovery: Option<Arc<RecoveryConfig>>,
+    /// The server's observers, shared by every namespace (dynamic ones included).
+    pub(crate) socket_observer: SocketObserverSlot,
+    pub(crate) room_observer: RoomObserverSlot,
 }
 
 /// A namespace at run time: its name, its routes, its connected sockets and its adapter. The
@@ -585,6 +588,7 @@ pub(crate) struct NsCore {
     ack_ids: AtomicU64,
     ack_timeout: Duration,
     recovery: Option<Arc<RecoveryConfig>>,
+    socket_observer: SocketObserverSlot,
 }
 
 impl NsCore {
@@ -599,7 +603,12 @@ impl NsCore {
         Arc::new_cyclic(|weak: &Weak<NsCore>| {
             let local: Weak<dyn LocalSockets> = weak.clone();
             NsCore {
-                adapter: adapter(LocalNamespace::new(&name, local, options.recovery.clone())),
+                adapter: adapter(LocalNamespace::new(
+                    &name,
+                    local,
+                    options.recovery.clone(),
+                    options.room_observer.clone(),
+                )),
                 name,
                 routes,
                 sockets: RwLock::new(SidMap::default()),
@@ -607,8 +616,14 @@ impl NsCore {
                 ack_ids: AtomicU64::new(0),
                 ack_timeout: options.ack_timeout,
                 recovery: options.recovery.clone(),
+                socket_observer: options.socket_observer.clone(),
             }
         })
+    }
+
+    /// The server's [`SocketObserver`], if one is installed.
+    pub(crate) fn socket_observer(&self) -> Option<Arc<dyn SocketObserver>> {
+        self.socket_observer.get().cloned()
     }
 
     /// Connection state recovery's options, when it is on.
@@ -727,6 +742,9 @@ impl NsCore {
             }
         }
         tracing::debug!(ns = self.name, %sid, "socket connected");
+        if let Some(observer) = socket.observer() {
+            observer.connected(socket);
+        }
         self.routes.connected(socket.clone(), auth);
         true
     }
@@ -762,6 +780,9 @@ impl Nsp for NsCore {
         attachments: Vec<Bytes>,
         ack: Option<u64>,
     ) {
+        if let Some(observer) = socket.observer() {
+            observer.event_received(&socket, &event, &args);
+        }
         self.routes.event(socket, event, args, attachments, ack);
     }
 
@@ -817,6 +838,9 @@ impl Nsp for NsCore {
             }));
         }
         tracing::debug!(ns = self.name, sid = %socket.id(), %reason, "socket disconnected");
+        if let Some(observer) = socket.observer() {
+            observer.disconnected(socket, reason);
+        }
         self.routes.disconnected(socket.clone(), reason);
     }
 }
@@ -824,14 +848,29 @@ impl Nsp for NsCore {
 /// What the adapter does with this server's sockets: broadcasts take the coalescing path.
 impl LocalSockets for NsCore {
     fn send_to(&self, sids: &mut dyn Iterator<Item = Sid>, packet: EncodedPacket, volatile: bool) {
+        let sent = self.observed(&packet);
         let EncodedPacket { text, attachments } = packet;
         coalesce::broadcast(text, attachments, volatile, |visit| {
             let sockets = self.read();
-            sids.filter_map(|sid| sockets.get(&sid)).for_each(visit);
+            let sockets = sids.filter_map(|sid| sockets.get(&sid));
+            match &sent {
+                None => sockets.for_each(visit),
+                Some(sent) => sockets.for_each(|socket| sent.notify(socket, visit)),
+            }
         });
     }
 
     fn send_all(&self, skip: Option<&dyn Fn(Sid) -> bool>, packet: EncodedPacket, volatile: bool) {
+        if let Some(sent) = self.observed(&packet) {
+            let EncodedPacket { text, attachments } = packet;
+            return coalesce::broadcast(text, attachments, volatile, |visit| {
+                let sockets = self.read();
+                sockets
+                    .values()
+                    .filter(|socket| !skip.is_some_and(|skip| skip(socket.id())))
+                    .for_each(|socket| sent.notify(socket, visit));
+            });
+        }
         let EncodedPacket { text, attachments } = packet;
         coalesce::broadcast(text, attachments, volatile, |visit| {
             let sockets = self.read();
@@ -889,6 +928,34 @@ impl LocalSockets for NsCore {
         } else {
             socket.disconnect();
         }
+    }
+}
+
+/// A broadcast's event, decoded once for the socket observer.
+struct Observed {
+    observer: Arc<dyn SocketObserver>,
+    event: String,
+    args: Vec<Value>,
+}
+
+impl Observed {
+    /// Tells the observer, then hands the socket on to the broadcast.
+    fn notify(&self, socket: &SocketRef, visit: &mut dyn FnMut(&SocketRef)) {
+        self.observer.event_sent(socket, &self.event, &self.args);
+        visit(socket);
+    }
+}
+
+impl NsCore {
+    /// The broadcast's event when an observer wants it.
+    fn observed(&self, packet: &EncodedPacket) -> Option<Observed> {
+        let observer = self.socket_observer.get()?.clone();
+        let (event, args) = parser::decode_event(&packet.text, &packet.attachments)?;
+        Some(Observed {
+            observer,
+            event,
+            args,
+        })
     }
 }
 

@@ -134,6 +134,19 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
     })
 }
 
+/// The event name and arguments of an encoded EVENT packet (what a socket observer is told of
+/// an outgoing event); `None` for any other packet.
+pub(crate) fn decode_event(text: &Str, attachments: &[Bytes]) -> Option<(String, Vec<Value>)> {
+    let packet = decode(text.clone()).ok()?;
+    if !matches!(packet.kind, Kind::Event | Kind::BinaryEvent) {
+        return None;
+    }
+    match parse_args(&packet.payload, attachments, true).ok()? {
+        (Some(name), args) => Some((name, args)),
+        (None, _) => None,
+    }
+}
+
 /// An ack id or attachment count: at most 15 digits, the integers a JavaScript number holds
 /// exactly.
 fn parse_number(digits: &[u8]) -> Option<u64> {

@@ -23,6 +23,10 @@ use crate::error::{AckError, EmitError};
 use crate::parser::{self, RawPacket, args_into, encode_event};
 use crate::value::Value;
 
+mod observer;
+pub use observer::SocketObserver;
+pub(crate) use observer::SocketObserverSlot;
+
 /// Why a socket left its namespace. The names are the Node server's. Handlers of
 /// [`on_disconnect`](crate::Namespace::on_disconnect) and
 /// [`on_disconnecting`](crate::Namespace::on_disconnecting) take it as an extractor.
@@ -192,6 +196,8 @@ pub struct Socket {
     recovered: bool,
     /// A recovered socket with this id took over: this one keeps no session when it leaves.
     superseded: AtomicBool,
+    /// The server's observer when the socket was created, if any.
+    observer: Option<Arc<dyn SocketObserver>>,
 }
 
 /// Where the answer to one of the server's acknowledgement requests goes.
@@ -213,6 +219,7 @@ impl Socket {
         handshake: Handshake,
         pid: Option<String>,
         recovered: bool,
+        observer: Option<Arc<dyn SocketObserver>>,
     ) -> Self {
         Socket {
             id,
@@ -226,6 +233,7 @@ impl Socket {
             pid,
             recovered,
             superseded: AtomicBool::new(false),
+            observer,
         }
     }
 
@@ -470,6 +478,9 @@ impl Socket {
     pub fn set_data<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), serde_json::Error> {
         let value = Value::from(serde_json::to_value(data)?);
         *self.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        if let Some(observer) = &self.observer {
+            observer.data_updated(self);
+        }
         Ok(())
     }
 
@@ -649,7 +660,18 @@ impl Socket {
     /// Queues a packet encoded for a broadcast.
     pub(crate) fn send_packet(&self, packet: &EncodedPacket) -> Result<(), EmitError> {
         self.send_encoded(&packet.text, &packet.attachments, false)
-            .map_err(EmitError::from)
+            .map_err(EmitError::from)?;
+        if let Some(observer) = &self.observer {
+            if let Some((event, args)) = parser::decode_event(&packet.text, &packet.attachments) {
+                observer.event_sent(self, &event, &args);
+            }
+        }
+        Ok(())
+    }
+
+    /// The server's [`SocketObserver`] when this socket connected.
+    pub(crate) fn observer(&self) -> Option<&dyn SocketObserver> {
+        self.observer.as_deref()
     }
 
     /// Queues an encoded packet (text and attachments, all or none) while the socket is

@@ -124,10 +124,14 @@ impl Adapter for MemoryAdapter {
     }
 
     fn add_all(&self, sid: Sid, rooms: &[Room]) {
+        let observer = self.ns.room_observer();
         let mut state = self.write();
         for room in rooms {
             state.members.entry(room.clone()).or_default().insert(sid);
-            state.rooms_of.entry(sid).or_default().insert(room.clone());
+            let new = state.rooms_of.entry(sid).or_default().insert(room.clone());
+            if let Some(observer) = observer.filter(|_| new) {
+                observer.room_joined(self.ns.name(), room, sid);
+            }
         }
     }
 
@@ -135,10 +139,13 @@ impl Adapter for MemoryAdapter {
         let mut state = self.write();
         state.leave(sid, room);
         if let Some(rooms) = state.rooms_of.get_mut(&sid) {
-            rooms.remove(room);
+            let was_in = rooms.remove(room);
             if rooms.is_empty() {
                 state.rooms_of.remove(&sid);
                 shrink_map(&mut state.rooms_of);
+            }
+            if let Some(observer) = self.ns.room_observer().filter(|_| was_in) {
+                observer.room_left(self.ns.name(), room, sid);
             }
         }
     }
@@ -149,8 +156,12 @@ impl Adapter for MemoryAdapter {
             return;
         };
         shrink_map(&mut state.rooms_of);
+        let observer = self.ns.room_observer();
         for room in rooms {
             state.leave(sid, &room);
+            if let Some(observer) = observer {
+                observer.room_left(self.ns.name(), &room, sid);
+            }
         }
     }
 

@@ -175,6 +175,7 @@ mod memory;
 mod memory_log;
 #[cfg(feature = "redis")]
 pub mod redis;
+mod room_observer;
 mod session;
 mod socket_info;
 
@@ -187,6 +188,8 @@ use std::time::Duration;
 
 pub use answers::{Answers, Gathered};
 pub use memory::MemoryAdapter;
+pub use room_observer::RoomObserver;
+pub(crate) use room_observer::RoomObserverSlot;
 pub use session::{RecoveryConfig, Restored, Session};
 pub use socket_info::{HandshakeInfo, SocketInfo};
 
@@ -344,6 +347,7 @@ pub struct LocalNamespace {
     name: Arc<str>,
     sockets: Weak<dyn LocalSockets>,
     recovery: Option<Arc<RecoveryConfig>>,
+    rooms_observer: RoomObserverSlot,
 }
 
 impl fmt::Debug for LocalNamespace {
@@ -395,12 +399,26 @@ impl LocalNamespace {
         name: &str,
         sockets: Weak<dyn LocalSockets>,
         recovery: Option<Arc<RecoveryConfig>>,
+        rooms_observer: RoomObserverSlot,
     ) -> Self {
         LocalNamespace {
             name: name.into(),
             sockets,
             recovery,
+            rooms_observer,
         }
+    }
+
+    /// The server's [`RoomObserver`], if one is installed: an adapter that keeps its own rooms
+    /// (rather than a [`MemoryAdapter`]) tells it of each change of membership.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::LocalNamespace;
+    ///
+    /// assert!(LocalNamespace::detached("/").room_observer().is_none());
+    /// ```
+    pub fn room_observer(&self) -> Option<&dyn RoomObserver> {
+        self.rooms_observer.get().map(|observer| &**observer)
     }
 
     /// A namespace `name` with no sockets and no server: for an adapter's unit tests.
@@ -414,7 +432,7 @@ impl LocalNamespace {
     /// ```
     pub fn detached(name: &str) -> Self {
         let sockets: Weak<NoSockets> = Weak::new();
-        LocalNamespace::new(name, sockets, None)
+        LocalNamespace::new(name, sockets, None, RoomObserverSlot::default())
     }
 
     /// The same, with connection state recovery on (`recovery`): for an adapter's unit tests.
@@ -428,7 +446,12 @@ impl LocalNamespace {
     /// ```
     pub fn detached_with_recovery(name: &str, recovery: RecoveryConfig) -> Self {
         let sockets: Weak<NoSockets> = Weak::new();
-        LocalNamespace::new(name, sockets, Some(Arc::new(recovery)))
+        LocalNamespace::new(
+            name,
+            sockets,
+            Some(Arc::new(recovery)),
+            RoomObserverSlot::default(),
+        )
     }
 
     /// The connection state recovery options, when it is on: the adapter then appends an offset

@@ -43,6 +43,7 @@ pub(super) async fn run<H: EngineHandler>(
                 let _poll = socket.poll_lock.lock().await;
                 socket.set_phase(Phase::WebSocket);
                 tracing::debug!("upgraded to websocket");
+                shared.handler.on_upgrade(&socket);
                 websocket_loop(&shared, &socket, *ws, &mut heartbeat, &mut deadline).await
             }
         },
@@ -56,6 +57,9 @@ pub(super) async fn run<H: EngineHandler>(
             match timeout(config.upgrade_timeout, opened).await {
                 Ok(Some(ws)) => {
                     let _poll = socket.poll_lock.lock().await;
+                    if let Some(stats) = shared.stats.get() {
+                        stats.connected();
+                    }
                     shared.handler.on_connect(socket.clone());
                     websocket_loop(&shared, &socket, ws, &mut heartbeat, &mut deadline).await
                 }
@@ -75,6 +79,9 @@ pub(super) async fn run<H: EngineHandler>(
     let lingering = socket.closed_by_client_poll() && !socket.outbox.is_empty();
     if !lingering {
         shared.remove(socket.id());
+    }
+    if let Some(stats) = shared.stats.get() {
+        stats.disconnected(reason);
     }
     shared.handler.on_disconnect(socket.clone(), reason);
     if lingering {
@@ -373,6 +380,9 @@ async fn websocket_loop<H: EngineHandler>(
             }
             () = socket.outbox.ready.wait(), if !ws.is_writing() && batch.is_empty() => {
                 socket.drain_outbox(&mut batch);
+                if let Some(stats) = shared.stats.get() {
+                    stats.sent(&batch);
+                }
                 stop = encode_batch(protocol, &mut batch, ws.out());
                 if stop == Encoded::Close && !ws.is_writing() {
                     break closing_reason(socket);
@@ -518,6 +528,9 @@ fn dispatch<H: EngineHandler>(
         // What the handler queues raises the flag for the next turn; a wake-up of this very
         // task would only poll it again for nothing.
         socket.outbox.ready.forget_waiter();
+        if let Some(stats) = shared.stats.get() {
+            stats.received(&message);
+        }
         shared.handler.on_message(socket, message);
     }
 }

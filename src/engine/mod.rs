@@ -50,6 +50,7 @@ mod sid;
 mod signal;
 mod socket;
 pub(crate) mod stall;
+mod stats;
 mod websocket;
 
 use std::fmt;
@@ -67,6 +68,7 @@ pub use self::sid::{InvalidSid, Sid};
 pub(crate) use self::sid::{SidMap, SidSet, shrink_map, shrink_set};
 pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
+pub use self::stats::EngineStats;
 
 pub use self::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 use self::error::RequestError;
@@ -243,6 +245,13 @@ pub trait EngineHandler: Send + Sync + 'static {
         let _ = socket;
     }
 
+    /// The session moved from HTTP long-polling to WebSocket (Node's socket `upgrade` event).
+    /// Called once, from the session's task, after which [`Socket::transport`] is
+    /// [`Transport::WebSocket`]. Does nothing by default.
+    fn on_upgrade(&self, socket: &Arc<Socket<Self::Data>>) {
+        let _ = socket;
+    }
+
     /// The session ended; it accepts no more messages.
     ///
     /// ```
@@ -274,6 +283,8 @@ pub(crate) struct EngineShared<H: EngineHandler> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
     sessions: RwLock<SidMap<Arc<Socket<H::Data>>>>,
+    /// Set once by [`EngineIo::enable_stats`]; unset, counting costs one check per batch.
+    pub(crate) stats: std::sync::OnceLock<Arc<EngineStats>>,
 }
 
 /// An Engine.IO server: its options, its handler and its open sessions.
@@ -346,6 +357,7 @@ impl<H: EngineHandler> EngineIo<H> {
                 config,
                 handler,
                 sessions: RwLock::new(SidMap::default()),
+                stats: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -360,6 +372,11 @@ impl<H: EngineHandler> EngineIo<H> {
     /// ```
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
+    }
+
+    /// The handle of a server known by its shared state.
+    pub(crate) fn from_shared(shared: Arc<EngineShared<H>>) -> Self {
+        EngineIo { shared }
     }
 
     /// The handler.
@@ -402,6 +419,45 @@ impl<H: EngineHandler> EngineIo<H> {
     /// ```
     pub fn session_count(&self) -> usize {
         self.shared.read_sessions().len()
+    }
+
+    /// The sessions on HTTP long-polling (not yet, or never, upgraded to WebSocket): the admin
+    /// UI's `pollingClientsCount`. Walks the sessions: meant for periodic reports.
+    ///
+    /// ```
+    /// let io = tower_socketio::SocketIo::builder().build();
+    /// assert_eq!(io.engine().polling_count(), 0);
+    /// ```
+    pub fn polling_count(&self) -> usize {
+        self.shared
+            .read_sessions()
+            .values()
+            .filter(|socket| socket.transport() == Transport::Polling)
+            .count()
+    }
+
+    /// Starts counting this server's traffic (messages and bytes each way, sessions opened and
+    /// closed) and returns the counters; later calls return the same ones. Until it is called
+    /// nothing is counted: the transports check for the counters once per batch of packets.
+    ///
+    /// ```
+    /// let io = tower_socketio::SocketIo::builder().build();
+    /// let stats = io.engine().enable_stats();
+    /// assert!(std::sync::Arc::ptr_eq(&stats, &io.engine().enable_stats()));
+    /// assert_eq!(stats.bytes_out(), 0);
+    /// ```
+    pub fn enable_stats(&self) -> Arc<EngineStats> {
+        self.shared.stats.get_or_init(Arc::default).clone()
+    }
+
+    /// The counters of [`EngineIo::enable_stats`], if it was called.
+    ///
+    /// ```
+    /// let io = tower_socketio::SocketIo::builder().build();
+    /// assert!(io.engine().stats().is_none());
+    /// ```
+    pub fn stats(&self) -> Option<Arc<EngineStats>> {
+        self.shared.stats.get().cloned()
     }
 
     /// The open session with this id.
@@ -503,7 +559,9 @@ impl<H: EngineHandler> EngineIo<H> {
                 && req.method() == Method::GET
                 && socket.closed_by_client_poll()
             {
-                if let Some(response) = polling::get_now(&socket, supports_binary)? {
+                if let Some(response) =
+                    polling::get_now(&socket, supports_binary, self.shared.stats.get())?
+                {
                     return Ok(Routed::Done(response));
                 }
             }
@@ -527,11 +585,14 @@ impl<H: EngineHandler> EngineIo<H> {
                 }
                 match *req.method() {
                     Method::GET => {
-                        if let Some(response) = polling::get_now(&socket, supports_binary)? {
+                        if let Some(response) =
+                            polling::get_now(&socket, supports_binary, self.shared.stats.get())?
+                        {
                             return Ok(Routed::Done(response));
                         }
+                        let stats = self.shared.stats.get().cloned();
                         Ok(Routed::later(async move {
-                            polling::get(&socket, supports_binary).await
+                            polling::get(&socket, supports_binary, stats.as_deref()).await
                         }))
                     }
                     Method::POST => {
@@ -605,9 +666,15 @@ impl<H: EngineHandler> EngineIo<H> {
                 // The handshake response is the session's first poll: the open packet, then
                 // whatever the handler sent on connect.
                 let mut packets = vec![shared.open_packet(sid, transport)];
+                if let Some(stats) = shared.stats.get() {
+                    stats.connected();
+                }
                 shared.handler.on_connect(socket.clone());
                 socket.drain_outbox(&mut packets);
                 packets.retain(|p| !matches!(p, Packet::Pause));
+                if let Some(stats) = shared.stats.get() {
+                    stats.sent(&packets);
+                }
                 tokio::spawn(
                     driver::run(shared.clone(), socket.clone(), driver::Start::Polling)
                         .instrument(span),

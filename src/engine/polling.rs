@@ -18,7 +18,7 @@ use http_body_util::Full;
 use super::error::RequestError;
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
-use super::{BoxError, DisconnectReason, EngineHandler, EngineResponse, EngineShared};
+use super::{BoxError, DisconnectReason, EngineHandler, EngineResponse, EngineShared, EngineStats};
 use super::{ProtocolVersion, Socket};
 
 /// Answers a GET poll at once when it can: with everything queued, or, during an upgrade, with
@@ -27,13 +27,16 @@ use super::{ProtocolVersion, Socket};
 pub(super) fn get_now<D>(
     socket: &Socket<D>,
     supports_binary: bool,
+    stats: Option<&Arc<EngineStats>>,
 ) -> Result<Option<EngineResponse>, RequestError> {
     if socket.phase() == Phase::Upgrading && socket.outbox.is_empty() {
         // See `get`: it waits for the upgrade's outcome first.
         return Ok(None);
     }
     let mut packets = lock_poll(socket)?;
-    Ok(take_ready(socket, &mut packets)?.then(|| respond(socket, &mut packets, supports_binary)))
+    let stats = stats.map(|stats| &**stats);
+    Ok(take_ready(socket, &mut packets)?
+        .then(|| respond(socket, &mut packets, supports_binary, stats)))
 }
 
 /// How long a poll that arrives during an upgrade waits for the upgrade's outcome.
@@ -62,6 +65,7 @@ async fn settle_upgrade<D>(socket: &Socket<D>) -> Result<(), RequestError> {
 pub(super) async fn get<D>(
     socket: &Socket<D>,
     supports_binary: bool,
+    stats: Option<&EngineStats>,
 ) -> Result<EngineResponse, RequestError> {
     if socket.phase() == Phase::Upgrading {
         settle_upgrade(socket).await?;
@@ -70,7 +74,7 @@ pub(super) async fn get<D>(
     while !take_ready(socket, &mut packets)? {
         socket.outbox.ready.wait().await;
     }
-    Ok(respond(socket, &mut packets, supports_binary))
+    Ok(respond(socket, &mut packets, supports_binary, stats))
 }
 
 /// The poll lock of the session, with its (empty) scratch list of packets; a GET while another
@@ -120,7 +124,11 @@ fn respond<D>(
     socket: &Socket<D>,
     packets: &mut Vec<Packet>,
     supports_binary: bool,
+    stats: Option<&EngineStats>,
 ) -> EngineResponse {
+    if let Some(stats) = stats {
+        stats.sent(packets);
+    }
     if packets.iter().any(Packet::is_close) {
         socket.close_delivered();
     }
@@ -201,7 +209,12 @@ fn deliver<H: EngineHandler>(
             break;
         }
         match packet {
-            Incoming::Message(message) => shared.handler.on_message(socket, message),
+            Incoming::Message(message) => {
+                if let Some(stats) = shared.stats.get() {
+                    stats.received(&message);
+                }
+                shared.handler.on_message(socket, message)
+            }
             Incoming::Ping(data) if v3 => {
                 socket.send_control(Packet::text(PacketType::Pong, &data));
             }
