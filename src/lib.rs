@@ -366,6 +366,8 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 pub mod adapter;
+#[cfg(feature = "admin")]
+pub mod admin;
 #[cfg(feature = "bench-support")]
 #[doc(hidden)]
 pub mod bench_support;
