@@ -137,7 +137,11 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
 /// The event name and arguments of an encoded EVENT packet (what a socket observer is told of
 /// an outgoing event); `None` for any other packet.
 pub(crate) fn decode_event(text: &Str, attachments: &[Bytes]) -> Option<(String, Vec<Value>)> {
-    let packet = decode(text.clone()).ok()?;
+    // The text is the Engine.IO frame: `4` (message) before the Socket.IO packet.
+    if !text.starts_with('4') {
+        return None;
+    }
+    let packet = decode(text.clone().skip(1)).ok()?;
     if !matches!(packet.kind, Kind::Event | Kind::BinaryEvent) {
         return None;
     }

@@ -12,8 +12,8 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let io = SocketIo::builder().build();
-//! // The hash of the password, e.g. from `htpasswd -nbBC 10 "" 'changeit' | cut -d: -f2`.
-//! let hash = "$2b$10$heqvAkYMez.Va6Et2uXInOnkCT6/uQj1brkrbyG3LpopDklcq7ZOS";
+//! // The bcrypt hash of "changeit" (`htpasswd -nbBC 10 "" changeit | cut -d: -f2`).
+//! let hash = "$2b$10$GvZ1xaf6J5D2v06cHlzZue8opr0QzqRbY3wvftK9zCmUXaDWffzfi";
 //! admin::instrument(&io, AdminOptions::basic("admin", hash))?;
 //! io.listen("0.0.0.0:3000").await?;
 //! # Ok(()) }

@@ -8,6 +8,8 @@
 mod common;
 
 mod adapter_outside;
+#[cfg(feature = "admin")]
+mod admin_ui;
 mod broadcast_order;
 mod browser_chat;
 mod compile_fail;
