@@ -411,3 +411,30 @@ impl fmt::Display for ExtractError {
 }
 
 impl std::error::Error for ExtractError {}
+
+/// [`SocketIo::observe_sockets`](crate::SocketIo::observe_sockets) or
+/// [`SocketIo::observe_rooms`](crate::SocketIo::observe_rooms) was called on a server that
+/// already has that observer: there is at most one of each per server.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_socketio::{SocketIo, SocketObserver};
+///
+/// struct Quiet;
+/// impl SocketObserver for Quiet {}
+///
+/// let io = SocketIo::builder().build();
+/// io.observe_sockets(Arc::new(Quiet)).unwrap();
+/// let taken = io.observe_sockets(Arc::new(Quiet)).unwrap_err();
+/// assert_eq!(taken.to_string(), "the server already has this kind of observer");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObserverTaken;
+
+impl fmt::Display for ObserverTaken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the server already has this kind of observer")
+    }
+}
+
+impl std::error::Error for ObserverTaken {}

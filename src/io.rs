@@ -13,7 +13,7 @@ use crate::broadcast::{BroadcastOperator, Emitted, RemoteSocket};
 use crate::client::{IoHandler, NsMatcher};
 use crate::engine::EngineIo;
 use crate::engine::config::EngineConfig;
-use crate::error::BroadcastError;
+use crate::error::{BroadcastError, ObserverTaken};
 use crate::layer::SocketIoLayer;
 use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, NsOptions, Routes};
 use crate::socket::{SocketObserver, SocketRef};
@@ -352,28 +352,19 @@ impl SocketIo {
     /// Installs the server's [`SocketObserver`]: from now on it is told of every socket's
     /// connection, events both ways, upgrade, data updates and disconnection, in every namespace
     /// (sockets already connected are not observed). There is at most one per server: `Err`
-    /// gives `observer` back when one is already installed. See [`SocketObserver`] for an
-    /// example; the admin UI (feature `admin`) installs one.
-    pub fn observe_sockets(
-        &self,
-        observer: Arc<dyn SocketObserver>,
-    ) -> Result<(), Arc<dyn SocketObserver>> {
-        self.engine
-            .handler()
-            .options()
-            .socket_observer
-            .set(observer)
+    /// when one is already installed. See [`SocketObserver`] for an example; the admin UI
+    /// (feature `admin`) installs one.
+    pub fn observe_sockets(&self, observer: Arc<dyn SocketObserver>) -> Result<(), ObserverTaken> {
+        let slot = &self.engine.handler().options().socket_observer;
+        slot.set(observer).map_err(|_| ObserverTaken)
     }
 
     /// Installs the server's [`RoomObserver`]: from now on it is told of every local socket
     /// joining or leaving a room, in every namespace. There is at most one per server: `Err`
-    /// gives `observer` back when one is already installed. See [`RoomObserver`] for an
-    /// example.
-    pub fn observe_rooms(
-        &self,
-        observer: Arc<dyn RoomObserver>,
-    ) -> Result<(), Arc<dyn RoomObserver>> {
-        self.engine.handler().options().room_observer.set(observer)
+    /// when one is already installed. See [`RoomObserver`] for an example.
+    pub fn observe_rooms(&self, observer: Arc<dyn RoomObserver>) -> Result<(), ObserverTaken> {
+        let slot = &self.engine.handler().options().room_observer;
+        slot.set(observer).map_err(|_| ObserverTaken)
     }
 
     /// Adds a namespace to a built server (the admin namespace); replaces none.

@@ -397,7 +397,7 @@ pub use broadcast::{AckAnswers, BroadcastOperator, Emitted, RemoteSocket};
 pub use engine::RemoteAddr;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
-pub use error::{AckError, BroadcastError, ConnectError, EmitError};
+pub use error::{AckError, BroadcastError, ConnectError, EmitError, ObserverTaken};
 pub use handler::Handler;
 pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;

@@ -188,8 +188,8 @@ impl AdminOptions {
 
     /// Where the layer serves the UI's files, relative to the Socket.IO path (default
     /// `admin/`: `/socket.io/admin/`); `None` serves nothing.
-    pub fn ui_path(mut self, path: Option<impl Into<String>>) -> Self {
-        self.ui_path = path.map(Into::into);
+    pub fn ui_path(mut self, path: Option<&str>) -> Self {
+        self.ui_path = path.map(str::to_owned);
         self
     }
 }
