@@ -35,6 +35,186 @@ fn main() {
     // work needs only exist then.
     #[cfg(feature = "client-bundle")]
     client_bundle::run();
+    #[cfg(feature = "admin")]
+    admin_ui::run();
+}
+
+/// Fetching, verifying and embedding the admin UI's static files (feature `admin`): the
+/// `ui/dist/` files of the npm package `@socket.io/admin-ui` at the pinned version, from the
+/// tarball `npm pack` gives (or `$TOWER_SOCKETIO_ADMIN_UI_DIST`, the path of that tarball),
+/// checked against the published sha512 integrity. Source maps are left out. Without npm the
+/// build goes on without the UI (a cargo warning says so; the server answers its paths with 404
+/// and a log line), unless `TOWER_SOCKETIO_REQUIRE_ADMIN_UI=1`. Writes
+/// `$OUT_DIR/admin_ui_files.rs`, included by `src/admin/ui.rs`.
+#[cfg(feature = "admin")]
+mod admin_ui {
+    use std::env;
+    use std::fmt::Write as _;
+    use std::fs;
+    use std::io::Read as _;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    /// `src/admin/ui.rs` has the same value in `UI_VERSION`.
+    const VERSION: &str = "0.5.1";
+    /// `npm view @socket.io/admin-ui@0.5.1 dist.integrity`.
+    const INTEGRITY: &str = "sha512-1dlGL2FGm6T+uL1e6iDvbo2eCINwvW7iVbjIblwh5kPPRM1SP8lmZrbFZf4QNJ/cqQ+JLcx49eXGM9WAB4TK7w==";
+    const DIST_ENV: &str = "TOWER_SOCKETIO_ADMIN_UI_DIST";
+    const REQUIRE_ENV: &str = "TOWER_SOCKETIO_REQUIRE_ADMIN_UI";
+    const GENERATED: &str = "admin_ui_files.rs";
+
+    pub(crate) fn run() {
+        println!("cargo:rerun-if-env-changed={DIST_ENV}");
+        println!("cargo:rerun-if-env-changed={REQUIRE_ENV}");
+        let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+        let tarball = match env::var_os(DIST_ENV).filter(|v| !v.is_empty()) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                println!("cargo:rerun-if-changed={}", path.display());
+                match fs::read(&path) {
+                    Ok(bytes) => Ok(bytes),
+                    Err(e) => fail(&format!("{DIST_ENV}: cannot read {}: {e}", path.display())),
+                }
+            }
+            None if env::var_os("DOCS_RS").is_some() => Err("DOCS_RS is set".to_owned()),
+            None => from_npm(&out_dir),
+        };
+        let files = match tarball {
+            Ok(bytes) => {
+                if let Err(actual) = verify(&bytes) {
+                    fail(&format!(
+                        "the @socket.io/admin-ui {VERSION} tarball has integrity {actual}, expected {INTEGRITY}"
+                    ));
+                }
+                extract(&bytes)
+            }
+            Err(why) => {
+                if env::var_os(REQUIRE_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+                    fail(&why);
+                }
+                println!(
+                    "cargo:warning=tower-socketio: the admin UI's files are not embedded ({why}); \
+                     the server answers their paths with 404. To embed them: put npm on PATH, or \
+                     set {DIST_ENV} to the path of `npm pack @socket.io/admin-ui@{VERSION}`."
+                );
+                Vec::new()
+            }
+        };
+        write(&out_dir, &files);
+    }
+
+    fn fail(message: &str) -> ! {
+        eprintln!("error: tower-socketio could not embed the admin UI: {message}");
+        std::process::exit(1);
+    }
+
+    fn from_npm(out_dir: &Path) -> Result<Vec<u8>, String> {
+        let name = format!("socket.io-admin-ui-{VERSION}.tgz");
+        let kept = out_dir.join(&name);
+        if let Ok(bytes) = fs::read(&kept) {
+            if verify(&bytes).is_ok() {
+                return Ok(bytes);
+            }
+        }
+        let staging = out_dir.join("npm-pack-admin-ui");
+        fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+        let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+        let output = Command::new(npm)
+            .args([
+                "pack",
+                &format!("@socket.io/admin-ui@{VERSION}"),
+                "--loglevel=error",
+            ])
+            .arg("--prefer-offline")
+            .arg("--pack-destination")
+            .arg(&staging)
+            .current_dir(&staging)
+            .output()
+            .map_err(|e| format!("cannot run `{npm}`: {e}"))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = stderr.lines().next().unwrap_or("").to_owned();
+            return Err(format!("`{npm} pack` failed ({}): {first}", output.status));
+        }
+        let bytes = fs::read(staging.join(&name)).map_err(|e| e.to_string())?;
+        let _ = fs::rename(staging.join(&name), &kept);
+        Ok(bytes)
+    }
+
+    fn verify(tarball: &[u8]) -> Result<(), String> {
+        use sha2::{Digest, Sha512};
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let digest = Sha512::digest(tarball);
+        let mut actual = String::from("sha512-");
+        for chunk in digest.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..4 {
+                actual.push(if i <= chunk.len() {
+                    char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63])
+                } else {
+                    '='
+                });
+            }
+        }
+        if actual == INTEGRITY {
+            Ok(())
+        } else {
+            Err(actual)
+        }
+    }
+
+    /// The files under `package/ui/dist/`, source maps left out: (relative path, bytes).
+    fn extract(tarball: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut files = Vec::new();
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tarball));
+        let entries = archive.entries().unwrap_or_else(|e| fail(&e.to_string()));
+        for entry in entries {
+            let mut entry = entry.unwrap_or_else(|e| fail(&e.to_string()));
+            let path = entry
+                .path()
+                .unwrap_or_else(|e| fail(&e.to_string()))
+                .into_owned();
+            let Ok(rest) = path.strip_prefix("package/ui/dist") else {
+                continue;
+            };
+            let rest = rest.to_string_lossy().replace('\\', "/");
+            if rest.is_empty() || rest.ends_with(".map") || !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            entry
+                .read_to_end(&mut bytes)
+                .unwrap_or_else(|e| fail(&e.to_string()));
+            files.push((rest, bytes));
+        }
+        if !files.iter().any(|(name, _)| name == "index.html") {
+            fail("the tarball has no package/ui/dist/index.html");
+        }
+        files.sort();
+        files
+    }
+
+    fn write(out_dir: &Path, files: &[(String, Vec<u8>)]) {
+        let dir = out_dir.join("admin-ui");
+        let _ = fs::create_dir_all(&dir);
+        let mut code = String::from("/// The admin UI's files: (path under `ui/dist/`, bytes).\n");
+        code.push_str("pub(super) const UI_FILES: &[(&str, &[u8])] = &[\n");
+        for (i, (name, bytes)) in files.iter().enumerate() {
+            let file = dir.join(format!("{i}"));
+            fs::write(&file, bytes).unwrap_or_else(|e| fail(&e.to_string()));
+            let _ = writeln!(
+                code,
+                "    ({name:?}, include_bytes!({:?})),",
+                file.display().to_string()
+            );
+        }
+        code.push_str("];\n");
+        fs::write(out_dir.join(GENERATED), code).unwrap_or_else(|e| fail(&e.to_string()));
+    }
 }
 
 /// Fetching, verifying and embedding the socket.io-client browser bundle.

@@ -249,6 +249,16 @@ where
                 };
             }
         }
+        if !rest.is_empty() && fetch {
+            let files = self.engine.shared.static_files.get();
+            if let Some(response) = files.and_then(|files| files(rest, req.headers())) {
+                return ResponseFuture {
+                    kind: Kind::Ready {
+                        response: Some(response.map(Full::new)),
+                    },
+                };
+            }
+        }
         // WebSocket handshakes get no CORS headers: browsers apply none to them (the origin
         // policy is enforced by the engine itself, with a 403).
         let cors = if req.headers().contains_key(http::header::UPGRADE) {

@@ -35,6 +35,7 @@ mod events;
 mod serialize;
 mod sessions;
 mod stats;
+mod ui;
 
 use std::fmt;
 use std::sync::Arc;
@@ -52,6 +53,8 @@ use crate::io::{SocketIo, WeakSocketIo};
 use crate::ns::Namespace;
 use crate::socket::SocketRef;
 use crate::value::Value;
+
+pub use self::ui::{UI_VERSION, ui_available};
 
 /// How the admin UI logs in.
 #[derive(Clone)]
@@ -262,6 +265,13 @@ pub fn instrument(io: &SocketIo, options: AdminOptions) -> Result<(), AdminError
             return Err(AdminError(
                 "another socket or room observer is installed".to_owned(),
             ));
+        }
+    }
+    if let Some(prefix) = &options.ui_path {
+        let engine_path = &io.engine().config().path;
+        let route = ui::route(prefix, engine_path, &options.namespace);
+        if !io.engine().set_static_files(route) {
+            tracing::warn!("admin UI: another route serves files under the Socket.IO path");
         }
     }
     let stats = io.engine().enable_stats();

@@ -285,7 +285,13 @@ pub(crate) struct EngineShared<H: EngineHandler> {
     sessions: RwLock<SidMap<Arc<Socket<H::Data>>>>,
     /// Set once by [`EngineIo::enable_stats`]; unset, counting costs one check per batch.
     pub(crate) stats: std::sync::OnceLock<Arc<EngineStats>>,
+    /// Files served under the engine's path besides the client bundle (the admin UI's), set once.
+    pub(crate) static_files: std::sync::OnceLock<StaticFiles>,
 }
+
+/// Answers a GET or HEAD for a path under the engine's path (the part after it), or `None`.
+pub(crate) type StaticFiles =
+    Arc<dyn Fn(&str, &http::HeaderMap) -> Option<http::Response<Bytes>> + Send + Sync>;
 
 /// An Engine.IO server: its options, its handler and its open sessions.
 ///
@@ -358,6 +364,7 @@ impl<H: EngineHandler> EngineIo<H> {
                 handler,
                 sessions: RwLock::new(SidMap::default()),
                 stats: std::sync::OnceLock::new(),
+                static_files: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -372,6 +379,12 @@ impl<H: EngineHandler> EngineIo<H> {
     /// ```
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
+    }
+
+    /// Serves `files` under the engine's path (once per server; `false` when already set).
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
+    pub(crate) fn set_static_files(&self, files: StaticFiles) -> bool {
+        self.shared.static_files.set(files).is_ok()
     }
 
     /// The handle of a server known by its shared state.
