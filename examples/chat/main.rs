@@ -12,6 +12,11 @@
 //! - joined / left notices;
 //! - every message acknowledged to its sender with the server's timestamp;
 //! - `GET /api/stats`: connected users and rooms, as JSON.
+//!
+//! With the `admin` feature (`cargo run --example chat --features admin`), the official admin UI
+//! watches it at <http://localhost:3000/socket.io/admin/> (user `admin`, password `changeit`,
+//! or the bcrypt hash in `$ADMIN_PASSWORD_HASH`); `ADMIN_MODE=production` sends it only the
+//! statistics, `ADMIN_SERVER_ID` names the server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -221,6 +226,8 @@ async fn main() -> std::io::Result<()> {
         .with_state(Users::default())
         .ns("/", chat_namespace())
         .build();
+    #[cfg(feature = "admin")]
+    admin(&io);
     let for_stats = io.clone();
     let app = Router::new()
         .route("/", get(|| async { Html(include_str!("index.html")) }))
@@ -237,4 +244,24 @@ async fn main() -> std::io::Result<()> {
             closing.close();
         })
         .await
+}
+
+/// The admin UI (feature `admin`), configured from the environment.
+#[cfg(feature = "admin")]
+fn admin(io: &SocketIo) {
+    use tower_socketio::admin::{self, AdminOptions, Mode};
+    // The bcrypt hash of "changeit": a demo password, to be replaced.
+    const DEMO_HASH: &str = "$2b$10$GvZ1xaf6J5D2v06cHlzZue8opr0QzqRbY3wvftK9zCmUXaDWffzfi";
+    let hash = std::env::var("ADMIN_PASSWORD_HASH").unwrap_or_else(|_| DEMO_HASH.to_owned());
+    let mut options = AdminOptions::basic("admin", hash);
+    if std::env::var("ADMIN_MODE").is_ok_and(|mode| mode == "production") {
+        options = options.mode(Mode::Production);
+    }
+    if let Ok(id) = std::env::var("ADMIN_SERVER_ID") {
+        options = options.server_id(id);
+    }
+    match admin::instrument(io, options) {
+        Ok(()) => tracing::info!("admin UI on /socket.io/admin/"),
+        Err(error) => tracing::error!(%error, "admin UI not installed"),
+    }
 }

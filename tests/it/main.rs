@@ -11,6 +11,8 @@ mod adapter_outside;
 #[cfg(feature = "admin")]
 mod admin_ui;
 mod broadcast_order;
+#[cfg(feature = "admin")]
+mod browser_admin;
 mod browser_chat;
 mod compile_fail;
 mod engine_clients;

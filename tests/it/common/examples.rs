@@ -37,8 +37,14 @@ impl Drop for Example {
 
 /// Starts example `name` on a free port ($PORT) and waits until it listens.
 pub async fn start(name: &str) -> Example {
+    start_with_env(name, &[]).await
+}
+
+/// [`start`] with more environment variables.
+pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> Example {
     let port = free_port();
     let child = Command::new(example_binary(name))
+        .envs(env.iter().copied())
         .env("PORT", port.to_string())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
