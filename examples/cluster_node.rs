@@ -10,6 +10,8 @@
 //!
 //! Environment: `PORT` (3000), `REDIS_URL` (`redis://127.0.0.1:6379`), `ADAPTER` = `redis`
 //! (classic pub/sub, the default) | `sharded` | `streams` | `memory`, `NODE_ID` (the port).
+//! With the `admin` feature and `ADMIN=1`, the admin UI is installed (user `admin`, password
+//! `changeit`, server id `NODE_ID`): one UI on any node shows every node and all their sockets.
 //! Prints `listening <port>` once it accepts connections and its adapter is ready (its
 //! subscriptions active and, for `streams`, its stream read from where it ends).
 //!
@@ -342,6 +344,17 @@ async fn main() -> std::io::Result<()> {
         .ns("/", namespace())
         .ns("/chat", namespace())
         .build();
+    #[cfg(feature = "admin")]
+    if std::env::var("ADMIN").is_ok_and(|v| v == "1") {
+        // The bcrypt hash of "changeit".
+        const HASH: &str = "$2b$10$GvZ1xaf6J5D2v06cHlzZue8opr0QzqRbY3wvftK9zCmUXaDWffzfi";
+        let options = tower_socketio::admin::AdminOptions::basic("admin", HASH);
+        let id = std::env::var("NODE_ID").unwrap_or_else(|_| port.clone());
+        if let Err(error) = tower_socketio::admin::instrument(&io, options.server_id(id)) {
+            eprintln!("admin UI: {error}");
+            std::process::exit(1);
+        }
+    }
     #[cfg(feature = "redis")]
     if let Some(redis) = redis {
         if let Err(error) = redis.ready().await {

@@ -267,7 +267,7 @@ impl ClusterNode {
 
 /// The `cluster_node` example, built once for every test of the binary (a no-op when `cargo test`
 /// built it already).
-fn rust_node_binary() -> PathBuf {
+pub(crate) fn rust_node_binary() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = BUILT.get_or_init(|| {
         let binary = example_binary("cluster_node");
@@ -278,6 +278,7 @@ fn rust_node_binary() -> PathBuf {
             ("bench-support", cfg!(feature = "bench-support")),
             ("fuzzing", cfg!(feature = "fuzzing")),
             ("redis", cfg!(feature = "redis")),
+            ("admin", cfg!(feature = "admin")),
         ]
         .into_iter()
         .filter_map(|(name, on)| on.then_some(name))
