@@ -22,7 +22,8 @@
 //! Then open the UI served by the layer (`http://localhost:3000/socket.io/admin/`, see
 //! [`AdminOptions::ui_path`]) or the hosted one, `https://admin.socket.io`, which needs CORS with
 //! credentials for its origin:
-//! `EngineConfig::default().cors_origins(["https://admin.socket.io"]).cors_credentials(true)`.
+//! `EngineConfig::default().origins(Origins::list(["https://admin.socket.io"])).cors_credentials(true)`
+//! (add your own pages' origins to the list).
 //!
 //! What the admin needs from the core is public API, usable by other tools:
 //! [`SocketObserver`](crate::SocketObserver), [`RoomObserver`](crate::adapter::RoomObserver),
