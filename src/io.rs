@@ -367,6 +367,13 @@ impl SocketIo {
         slot.set(observer).map_err(|_| ObserverTaken)
     }
 
+    /// Whether neither observer is installed yet.
+    #[cfg_attr(not(feature = "admin"), allow(dead_code))]
+    pub(crate) fn observers_free(&self) -> bool {
+        let options = self.engine.handler().options();
+        options.socket_observer.get().is_none() && options.room_observer.get().is_none()
+    }
+
     /// Adds a namespace to a built server (the admin namespace); replaces none.
     #[cfg_attr(not(feature = "admin"), allow(dead_code))]
     pub(crate) fn add_ns(&self, name: &str, namespace: Namespace<()>) -> bool {

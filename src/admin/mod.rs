@@ -242,6 +242,12 @@ pub fn instrument(io: &SocketIo, options: AdminOptions) -> Result<(), AdminError
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| AdminError("instrument must be called within a Tokio runtime".to_owned()))?;
     let development = options.mode == Mode::Development;
+    // Refused before anything is installed.
+    if development && !io.observers_free() {
+        return Err(AdminError(
+            "another socket or room observer is installed".to_owned(),
+        ));
+    }
     let (queue, notices) = mpsc::channel::<Notice>(events::QUEUE);
     let admin = Arc::new(Admin {
         io: io.downgrade(),

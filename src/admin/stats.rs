@@ -125,3 +125,56 @@ pub(super) fn hostname() -> String {
         .or_else(|| std::env::var("COMPUTERNAME").ok())
         .unwrap_or_else(|| "localhost".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{DisconnectReason, Message};
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn samples_become_per_second_events() {
+        let stats = EngineStats::default();
+        let mut aggregator = Aggregator::new(&stats);
+        stats.connected();
+        stats.received(&Message::Text("2[\"a\"]".into()));
+        stats.received(&Message::Text("2[\"bc\"]".into()));
+        stats.disconnected(DisconnectReason::PingTimeout);
+        // Just after 12:00:01.000: the second that ended is 12:00:00.
+        let now = UNIX_EPOCH + Duration::from_millis(1_700_000_001_005);
+        aggregator.sample(&stats, now);
+        let events: Vec<Json> = aggregator.pending.drain(..).collect();
+        let find = |kind: &str| events.iter().find(|e| e["type"] == kind).cloned();
+        assert_eq!(find("rawConnection").unwrap()["count"], 1);
+        assert_eq!(find("packetsIn").unwrap()["count"], 2);
+        assert_eq!(find("bytesIn").unwrap()["count"], 13);
+        let gone = find("rawDisconnection").unwrap();
+        assert_eq!(gone["subType"], "ping timeout");
+        assert!(
+            events
+                .iter()
+                .all(|e| e["timestamp"] == 1_700_000_000_000u64)
+        );
+        assert!(find("packetsOut").is_none(), "nothing sent: no event");
+        assert!(
+            events
+                .iter()
+                .filter(|e| e["type"] != "rawDisconnection")
+                .all(|e| e.get("subType").is_none())
+        );
+        // Nothing new: nothing reported.
+        aggregator.sample(&stats, now + Duration::from_secs(1));
+        assert!(aggregator.pending.is_empty());
+    }
+
+    #[test]
+    fn pending_events_are_bounded() {
+        let stats = EngineStats::default();
+        let mut aggregator = Aggregator::new(&stats);
+        for i in 0..1000u64 {
+            stats.connected();
+            aggregator.sample(&stats, UNIX_EPOCH + Duration::from_secs(i));
+        }
+        assert_eq!(aggregator.pending.len(), MAX_PENDING);
+    }
+}
