@@ -99,7 +99,9 @@ pub(super) fn route(prefix: &str, engine_path: &str, namespace: &str) -> StaticF
                              https://admin.socket.io"
                         );
                     }
-                    return None;
+                    let mut response = Response::new(Bytes::from_static(b"admin UI not embedded"));
+                    *response.status_mut() = StatusCode::NOT_FOUND;
+                    return Some(response);
                 }
                 None => return None,
             },
@@ -110,4 +112,46 @@ pub(super) fn route(prefix: &str, engine_path: &str, namespace: &str) -> StaticF
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=0"));
         Some(response)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serves_the_ui_under_its_prefix() {
+        let route = route("admin/", "/socket.io/", "/admin");
+        let headers = HeaderMap::new();
+        let moved = route("admin", &headers).unwrap();
+        assert_eq!(moved.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(moved.headers()[LOCATION], "/socket.io/admin/");
+        assert!(route("other/", &headers).is_none());
+        assert!(route("administrator", &headers).is_none());
+        let index = route("admin/", &headers).unwrap();
+        if !ui_available() {
+            assert_eq!(index.status(), StatusCode::NOT_FOUND);
+            return;
+        }
+        assert_eq!(index.status(), StatusCode::OK);
+        assert_eq!(index.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        let html = String::from_utf8_lossy(index.body()).into_owned();
+        let script = html.find("localStorage").unwrap();
+        assert!(
+            script < html.find("<script src=").unwrap(),
+            "the defaults come first"
+        );
+        assert!(html.contains(r#"s.setItem("path","/socket.io")"#));
+        assert!(html.contains(r#"s.setItem("namespace","/admin")"#));
+        let (js, _) = UI_FILES
+            .iter()
+            .find(|(name, _)| name.ends_with(".js"))
+            .unwrap();
+        let asset = route(&format!("admin/{js}"), &headers).unwrap();
+        assert_eq!(
+            asset.headers()[CONTENT_TYPE],
+            "application/javascript; charset=utf-8"
+        );
+        assert!(route("admin/missing.js", &headers).is_none());
+        assert!(UI_FILES.iter().all(|(name, _)| !name.ends_with(".map")));
+    }
 }
