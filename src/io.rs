@@ -354,6 +354,30 @@ impl SocketIo {
     /// (sockets already connected are not observed). There is at most one per server: `Err`
     /// when one is already installed. See [`SocketObserver`] for an example; the admin UI
     /// (feature `admin`) installs one.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use tower_socketio::{Socket, SocketIo, SocketObserver};
+    /// use tower_socketio::testing::TestClient;
+    ///
+    /// #[derive(Default)]
+    /// struct Connections(AtomicUsize);
+    /// impl SocketObserver for Connections {
+    ///     fn connected(&self, _: &Socket) { self.0.fetch_add(1, Ordering::Relaxed); }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder().build();
+    /// let connections = Arc::new(Connections::default());
+    /// io.observe_sockets(connections.clone()).unwrap();
+    /// assert!(io.observe_sockets(connections.clone()).is_err()); // one per server
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let _a = TestClient::connect(app.clone(), "/").await.unwrap();
+    /// let _b = TestClient::connect(app, "/").await.unwrap();
+    /// assert_eq!(connections.0.load(Ordering::Relaxed), 2);
+    /// # });
+    /// ```
     pub fn observe_sockets(&self, observer: Arc<dyn SocketObserver>) -> Result<(), ObserverTaken> {
         let slot = &self.engine.handler().options().socket_observer;
         slot.set(observer).map_err(|_| ObserverTaken)
@@ -361,7 +385,31 @@ impl SocketIo {
 
     /// Installs the server's [`RoomObserver`]: from now on it is told of every local socket
     /// joining or leaving a room, in every namespace. There is at most one per server: `Err`
-    /// when one is already installed. See [`RoomObserver`] for an example.
+    /// when one is already installed. See [`RoomObserver`] for more.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use tower_socketio::adapter::RoomObserver;
+    /// use tower_socketio::engine::Sid;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::SocketIo;
+    ///
+    /// #[derive(Default)]
+    /// struct Joins(AtomicUsize);
+    /// impl RoomObserver for Joins {
+    ///     fn room_joined(&self, _: &str, _: &str, _: Sid) { self.0.fetch_add(1, Ordering::Relaxed); }
+    ///     fn room_left(&self, _: &str, _: &str, _: Sid) {}
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder().build();
+    /// let joins = Arc::new(Joins::default());
+    /// io.observe_rooms(joins.clone()).unwrap();
+    /// let _client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// assert_eq!(joins.0.load(Ordering::Relaxed), 1); // a socket joins its own room
+    /// # });
+    /// ```
     pub fn observe_rooms(&self, observer: Arc<dyn RoomObserver>) -> Result<(), ObserverTaken> {
         let slot = &self.engine.handler().options().room_observer;
         slot.set(observer).map_err(|_| ObserverTaken)

@@ -49,8 +49,67 @@ use crate::engine::Sid;
 /// ```
 pub trait RoomObserver: Send + Sync + 'static {
     /// Socket `sid` of namespace `ns` joined `room` (it was not in it).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tower_socketio::adapter::RoomObserver;
+    /// use tower_socketio::engine::Sid;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// #[derive(Default)]
+    /// struct Rooms(Mutex<Vec<String>>);
+    /// impl RoomObserver for Rooms {
+    ///     fn room_joined(&self, _: &str, room: &str, sid: Sid) {
+    ///         if room != sid.as_str() { self.0.lock().unwrap().push(room.to_owned()); } // not its own room
+    ///     }
+    ///     fn room_left(&self, _: &str, _: &str, _: Sid) {}
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder().ns("/", Namespace::new()).build();
+    /// let rooms = Arc::new(Rooms::default());
+    /// io.observe_rooms(rooms.clone()).unwrap();
+    /// let client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// // Every socket of `/` joins `vip`, through the adapter (the admin UI's "join" command).
+    /// io.of("/").unwrap().sockets_join("vip").await.unwrap();
+    /// io.of("/").unwrap().sockets_join("vip").await.unwrap(); // already in: not reported
+    /// assert_eq!(*rooms.0.lock().unwrap(), ["vip"]);
+    /// # drop(client);
+    /// # });
+    /// ```
     fn room_joined(&self, ns: &str, room: &str, sid: Sid);
     /// Socket `sid` of namespace `ns` left `room` (it was in it).
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tower_socketio::adapter::RoomObserver;
+    /// use tower_socketio::engine::Sid;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo};
+    ///
+    /// #[derive(Default)]
+    /// struct Rooms(Mutex<Vec<String>>);
+    /// impl RoomObserver for Rooms {
+    ///     fn room_joined(&self, _: &str, _: &str, _: Sid) {}
+    ///     fn room_left(&self, ns: &str, room: &str, _: Sid) {
+    ///         self.0.lock().unwrap().push(format!("{ns} {room}"));
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder().ns("/", Namespace::new()).build();
+    /// let rooms = Arc::new(Rooms::default());
+    /// io.observe_rooms(rooms.clone()).unwrap();
+    /// let client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let socket = io.sockets("/")[0].clone();
+    /// socket.join("a");
+    /// socket.leave("a");
+    /// socket.leave("a"); // not in it: not reported
+    /// assert_eq!(*rooms.0.lock().unwrap(), ["/ a"]);
+    /// # drop(client);
+    /// # });
+    /// ```
     fn room_left(&self, ns: &str, room: &str, sid: Sid);
 }
 

@@ -52,31 +52,128 @@ pub struct EngineStats {
 
 impl EngineStats {
     /// Messages received from clients.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |s: SocketRef| async move { let _ = s.emit("pong", &()); }))
+    ///     .build();
+    /// let stats = io.engine().enable_stats();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let _ = client.recv().await.unwrap();
+    /// assert_eq!(stats.packets_in(), 2); // the namespace CONNECT and `ping`
+    /// # });
+    /// ```
     pub fn packets_in(&self) -> u64 {
         self.packets_in.load(Ordering::Relaxed)
     }
 
     /// Messages written to clients.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |s: SocketRef| async move { let _ = s.emit("pong", &()); }))
+    ///     .build();
+    /// let stats = io.engine().enable_stats();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let _ = client.recv().await.unwrap();
+    /// assert_eq!(stats.packets_out(), 2); // the CONNECT answer and `pong`
+    /// # });
+    /// ```
     pub fn packets_out(&self) -> u64 {
         self.packets_out.load(Ordering::Relaxed)
     }
 
     /// Bytes of the messages received.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |s: SocketRef| async move { let _ = s.emit("pong", &()); }))
+    ///     .build();
+    /// let stats = io.engine().enable_stats();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let _ = client.recv().await.unwrap();
+    /// assert_eq!(stats.bytes_in(), (r#"0"#.len() + r#"2["ping"]"#.len()) as u64);
+    /// # });
+    /// ```
     pub fn bytes_in(&self) -> u64 {
         self.bytes_in.load(Ordering::Relaxed)
     }
 
     /// Bytes of the messages written.
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |s: SocketRef| async move { let _ = s.emit("pong", &()); }))
+    ///     .build();
+    /// let stats = io.engine().enable_stats();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let _ = client.recv().await.unwrap();
+    /// assert!(stats.bytes_out() > r#"2["pong"]"#.len() as u64);
+    /// # });
+    /// ```
     pub fn bytes_out(&self) -> u64 {
         self.bytes_out.load(Ordering::Relaxed)
     }
 
     /// Sessions opened (Node's engine `connection` event).
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |s: SocketRef| async move { let _ = s.emit("pong", &()); }))
+    ///     .build();
+    /// let stats = io.engine().enable_stats();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let _ = client.recv().await.unwrap();
+    /// assert_eq!(stats.connections(), 1);
+    /// # });
+    /// ```
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
     }
 
     /// Sessions closed, per reason (Node's socket `close` event and its reason).
+    ///
+    /// ```
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |s: SocketRef| async move { let _ = s.emit("pong", &()); }))
+    ///     .build();
+    /// let stats = io.engine().enable_stats();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let _ = client.recv().await.unwrap();
+    /// drop(client); // the session is still open until it times out
+    /// assert!(stats.disconnections().iter().all(|(_, n)| *n == 0));
+    /// # });
+    /// ```
     pub fn disconnections(&self) -> [(DisconnectReason, u64); 6] {
         std::array::from_fn(|i| (REASONS[i], self.disconnections[i].load(Ordering::Relaxed)))
     }
