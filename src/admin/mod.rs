@@ -25,6 +25,13 @@
 //! `EngineConfig::default().origins(Origins::list(["https://admin.socket.io"])).cors_credentials(true)`
 //! (add your own pages' origins to the list).
 //!
+//! Bounds: the live events wait for the admin task in a queue of 4096 (when it is full, new ones
+//! are dropped, with a debug log line: the clients come before the dashboard); at most 128
+//! aggregated counts wait for the next `server_stats`; login sessions are at most
+//! [`AdminOptions::max_sessions`], each for [`AdminOptions::session_ttl`]. The statistics task
+//! ends with the server. `uptime` counts from `instrument`. Sockets connected before
+//! `instrument` are listed by `all_sockets` but their own events are not followed.
+//!
 //! What the admin needs from the core is public API, usable by other tools:
 //! [`SocketObserver`](crate::SocketObserver), [`RoomObserver`](crate::adapter::RoomObserver),
 //! [`EngineStats`](crate::engine::EngineStats) and
