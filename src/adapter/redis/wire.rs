@@ -116,6 +116,12 @@ type Result<T> = std::result::Result<T, WireError>;
 
 /// Whether a message (request, response or sharded message) is JSON: its first byte is `{`.
 /// Anything else is MessagePack.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// assert!(is_json(br#"{"type":0}"#));
+/// assert!(!is_json(&[0x93, 0xa6]));
+/// ```
 pub fn is_json(message: &[u8]) -> bool {
     message.first() == Some(&b'{')
 }
@@ -156,6 +162,14 @@ pub fn cluster_request_id() -> String {
 // Channels
 
 /// The channels of one namespace of the classic adapter.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// let channels = ClassicChannels::new(DEFAULT_KEY, "/chat", "AbC-_1");
+/// assert_eq!(channels.broadcast, "socket.io#/chat#");
+/// assert_eq!(channels.request, "socket.io-request#/chat#");
+/// assert_eq!(channels.specific_response, "socket.io-response#/chat#AbC-_1#");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassicChannels {
     /// `<key>#<nsp>#`: broadcasts to no room or several.
@@ -189,6 +203,12 @@ pub enum ClassicChannel<'a> {
 impl ClassicChannels {
     /// The channels of namespace `nsp` for server `uid`, with prefix `key` (Node's option `key`,
     /// [`DEFAULT_KEY`] by default).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new("app", "/", "uid123");
+    /// assert_eq!(channels.response, "app-response#/#");
+    /// ```
     pub fn new(key: &str, nsp: &str, uid: &str) -> Self {
         let response = format!("{key}-response#{nsp}#");
         ClassicChannels {
@@ -200,17 +220,36 @@ impl ClassicChannels {
     }
 
     /// The pattern every server subscribes to for broadcasts (`PSUBSCRIBE`): `<key>#<nsp>#*`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.broadcast_pattern(), "socket.io#/#*");
+    /// ```
     pub fn broadcast_pattern(&self) -> String {
         format!("{}*", self.broadcast)
     }
 
     /// The channel of broadcasts to exactly one room: `<key>#<nsp>#<room>#`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.room("news"), "socket.io#/#news#");
+    /// ```
     pub fn room(&self, room: &str) -> String {
         format!("{}{room}#", self.broadcast)
     }
 
     /// Where a broadcast to `rooms` goes: the room's channel when there is exactly one room, the
     /// namespace's otherwise.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.for_broadcast(&["news".to_owned()]), "socket.io#/#news#");
+    /// assert_eq!(channels.for_broadcast(&[]), "socket.io#/#");
+    /// ```
     pub fn for_broadcast(&self, rooms: &[String]) -> Cow<'_, str> {
         match rooms {
             [room] => Cow::Owned(self.room(room)),
@@ -221,6 +260,13 @@ impl ClassicChannels {
     /// Where an answer to server `requester` goes: `<key>-response#<nsp>#<requester>#` with
     /// `specific` (Node's `publishOnSpecificResponseChannel`), the shared response channel
     /// otherwise. Answers to server-side emits always use the shared channel.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.for_response("other", true), "socket.io-response#/#other#");
+    /// assert_eq!(channels.for_response("other", false), "socket.io-response#/#");
+    /// ```
     pub fn for_response(&self, requester: &str, specific: bool) -> Cow<'_, str> {
         if specific {
             Cow::Owned(format!("{}{requester}#", self.response))
@@ -231,6 +277,14 @@ impl ClassicChannels {
 
     /// What `channel` carries, as Node's adapter reads it (a channel is a response channel when
     /// it starts with the response channel, and so on).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.classify(b"socket.io#/#news#"), ClassicChannel::Broadcast { room: b"news" });
+    /// assert_eq!(channels.classify(b"socket.io-request#/#"), ClassicChannel::Request);
+    /// assert_eq!(channels.classify(b"other"), ClassicChannel::Other);
+    /// ```
     pub fn classify<'a>(&self, channel: &'a [u8]) -> ClassicChannel<'a> {
         if let Some(rest) = channel.strip_prefix(self.broadcast.as_bytes()) {
             // Node drops the last character, whatever it is.
@@ -247,6 +301,12 @@ impl ClassicChannels {
 
     /// The command that counts the servers of the namespace: `PUBSUB NUMSUB <request channel>`
     /// (each server subscribes once; summed over the masters of a Redis Cluster).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.server_count_command(), ["PUBSUB", "NUMSUB", "socket.io-request#/#"]);
+    /// ```
     pub fn server_count_command(&self) -> [&str; 3] {
         ["PUBSUB", "NUMSUB", &self.request]
     }
@@ -1823,6 +1883,15 @@ impl ClusterMessage {
 }
 
 /// Whether `value` holds binary anywhere.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// use bytes::Bytes;
+/// use tower_socketio::Value;
+/// let nested = Value::Array(vec![Value::from("a"), Value::Binary(Bytes::from_static(&[1]))]);
+/// assert!(has_binary(&nested));
+/// assert!(!has_binary(&Value::from("a")));
+/// ```
 pub fn has_binary(value: &Value) -> bool {
     match value {
         Value::Binary(_) => true,
@@ -2175,6 +2244,14 @@ const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// integral numbers in their smallest integer form (unsigned forms for non-negative numbers, so
 /// `-0` is `0`), other numbers as float 64, strings as fixstr/str 8/16/32, binary as bin
 /// 8/16/32, arrays and objects in their smallest form, keys in order.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// use tower_socketio::Value;
+/// let mut out = Vec::new();
+/// encode_msgpack(&mut out, &Value::Array(vec![Value::from("hi"), Value::from(1)]));
+/// assert_eq!(out, [0x92, 0xa2, b'h', b'i', 0x01]);
+/// ```
 pub fn encode_msgpack(out: &mut Vec<u8>, value: &Value) {
     encode_msgpack_as(out, value, Dialect::Notepack);
 }
@@ -2282,6 +2359,15 @@ const MAX_DEPTH: usize = 512;
 /// `Date` (`null` outside JavaScript's range); the old `undefined` (`fixext 1` of type 0) as
 /// `null` in an array and left out of an object; any other extension as `[type, data]`;
 /// non-finite floats as `null`; map keys that are numbers as their decimal strings.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// use bytes::Bytes;
+/// use tower_socketio::Value;
+/// let value = decode_msgpack(&Bytes::from_static(&[0x92, 0xa2, b'h', b'i', 0xc3])).unwrap();
+/// assert_eq!(value, Value::Array(vec![Value::from("hi"), Value::Bool(true)]));
+/// assert!(decode_msgpack(&Bytes::from_static(&[0xc3, 0xc3])).is_err());
+/// ```
 pub fn decode_msgpack(input: &Bytes) -> Result<Value> {
     let mut reader = Reader { input, pos: 0 };
     let value = reader.value(0)?.unwrap_or(Value::Null);
