@@ -400,7 +400,7 @@ pub use handler::Handler;
 pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;
 pub use ns::{Namespace, ServerEvent};
-pub use parser::RESERVED_EVENTS;
+pub use parser::{Parser, RESERVED_EVENTS};
 pub use socket::{AckFuture, DisconnectReason, Handshake, Socket, SocketRef};
 pub use value::Value;
 
