@@ -1,0 +1,109 @@
+//! The MessagePack parser (feature `msgpack`) against the official clients: socket.io-client 4.8
+//! with socket.io-msgpack-parser 3.0.2 (`tests/js/msgpack/clients.mjs`), and clients with the
+//! wrong parser on either side.
+//!
+//! The server's contract, which the script relies on:
+//! - `/`: a middleware refuses a client whose auth has `token: "reject"`, with message
+//!   "rejected" and data `{"reason":"bad token"}`. On connection it emits `welcome` with
+//!   `{"id": <socket id>, "auth": <auth payload>}`. Events: `echo` (emits `echo` back with the
+//!   same arguments), `ack` (acknowledges with the same arguments), `ask` (emits `question` with
+//!   the same arguments and an ack request; then emits `answer` with the client's answer, or
+//!   `answer-error`), `binary` (emits `binary` with bytes [1,2,3] and `{"nested": bytes [4,5]}`),
+//!   `count-binaries` (acknowledges with the lengths of the event's binaries, in order: `Bin`),
+//!   `broadcast-ticks` (emits `tick` with `i` and bytes `[i]`, i = 0..count, to every socket of
+//!   `/`), `disconnect-me` (the server disconnects the socket).
+//! - `/admin`: on connection emits `admin-welcome` with the socket id.
+//! - any other namespace is refused ("Invalid namespace").
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use tower_socketio::extract::{AckSender, Args, Bin, Data};
+use tower_socketio::{ConnectError, EngineConfig, Namespace, Parser, SocketIo, SocketRef, Value};
+
+use crate::common;
+
+fn server(parser: Parser) -> SocketIo {
+    let root = Namespace::new()
+        .middleware(|Data(auth): Data<Value>| async move {
+            if auth.get("token").and_then(Value::as_str) == Some("reject") {
+                Err(ConnectError::new("rejected")
+                    .with_data(serde_json::json!({"reason": "bad token"})))
+            } else {
+                Ok(())
+            }
+        })
+        .on_connect(|socket: SocketRef, Data(auth): Data<Value>| async move {
+            let welcome = Value::Object(vec![
+                ("id".into(), Value::from(socket.id().to_string().as_str())),
+                ("auth".into(), auth),
+            ]);
+            let _ = socket.emit("welcome", &welcome);
+        })
+        .on("echo", |socket: SocketRef, args: Args| async move {
+            let _ = socket.emit("echo", &args);
+        })
+        .on("ack", |ack: AckSender, args: Args| async move {
+            let _ = ack.send(&args);
+        })
+        .on("ask", |socket: SocketRef, args: Args| async move {
+            let answer = socket
+                .emit_with_ack::<_, Value>("question", &args)
+                .timeout(Duration::from_secs(2))
+                .await;
+            let _ = match answer {
+                Ok(answer) => socket.emit("answer", &answer),
+                Err(error) => socket.emit("answer-error", &error.to_string()),
+            };
+        })
+        .on("binary", |socket: SocketRef| async move {
+            let nested = Value::Object(vec![(
+                "nested".into(),
+                Value::Binary(Bytes::from_static(&[4, 5])),
+            )]);
+            let _ = socket.emit("binary", &(Bytes::from_static(&[1, 2, 3]), nested));
+        })
+        .on(
+            "count-binaries",
+            |ack: AckSender, Bin(binaries): Bin| async move {
+                let lengths: Vec<usize> = binaries.iter().map(Bytes::len).collect();
+                let _ = ack.send(&lengths);
+            },
+        )
+        .on(
+            "broadcast-ticks",
+            |socket: SocketRef, Data(count): Data<u8>| async move {
+                for i in 0..count {
+                    let _ = socket.nsp().emit("tick", &(i, Bytes::from(vec![i])));
+                }
+            },
+        )
+        .on("disconnect-me", |socket: SocketRef| async move {
+            socket.disconnect();
+        });
+    let admin = Namespace::new().on_connect(|socket: SocketRef| async move {
+        let _ = socket.emit("admin-welcome", &socket.id().to_string());
+    });
+    SocketIo::builder()
+        .config(
+            EngineConfig::default()
+                .ping_interval(Duration::from_millis(500))
+                .ping_timeout(Duration::from_millis(400)),
+        )
+        .parser(parser)
+        .ns("/", root)
+        .ns("/admin", admin)
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_clients_with_the_msgpack_parser() {
+    let msgpack = common::serve(server(Parser::MsgPack)).await;
+    let default = common::serve(server(Parser::Default)).await;
+    common::examples::run_node(
+        "msgpack/clients.mjs",
+        &[&format!("http://{msgpack}"), &format!("http://{default}")],
+        "clients",
+    )
+    .await;
+}
