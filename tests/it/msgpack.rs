@@ -107,3 +107,77 @@ async fn official_clients_with_the_msgpack_parser() {
     )
     .await;
 }
+
+/// A page in Chromium with the MessagePack bundle this server serves
+/// (`tests/js/browser/msgpack.mjs`): `sum` acknowledges with the sum of the bytes of every
+/// binary it got and their count; `send-bytes` emits `bytes` with `[9, 8]` and
+/// `{"inner": [7]}` as binary.
+async fn browser(transports: &str) {
+    use axum::response::Html;
+    use axum::routing::get;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists()
+            || std::env::var_os("CHROMIUM").is_some(),
+        "Chromium is missing: run scripts/test.sh, which installs Debian's chromium"
+    );
+    let ns = Namespace::new()
+        .on_connect(|socket: SocketRef, Data(auth): Data<Value>| async move {
+            let _ = socket.emit("welcome", &auth.get("name"));
+        })
+        .on("sum", |ack: AckSender, Bin(binaries): Bin| async move {
+            let sum: u32 = binaries
+                .iter()
+                .flat_map(|b| b.iter())
+                .map(|&b| u32::from(b))
+                .sum();
+            let _ = ack.send(&serde_json::json!({"sum": sum, "count": binaries.len()}));
+        })
+        .on("send-bytes", |socket: SocketRef| async move {
+            let inner = Value::Object(vec![(
+                "inner".into(),
+                Value::Binary(Bytes::from_static(&[7])),
+            )]);
+            let _ = socket.emit("bytes", &(Bytes::from_static(&[9, 8]), inner));
+        });
+    let io = SocketIo::builder()
+        .parser(Parser::MsgPack)
+        .ns("/", ns)
+        .build();
+    let page = r#"<!doctype html><script src="/socket.io/socket.io.msgpack.min.js"></script>"#;
+    let app = axum::Router::new()
+        .route("/", get(move || async move { Html(page) }))
+        .layer(io.layer());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let output = tokio::time::timeout(
+        Duration::from_secs(90),
+        tokio::process::Command::new("node")
+            .arg(root.join("tests/js/browser/msgpack.mjs"))
+            .arg(format!("http://{addr}"))
+            .arg(transports)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the browser test finished in 90 s")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(&format!("ok msgpack-browser-{transports}")),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_msgpack_bundle_in_the_browser() {
+    browser("default").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_msgpack_bundle_in_the_browser_polling_only() {
+    browser("polling").await;
+}
