@@ -19,7 +19,7 @@ use crate::engine::{self, Sid, SidMap};
 use crate::error::ConnectError;
 use crate::extract::HandlerContext;
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
-use crate::parser;
+use crate::parser::Parser;
 use crate::socket::{DisconnectReason, Nsp, SocketRef};
 use crate::value::Value;
 
@@ -567,6 +567,7 @@ pub(crate) type AdapterFactory = Arc<dyn Fn(LocalNamespace) -> Arc<dyn Adapter> 
 pub(crate) struct NsOptions {
     pub(crate) ack_timeout: Duration,
     pub(crate) recovery: Option<Arc<RecoveryConfig>>,
+    pub(crate) parser: Parser,
 }
 
 /// A namespace at run time: its name, its routes, its connected sockets and its adapter. The
@@ -585,6 +586,7 @@ pub(crate) struct NsCore {
     ack_ids: AtomicU64,
     ack_timeout: Duration,
     recovery: Option<Arc<RecoveryConfig>>,
+    parser: Parser,
 }
 
 impl NsCore {
@@ -599,7 +601,12 @@ impl NsCore {
         Arc::new_cyclic(|weak: &Weak<NsCore>| {
             let local: Weak<dyn LocalSockets> = weak.clone();
             NsCore {
-                adapter: adapter(LocalNamespace::new(&name, local, options.recovery.clone())),
+                adapter: adapter(LocalNamespace::new(
+                    &name,
+                    local,
+                    options.recovery.clone(),
+                    options.parser,
+                )),
                 name,
                 routes,
                 sockets: RwLock::new(SidMap::default()),
@@ -607,6 +614,7 @@ impl NsCore {
                 ack_ids: AtomicU64::new(0),
                 ack_timeout: options.ack_timeout,
                 recovery: options.recovery.clone(),
+                parser: options.parser,
             }
         })
     }
@@ -705,7 +713,7 @@ impl NsCore {
             esock.clear_deadline();
         }
         let sid = socket.id();
-        let answer = parser::encode_connect(
+        let answer = self.parser.encode_connect(
             &self.name,
             v5.then_some(sid.as_str()),
             socket.pid().filter(|_| v5),
@@ -719,11 +727,14 @@ impl NsCore {
                 let backlog = missed
                     .iter()
                     .map(|packet| (packet.text.clone(), packet.attachments.as_slice()))
-                    .chain(std::iter::once((answer, &[][..])));
+                    .chain(std::iter::once((
+                        answer.text.clone(),
+                        answer.attachments.as_slice(),
+                    )));
                 let _ = esock.send_backlog(backlog, true);
             }
             None => {
-                let _ = esock.send_encoded(answer, &[], true, false);
+                let _ = esock.send_encoded(answer.text, &answer.attachments, true, false);
             }
         }
         tracing::debug!(ns = self.name, %sid, "socket connected");
@@ -752,6 +763,10 @@ impl Nsp for NsCore {
 
     fn ack_timeout(&self) -> Duration {
         self.ack_timeout
+    }
+
+    fn parser(&self) -> Parser {
+        self.parser
     }
 
     fn event(

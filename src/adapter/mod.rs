@@ -192,6 +192,7 @@ pub use socket_info::{HandshakeInfo, SocketInfo};
 
 use crate::engine::Sid;
 pub use crate::error::AdapterError;
+use crate::parser::Parser;
 pub use crate::parser::{EncodedPacket, InvalidPacket};
 use crate::value::Value;
 
@@ -344,6 +345,7 @@ pub struct LocalNamespace {
     name: Arc<str>,
     sockets: Weak<dyn LocalSockets>,
     recovery: Option<Arc<RecoveryConfig>>,
+    parser: Parser,
 }
 
 impl fmt::Debug for LocalNamespace {
@@ -395,11 +397,13 @@ impl LocalNamespace {
         name: &str,
         sockets: Weak<dyn LocalSockets>,
         recovery: Option<Arc<RecoveryConfig>>,
+        parser: Parser,
     ) -> Self {
         LocalNamespace {
             name: name.into(),
             sockets,
             recovery,
+            parser,
         }
     }
 
@@ -414,7 +418,7 @@ impl LocalNamespace {
     /// ```
     pub fn detached(name: &str) -> Self {
         let sockets: Weak<NoSockets> = Weak::new();
-        LocalNamespace::new(name, sockets, None)
+        LocalNamespace::new(name, sockets, None, Parser::Default)
     }
 
     /// The same, with connection state recovery on (`recovery`): for an adapter's unit tests.
@@ -428,7 +432,7 @@ impl LocalNamespace {
     /// ```
     pub fn detached_with_recovery(name: &str, recovery: RecoveryConfig) -> Self {
         let sockets: Weak<NoSockets> = Weak::new();
-        LocalNamespace::new(name, sockets, Some(Arc::new(recovery)))
+        LocalNamespace::new(name, sockets, Some(Arc::new(recovery)), Parser::Default)
     }
 
     /// The connection state recovery options, when it is on: the adapter then appends an offset
@@ -447,6 +451,20 @@ impl LocalNamespace {
     /// ```
     pub fn recovery(&self) -> Option<&RecoveryConfig> {
         self.recovery.as_deref()
+    }
+
+    /// The server's parser ([`SocketIoBuilder::parser`](crate::SocketIoBuilder::parser)): the
+    /// form of the [`EncodedPacket`]s the server hands to the adapter, and the one an adapter
+    /// rebuilds packets in (Node's Redis adapters carry the packet object, whatever the parser).
+    ///
+    /// ```
+    /// use tower_socketio::Parser;
+    /// use tower_socketio::adapter::LocalNamespace;
+    ///
+    /// assert_eq!(LocalNamespace::detached("/").parser(), Parser::Default);
+    /// ```
+    pub fn parser(&self) -> Parser {
+        self.parser
     }
 
     /// The namespace's name (`/`, `/admin`...).

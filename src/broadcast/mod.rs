@@ -19,7 +19,7 @@ mod remote;
 use crate::adapter::{AdapterFuture, Answers, BroadcastOptions, Gathered, IntoRooms};
 use crate::engine::{self, EncodedSendError, Sid};
 use crate::error::{AckError, BroadcastError, EmitError};
-use crate::parser::encode_event;
+
 use crate::socket::{Nsp, Socket};
 use crate::value::Value;
 
@@ -282,7 +282,11 @@ impl BroadcastOperator {
     /// # }
     /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Emitted {
-        let packet = match encode_event(self.ns.name(), event, data, None) {
+        let packet = match self
+            .ns
+            .parser()
+            .encode_event(self.ns.name(), event, data, None)
+        {
             Ok(packet) => packet,
             Err(error) => return Emitted::failed(error),
         };
@@ -318,11 +322,15 @@ impl BroadcastOperator {
     ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static + use<T, R>
     {
         let answers = Answers::new();
-        let sent = encode_event(self.ns.name(), event, data, None).map(|packet| {
-            self.ns
-                .adapter()
-                .broadcast_with_ack(packet, &self.opts, answers.clone())
-        });
+        let sent = self
+            .ns
+            .parser()
+            .encode_event(self.ns.name(), event, data, None)
+            .map(|packet| {
+                self.ns
+                    .adapter()
+                    .broadcast_with_ack(packet, &self.opts, answers.clone())
+            });
         let timeout = self.ack_timeout();
         async move {
             sent.map_err(BroadcastError::Emit)?

@@ -15,6 +15,8 @@ mod engine_clients;
 mod engine_requests;
 mod examples;
 mod hyper_server;
+#[cfg(feature = "msgpack")]
+mod msgpack;
 mod recovery;
 #[cfg(feature = "redis")]
 mod redis_adapter;
