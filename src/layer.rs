@@ -251,7 +251,7 @@ where
         }
         // WebSocket handshakes get no CORS headers: browsers apply none to them (the origin
         // policy is enforced by the engine itself, with a 403).
-        let cors = if req.headers().contains_key(http::header::UPGRADE) {
+        let cors = if !config.cors_headers || req.headers().contains_key(http::header::UPGRADE) {
             CorsHeaders::default()
         } else {
             if let Some(response) = self.cors.preflight(&req) {
@@ -389,6 +389,22 @@ impl<B> ResponseBody<B> {
         ResponseBody {
             kind: BodyKind::Engine { body },
         }
+    }
+}
+
+/// An empty body, as middlewares that answer by themselves make one (tower-http's
+/// `TimeoutLayer` needs it).
+///
+/// ```
+/// use http_body::Body;
+/// use tower_socketio::layer::ResponseBody;
+///
+/// let body = ResponseBody::<http_body_util::Empty<bytes::Bytes>>::default();
+/// assert!(body.is_end_stream());
+/// ```
+impl<B> Default for ResponseBody<B> {
+    fn default() -> Self {
+        ResponseBody::engine(Full::default())
     }
 }
 
