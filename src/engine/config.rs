@@ -744,7 +744,7 @@ impl EngineConfig {
     ///     .build();
     /// let app: axum::Router = axum::Router::new()
     ///     .layer(io.layer())
-    ///     .layer(CorsLayer::new().allow_origin(AllowOrigin::exact(site.parse().unwrap())));
+    ///     .layer(CorsLayer::new().allow_origin(AllowOrigin::list([site.parse().unwrap()])));
     /// # let _ = app;
     /// ```
     pub fn cors_headers(mut self, answer: bool) -> Self {

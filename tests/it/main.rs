@@ -29,3 +29,4 @@ mod socketio_clients;
 mod socketio_namespaces;
 mod socketio_rooms;
 mod testing_client;
+mod tower_http;
