@@ -15,6 +15,7 @@ mod engine_clients;
 mod engine_requests;
 mod examples;
 mod hyper_server;
+mod polling_compression;
 mod recovery;
 #[cfg(feature = "redis")]
 mod redis_adapter;
