@@ -583,7 +583,9 @@ async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
         "".into()
     } else {
         // Chat-like text: words from a small vocabulary, as compressible as real messages.
-        let words = ["hello", "there", "socket", "message", "room", "the", "a", "user", "42"];
+        let words = [
+            "hello", "there", "socket", "message", "room", "the", "a", "user", "42",
+        ];
         let mut text = String::with_capacity(payload + 8);
         let mut i = 0usize;
         while text.len() < payload {
