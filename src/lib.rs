@@ -394,6 +394,7 @@ mod value;
 pub use adapter::{IntoRooms, RecoveryConfig};
 pub use broadcast::{AckAnswers, BroadcastOperator, Emitted, RemoteSocket};
 pub use engine::RemoteAddr;
+pub use engine::compression::HttpCompression;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use error::{AckError, BroadcastError, ConnectError, EmitError};

@@ -225,7 +225,11 @@ impl BroadcastOperator {
     }
 
     /// Accepted for Node parity (`compress`), and carried to other servers; has no effect
-    /// here, the WebSocket engine having no per-message compression.
+    /// here: the WebSocket engine has no per-message compression, and long-polling responses
+    /// are compressed by size ([`EngineConfig::http_compression`]) whatever the packets' flag
+    /// (Node leaves a poll uncompressed only when every packet in it has `compress(false)`).
+    ///
+    /// [`EngineConfig::http_compression`]: crate::EngineConfig::http_compression
     ///
     /// ```
     /// # fn f(io: tower_socketio::SocketIo) {

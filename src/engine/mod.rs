@@ -35,6 +35,7 @@
 //! Every session's outbox is bounded in bytes ([`EngineConfig::max_buffered_bytes`]): a client that
 //! cannot keep up is disconnected rather than having packets dropped in silence.
 
+pub(crate) mod compression;
 pub(crate) mod config;
 pub(crate) mod cors;
 mod driver;
@@ -68,6 +69,7 @@ pub(crate) use self::sid::{SidMap, SidSet, shrink_map, shrink_set};
 pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
 
+pub use self::compression::HttpCompression;
 pub use self::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 use self::error::RequestError;
 use self::packet::{Packet, PacketType};
@@ -503,7 +505,8 @@ impl<H: EngineHandler> EngineIo<H> {
                 && req.method() == Method::GET
                 && socket.closed_by_client_poll()
             {
-                if let Some(response) = polling::get_now(&socket, supports_binary)? {
+                let compression = self.shared.compression_for(req.headers());
+                if let Some(response) = polling::get_now(&socket, supports_binary, compression)? {
                     return Ok(Routed::Done(response));
                 }
             }
@@ -527,11 +530,14 @@ impl<H: EngineHandler> EngineIo<H> {
                 }
                 match *req.method() {
                     Method::GET => {
-                        if let Some(response) = polling::get_now(&socket, supports_binary)? {
+                        let compression = self.shared.compression_for(req.headers());
+                        if let Some(response) =
+                            polling::get_now(&socket, supports_binary, compression)?
+                        {
                             return Ok(Routed::Done(response));
                         }
                         Ok(Routed::later(async move {
-                            polling::get(&socket, supports_binary).await
+                            polling::get(&socket, supports_binary, compression).await
                         }))
                     }
                     Method::POST => {
@@ -556,6 +562,10 @@ impl<H: EngineHandler> EngineIo<H> {
         let on_upgrade = match transport {
             Transport::WebSocket => Some(hyper::upgrade::on(&mut req)),
             Transport::Polling => None,
+        };
+        let compression = match transport {
+            Transport::Polling => shared.compression_for(req.headers()),
+            Transport::WebSocket => None,
         };
         let (parts, _body) = req.into_parts();
         if let Some(allow) = &shared.config.allow_request {
@@ -612,7 +622,7 @@ impl<H: EngineHandler> EngineIo<H> {
                     driver::run(shared.clone(), socket.clone(), driver::Start::Polling)
                         .instrument(span),
                 );
-                polling::payload_response(protocol, &packets, supports_binary)
+                polling::payload_response(protocol, &packets, supports_binary, compression)
             }
         };
         if let Some(cookie) = &shared.config.cookie {
@@ -631,6 +641,18 @@ impl<H: EngineHandler> EngineShared<H> {
 
     fn write_sessions(&self) -> std::sync::RwLockWriteGuard<'_, SidMap<Arc<Socket<H::Data>>>> {
         self.sessions.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How a GET poll with these headers may be compressed (`None` when compression is off or
+    /// the client accepts neither gzip nor deflate).
+    fn compression_for(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Option<compression::ResponseCompression> {
+        self.config
+            .http_compression
+            .as_ref()
+            .and_then(|c| c.for_request(headers))
     }
 
     /// Forgets a session: requests naming it get "Session ID unknown" from now on.

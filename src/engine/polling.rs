@@ -15,6 +15,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, header};
 use http_body_util::Full;
 
+use super::compression::ResponseCompression;
 use super::error::RequestError;
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
@@ -27,13 +28,15 @@ use super::{ProtocolVersion, Socket};
 pub(super) fn get_now<D>(
     socket: &Socket<D>,
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
 ) -> Result<Option<EngineResponse>, RequestError> {
     if socket.phase() == Phase::Upgrading && socket.outbox.is_empty() {
         // See `get`: it waits for the upgrade's outcome first.
         return Ok(None);
     }
     let mut packets = lock_poll(socket)?;
-    Ok(take_ready(socket, &mut packets)?.then(|| respond(socket, &mut packets, supports_binary)))
+    Ok(take_ready(socket, &mut packets)?
+        .then(|| respond(socket, &mut packets, supports_binary, compression)))
 }
 
 /// How long a poll that arrives during an upgrade waits for the upgrade's outcome.
@@ -62,6 +65,7 @@ async fn settle_upgrade<D>(socket: &Socket<D>) -> Result<(), RequestError> {
 pub(super) async fn get<D>(
     socket: &Socket<D>,
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
 ) -> Result<EngineResponse, RequestError> {
     if socket.phase() == Phase::Upgrading {
         settle_upgrade(socket).await?;
@@ -70,7 +74,7 @@ pub(super) async fn get<D>(
     while !take_ready(socket, &mut packets)? {
         socket.outbox.ready.wait().await;
     }
-    Ok(respond(socket, &mut packets, supports_binary))
+    Ok(respond(socket, &mut packets, supports_binary, compression))
 }
 
 /// The poll lock of the session, with its (empty) scratch list of packets; a GET while another
@@ -120,11 +124,12 @@ fn respond<D>(
     socket: &Socket<D>,
     packets: &mut Vec<Packet>,
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
 ) -> EngineResponse {
     if packets.iter().any(Packet::is_close) {
         socket.close_delivered();
     }
-    let response = payload_response(socket.protocol(), packets, supports_binary);
+    let response = payload_response(socket.protocol(), packets, supports_binary, compression);
     packets.clear();
     if packets.capacity() > 64 {
         *packets = Vec::new();
@@ -277,11 +282,14 @@ where
     Ok(joined.map_or(first, BytesMut::freeze))
 }
 
-/// A polling response carrying `packets`.
+/// A polling response carrying `packets`, compressed when `compression` says so and the payload
+/// is large enough (then with `Content-Encoding` and the compressed `Content-Length`, as the
+/// Node server answers).
 pub(super) fn payload_response(
     protocol: ProtocolVersion,
     packets: &[Packet],
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
 ) -> EngineResponse {
     let payload = packet::encode_payload(protocol, packets, supports_binary);
     let content_type = if payload.binary {
@@ -289,9 +297,19 @@ pub(super) fn payload_response(
     } else {
         "text/plain; charset=UTF-8"
     };
-    let mut response = Response::new(Full::new(payload.body));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let compressed = compression.and_then(|c| c.apply(&payload.body));
+    let Some((body, encoding)) = compressed else {
+        let mut response = Response::new(Full::new(payload.body));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        return response;
+    };
+    let length = HeaderValue::from(body.len());
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_ENCODING, encoding);
+    headers.insert(header::CONTENT_LENGTH, length);
     response
 }

@@ -17,6 +17,7 @@ mod examples;
 mod hyper_server;
 #[cfg(feature = "msgpack")]
 mod msgpack;
+mod polling_compression;
 mod recovery;
 #[cfg(feature = "redis")]
 mod redis_adapter;
@@ -31,3 +32,4 @@ mod socketio_clients;
 mod socketio_namespaces;
 mod socketio_rooms;
 mod testing_client;
+mod tower_http;
