@@ -332,8 +332,20 @@ async fn main() -> std::io::Result<()> {
     };
     let kind = std::env::var("ADAPTER").unwrap_or_else(|_| "redis".into());
     let (factory, redis) = adapter(&kind).await;
+    let parser = match std::env::var("PARSER").as_deref() {
+        Err(_) | Ok("" | "default") => tower_socketio::Parser::Default,
+        #[cfg(feature = "msgpack")]
+        Ok("msgpack") => tower_socketio::Parser::MsgPack,
+        Ok(other) => {
+            eprintln!(
+                "PARSER={other} is not supported (default; msgpack with the `msgpack` feature)"
+            );
+            std::process::exit(2);
+        }
+    };
     let io = SocketIo::builder()
         .config(EngineConfig::default())
+        .parser(parser)
         .adapter(move |ns| factory(ns))
         .connection_state_recovery(RecoveryConfig {
             max_disconnection_duration: Duration::from_millis(30_000),

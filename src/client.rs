@@ -27,6 +27,8 @@ use bytes::Bytes;
 use crate::engine::{self, EngineHandler, Message, ProtocolVersion, Sid};
 use crate::handler;
 use crate::ns::{AdapterFactory, Dispatch, NsCore, NsOptions};
+#[cfg(feature = "msgpack")]
+use crate::parser::Parser;
 use crate::parser::{self, Kind, RawPacket};
 pub use crate::socket::ClientState;
 use crate::socket::{DisconnectReason, Handshake, Nsp, Socket, SocketRef};
@@ -158,6 +160,10 @@ impl EngineHandler for IoHandler {
     }
 
     fn on_message(&self, esock: &EngineSocket, message: Message) {
+        #[cfg(feature = "msgpack")]
+        if self.options.parser == Parser::MsgPack {
+            return self.on_msgpack_message(esock, message);
+        }
         let client = esock.data();
         let mut partial = client.partial.lock().unwrap_or_else(|e| e.into_inner());
         match message {
@@ -183,7 +189,11 @@ impl EngineHandler for IoHandler {
             Message::Binary(data) => {
                 let Some((packet, attachments)) = partial.as_mut() else {
                     drop(partial);
-                    return protocol_error(esock, "unexpected binary message");
+                    return parser_mismatch(
+                        esock,
+                        "a binary message where a text packet was due",
+                        "the MessagePack parser",
+                    );
                 };
                 attachments.push(data);
                 if attachments.len() == packet.attachments {
@@ -218,6 +228,64 @@ fn protocol_error(esock: &EngineSocket, what: &str) {
     esock.abort(engine::DisconnectReason::ParseError);
 }
 
+/// Closes a connection whose client sent what the other parser sends (Node: "parse error"),
+/// with a warning: the two sides must be given the same parser, and nothing else tells.
+fn parser_mismatch(esock: &EngineSocket, what: &str, other: &str) {
+    tracing::warn!(
+        sid = %esock.id(),
+        what,
+        "invalid Socket.IO packet: the client probably uses {other} (the server's parser is \
+         set with SocketIoBuilder::parser); closing"
+    );
+    esock.abort(engine::DisconnectReason::ParseError);
+}
+
+#[cfg(feature = "msgpack")]
+impl IoHandler {
+    /// A message of a client of the MessagePack parser: each packet is one binary message.
+    fn on_msgpack_message(&self, esock: &EngineSocket, message: Message) {
+        let frame = match message {
+            Message::Binary(frame) => frame,
+            Message::Text(_) => {
+                return parser_mismatch(
+                    esock,
+                    "a text message where a MessagePack packet was due",
+                    "the default parser",
+                );
+            }
+        };
+        let mut packet = match parser::msgpack::decode(&frame) {
+            Ok(packet) => packet,
+            // Not even a map: not a packet of this parser.
+            Err(error)
+                if !frame
+                    .first()
+                    .is_some_and(|b| matches!(b, 0x80..=0x8f | 0xde | 0xdf)) =>
+            {
+                return parser_mismatch(esock, error.0, "another parser");
+            }
+            Err(error) => return protocol_error(esock, error.0),
+        };
+        match packet.kind {
+            Kind::Connect => {
+                let auth = packet.data.take().unwrap_or(Value::Object(Vec::new()));
+                self.connect(esock, &packet.ns, auth, None);
+            }
+            Kind::Disconnect => self.namespace_disconnect(esock, &packet.ns),
+            Kind::Event | Kind::Ack => {
+                let (name, args) = match parser::msgpack::args(&mut packet) {
+                    Ok(parsed) => parsed,
+                    Err(error) => return protocol_error(esock, error.0),
+                };
+                self.deliver(esock, &packet.ns, name, args, packet.binaries, packet.id);
+            }
+            Kind::ConnectError | Kind::BinaryEvent | Kind::BinaryAck => {
+                protocol_error(esock, "a client may not send CONNECT_ERROR");
+            }
+        }
+    }
+}
+
 impl IoHandler {
     fn dispatch(&self, esock: &EngineSocket, packet: RawPacket, attachments: Vec<Bytes>) {
         let v5 = esock.protocol() == ProtocolVersion::V4;
@@ -233,35 +301,55 @@ impl IoHandler {
                 };
                 self.connect(esock, packet.ns.as_str(), auth, packet.query);
             }
-            Kind::Disconnect => {
-                let socket = esock.data().sockets().remove(packet.ns.as_str());
-                if let Some(socket) = socket {
-                    socket.left(DisconnectReason::ClientNamespaceDisconnect);
-                }
-            }
+            Kind::Disconnect => self.namespace_disconnect(esock, packet.ns.as_str()),
             Kind::Event | Kind::BinaryEvent | Kind::Ack | Kind::BinaryAck => {
                 let event = matches!(packet.kind, Kind::Event | Kind::BinaryEvent);
                 let (name, args) = match parser::parse_args(&packet.payload, &attachments, event) {
                     Ok(parsed) => parsed,
                     Err(error) => return protocol_error(esock, error.0),
                 };
-                let Some(socket) = esock.data().sockets().get(packet.ns.as_str()).cloned() else {
-                    tracing::debug!(
-                        ns = packet.ns.as_str(),
-                        "packet for a namespace not joined: ignored"
-                    );
-                    return;
-                };
-                match (name, packet.id) {
-                    (Some(name), id) => {
-                        let ns = socket.nsp_ref().clone();
-                        ns.event(socket, name, args, attachments, id);
-                    }
-                    (None, Some(id)) => socket.receive_ack(id, args),
-                    (None, None) => {}
-                }
+                self.deliver(
+                    esock,
+                    packet.ns.as_str(),
+                    name,
+                    args,
+                    attachments,
+                    packet.id,
+                );
             }
             Kind::ConnectError => protocol_error(esock, "a client may not send CONNECT_ERROR"),
+        }
+    }
+
+    /// The client left namespace `ns`.
+    fn namespace_disconnect(&self, esock: &EngineSocket, ns: &str) {
+        let socket = esock.data().sockets().remove(ns);
+        if let Some(socket) = socket {
+            socket.left(DisconnectReason::ClientNamespaceDisconnect);
+        }
+    }
+
+    /// An event (`name` given) or an acknowledgement for the client's socket in namespace `ns`.
+    fn deliver(
+        &self,
+        esock: &EngineSocket,
+        ns: &str,
+        name: Option<String>,
+        args: Vec<Value>,
+        attachments: Vec<Bytes>,
+        id: Option<u64>,
+    ) {
+        let Some(socket) = esock.data().sockets().get(ns).cloned() else {
+            tracing::debug!(ns, "packet for a namespace not joined: ignored");
+            return;
+        };
+        match (name, id) {
+            (Some(name), id) => {
+                let ns = socket.nsp_ref().clone();
+                ns.event(socket, name, args, attachments, id);
+            }
+            (None, Some(id)) => socket.receive_ack(id, args),
+            (None, None) => {}
         }
     }
 
@@ -270,8 +358,8 @@ impl IoHandler {
     fn connect(&self, esock: &EngineSocket, name: &str, auth: Value, query: Option<String>) {
         let v5 = esock.protocol() == ProtocolVersion::V4;
         let Some(ns) = self.namespace(name) else {
-            let refusal = parser::encode_connect_error(name, "Invalid namespace", None, v5);
-            let _ = esock.send_encoded(refusal, &[], false, false);
+            let refusal = self.options.parser.encode_invalid_namespace(name, v5);
+            let _ = esock.send_encoded(refusal.text, &refusal.attachments, false, false);
             return;
         };
         if esock.data().sockets().contains_key(name) {
@@ -306,6 +394,7 @@ impl IoHandler {
             ns.adapter().restore_session(&pid, offset.as_deref())
         });
         let esock = esock.clone();
+        let parser = self.options.parser;
         handler::run(Box::pin(async move {
             let restored = match restoring {
                 Some(restoring) => match restoring.await {
@@ -371,13 +460,13 @@ impl IoHandler {
                     if recovered {
                         ns.adapter().session_restored(id);
                     }
-                    let packet = parser::encode_connect_error(
+                    let packet = parser.encode_connect_error(
                         ns.name(),
                         refusal.message(),
                         refusal.data(),
                         v5,
                     );
-                    let _ = esock.send_encoded(packet, &[], false, false);
+                    let _ = esock.send_encoded(packet.text, &packet.attachments, false, false);
                 }
             }
         }));

@@ -16,6 +16,7 @@ use crate::engine::config::EngineConfig;
 use crate::error::{BroadcastError, ObserverTaken};
 use crate::layer::SocketIoLayer;
 use crate::ns::{AdapterFactory, Dispatch, Namespace, NsCore, NsOptions, Routes};
+use crate::parser::Parser;
 use crate::socket::{SocketObserver, SocketRef};
 
 /// A Socket.IO server. Cloning is cheap and shares the server.
@@ -64,6 +65,7 @@ impl SocketIo {
             connect_timeout: Duration::from_millis(45_000),
             ack_timeout: Duration::from_millis(5_000),
             recovery: None,
+            parser: Parser::Default,
             state: (),
             namespaces: HashMap::new(),
             dynamic: Vec::new(),
@@ -485,6 +487,7 @@ pub struct SocketIoBuilder<S> {
     connect_timeout: Duration,
     ack_timeout: Duration,
     recovery: Option<RecoveryConfig>,
+    parser: Parser,
     state: S,
     namespaces: HashMap<String, Arc<dyn Dispatch>>,
     dynamic: Vec<(NsMatcher, Arc<dyn Dispatch>)>,
@@ -496,6 +499,7 @@ impl<S> fmt::Debug for SocketIoBuilder<S> {
         f.debug_struct("SocketIoBuilder")
             .field("config", &self.config)
             .field("connect_timeout", &self.connect_timeout)
+            .field("parser", &self.parser)
             .field("namespaces", &self.namespaces.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -545,6 +549,38 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
     /// ```
     pub fn ack_timeout(mut self, timeout: Duration) -> Self {
         self.ack_timeout = timeout;
+        self
+    }
+
+    /// The Socket.IO parser (Node: the `parser` option): [`Parser::Default`] unless set. The
+    /// clients must use the same one: there is no negotiation, and a client with the other
+    /// parser is disconnected at its first packet (the server logs a warning saying so).
+    ///
+    /// With the `msgpack` feature, `Parser::MsgPack` speaks Node's `socket.io-msgpack-parser`
+    /// 3.x: in Node, `io(url, { parser: require("socket.io-msgpack-parser") })`; in the browser,
+    /// the bundle this server serves at `<path>/socket.io.msgpack.min.js` (feature
+    /// `client-bundle`, on by default). Everything else (extractors, acknowledgements,
+    /// broadcasts, binary anywhere, connection state recovery, the Redis adapters) works the
+    /// same with either parser.
+    ///
+    /// ```
+    /// # #[cfg(feature = "msgpack")] {
+    /// use tower_socketio::extract::{AckSender, Data};
+    /// use tower_socketio::{Namespace, Parser, SocketIo};
+    ///
+    /// let io = SocketIo::builder()
+    ///     .parser(Parser::MsgPack)
+    ///     .ns("/", Namespace::new().on("upload", |ack: AckSender, Data(file): Data<bytes::Bytes>| async move {
+    ///         // The browser's `socket.emit("upload", new Uint8Array([1, 2]), (n) => ...)`:
+    ///         // binary arrives inline in the packet, and the answer goes back as MessagePack.
+    ///         let _ = ack.send(&file.len());
+    ///     }))
+    ///     .build();
+    /// # let _ = io;
+    /// # }
+    /// ```
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.parser = parser;
         self
     }
 
@@ -622,6 +658,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             connect_timeout: self.connect_timeout,
             ack_timeout: self.ack_timeout,
             recovery: self.recovery,
+            parser: self.parser,
             state,
             namespaces: self.namespaces,
             dynamic: self.dynamic,
@@ -730,6 +767,7 @@ impl<S: Clone + Send + Sync + 'static> SocketIoBuilder<S> {
             recovery: self.recovery.map(Arc::new),
             socket_observer: Default::default(),
             room_observer: Default::default(),
+            parser: self.parser,
         };
         // Every namespace gets its adapter from the factory, static ones and `/` included.
         let adapter = &self.adapter;

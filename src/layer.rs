@@ -68,6 +68,44 @@ use crate::engine::{BoxError, EngineHandler, EngineIo, EngineResponse, Routed};
 ///     .layer(SocketIoLayer::new(engine));
 /// # let _ = app;
 /// ```
+///
+/// # With tower-http
+/// tower-http's middlewares work around the layer (the README's "With tower-http" says what
+/// each does to Socket.IO's requests). Mind two of them:
+/// - `TimeoutLayer`: a long-poll waits up to [`ping_interval`] for something to send. Around the
+///   layer, a shorter timeout cuts it (the client takes the 408 for a transport error and
+///   reconnects); put the timeout on the app's routes (before the layer, with axum) or make it
+///   longer than `ping_interval`.
+/// - `CorsLayer`: turn the layer's own CORS answers off with [`cors_headers(false)`] so that
+///   one policy answers, and keep [`origins`] the same list (it refuses WebSocket handshakes
+///   from other sites, which CORS does not cover).
+///
+/// `CompressionLayer`, `TraceLayer` and the request-id layers need nothing: large polling
+/// responses come compressed from the engine already ([`http_compression`]) and are left alone,
+/// the WebSocket handshake's `101` is not touched.
+///
+/// [`ping_interval`]: crate::EngineConfig::ping_interval
+/// [`cors_headers(false)`]: crate::EngineConfig::cors_headers
+/// [`origins`]: crate::EngineConfig::origins
+/// [`http_compression`]: crate::EngineConfig::http_compression
+///
+/// ```
+/// use std::time::Duration;
+/// use axum::{Router, http::StatusCode, routing::get};
+/// use tower_http::{compression::CompressionLayer, timeout::TimeoutLayer, trace::TraceLayer};
+/// use tower_socketio::SocketIo;
+///
+/// let io = SocketIo::builder().build();
+/// let app: Router = Router::new()
+///     .route("/api/report", get(|| async { "slow work" }))
+///     // The REST routes only: a long-poll may wait 25 s.
+///     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10)))
+///     .layer(io.layer())
+///     // Every request, Socket.IO's included.
+///     .layer(CompressionLayer::new())
+///     .layer(TraceLayer::new_for_http());
+/// # let _ = app;
+/// ```
 pub struct SocketIoLayer<H: EngineHandler = IoHandler> {
     engine: EngineIo<H>,
 }
@@ -261,7 +299,7 @@ where
         }
         // WebSocket handshakes get no CORS headers: browsers apply none to them (the origin
         // policy is enforced by the engine itself, with a 403).
-        let cors = if req.headers().contains_key(http::header::UPGRADE) {
+        let cors = if !config.cors_headers || req.headers().contains_key(http::header::UPGRADE) {
             CorsHeaders::default()
         } else {
             if let Some(response) = self.cors.preflight(&req) {
@@ -399,6 +437,22 @@ impl<B> ResponseBody<B> {
         ResponseBody {
             kind: BodyKind::Engine { body },
         }
+    }
+}
+
+/// An empty body, as middlewares that answer by themselves make one (tower-http's
+/// `TimeoutLayer` needs it).
+///
+/// ```
+/// use http_body::Body;
+/// use tower_socketio::layer::ResponseBody;
+///
+/// let body = ResponseBody::<http_body_util::Empty<bytes::Bytes>>::default();
+/// assert!(body.is_end_stream());
+/// ```
+impl<B> Default for ResponseBody<B> {
+    fn default() -> Self {
+        ResponseBody::engine(Full::default())
     }
 }
 

@@ -311,6 +311,7 @@
 //! |---|---|---|
 //! | `client-bundle` | on | serves the official browser client under the path (`/socket.io/socket.io.js`...), as Node's `serveClient` ([`EngineConfig::serve_client`]); the bundle is fetched with npm and checked at build time, and a build without npm succeeds without it (see the README) |
 //! | `redis` | off | the Redis adapters, `adapter::redis` |
+//! | `msgpack` | off | the MessagePack parser (`Parser::MsgPack`, byte-compatible with Node's `socket.io-msgpack-parser` 3.x), chosen with [`SocketIoBuilder::parser`]; the clients must use it too |
 //! | `bench-support`, `fuzzing` | off | not for applications: what the benchmarks and fuzz targets of this repository reach |
 //!
 //! ## Testing
@@ -395,6 +396,7 @@ mod value;
 pub use adapter::{IntoRooms, RecoveryConfig};
 pub use broadcast::{AckAnswers, BroadcastOperator, Emitted, RemoteSocket};
 pub use engine::RemoteAddr;
+pub use engine::compression::HttpCompression;
 pub use engine::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 pub use engine::origin::Origins;
 pub use error::{AckError, BroadcastError, ConnectError, EmitError, ObserverTaken};
@@ -402,7 +404,7 @@ pub use handler::Handler;
 pub use io::{SocketIo, SocketIoBuilder};
 pub use layer::SocketIoLayer;
 pub use ns::{Namespace, ServerEvent};
-pub use parser::RESERVED_EVENTS;
+pub use parser::{Parser, RESERVED_EVENTS};
 pub use socket::{AckFuture, DisconnectReason, Handshake, Socket, SocketObserver, SocketRef};
 pub use value::Value;
 

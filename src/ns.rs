@@ -19,7 +19,7 @@ use crate::engine::{self, Sid, SidMap};
 use crate::error::ConnectError;
 use crate::extract::HandlerContext;
 use crate::handler::{self, BoxFuture, BoxedHandler, Handler};
-use crate::parser;
+use crate::parser::Parser;
 use crate::socket::{DisconnectReason, Nsp, SocketObserver, SocketObserverSlot, SocketRef};
 use crate::value::Value;
 
@@ -567,6 +567,7 @@ pub(crate) type AdapterFactory = Arc<dyn Fn(LocalNamespace) -> Arc<dyn Adapter> 
 pub(crate) struct NsOptions {
     pub(crate) ack_timeout: Duration,
     pub(crate) recovery: Option<Arc<RecoveryConfig>>,
+    pub(crate) parser: Parser,
     /// The server's observers, shared by every namespace (dynamic ones included).
     pub(crate) socket_observer: SocketObserverSlot,
     pub(crate) room_observer: RoomObserverSlot,
@@ -588,6 +589,7 @@ pub(crate) struct NsCore {
     ack_ids: AtomicU64,
     ack_timeout: Duration,
     recovery: Option<Arc<RecoveryConfig>>,
+    parser: Parser,
     socket_observer: SocketObserverSlot,
 }
 
@@ -607,6 +609,7 @@ impl NsCore {
                     &name,
                     local,
                     options.recovery.clone(),
+                    options.parser,
                     options.room_observer.clone(),
                 )),
                 name,
@@ -616,6 +619,7 @@ impl NsCore {
                 ack_ids: AtomicU64::new(0),
                 ack_timeout: options.ack_timeout,
                 recovery: options.recovery.clone(),
+                parser: options.parser,
                 socket_observer: options.socket_observer.clone(),
             }
         })
@@ -720,7 +724,7 @@ impl NsCore {
             esock.clear_deadline();
         }
         let sid = socket.id();
-        let answer = parser::encode_connect(
+        let answer = self.parser.encode_connect(
             &self.name,
             v5.then_some(sid.as_str()),
             socket.pid().filter(|_| v5),
@@ -734,11 +738,14 @@ impl NsCore {
                 let backlog = missed
                     .iter()
                     .map(|packet| (packet.text.clone(), packet.attachments.as_slice()))
-                    .chain(std::iter::once((answer, &[][..])));
+                    .chain(std::iter::once((
+                        answer.text.clone(),
+                        answer.attachments.as_slice(),
+                    )));
                 let _ = esock.send_backlog(backlog, true);
             }
             None => {
-                let _ = esock.send_encoded(answer, &[], true, false);
+                let _ = esock.send_encoded(answer.text, &answer.attachments, true, false);
             }
         }
         tracing::debug!(ns = self.name, %sid, "socket connected");
@@ -770,6 +777,10 @@ impl Nsp for NsCore {
 
     fn ack_timeout(&self) -> Duration {
         self.ack_timeout
+    }
+
+    fn parser(&self) -> Parser {
+        self.parser
     }
 
     fn event(
@@ -950,7 +961,7 @@ impl NsCore {
     /// The broadcast's event when an observer wants it.
     fn observed(&self, packet: &EncodedPacket) -> Option<Observed> {
         let observer = self.socket_observer.get()?.clone();
-        let (event, args) = parser::decode_event(&packet.text, &packet.attachments)?;
+        let (event, args) = crate::parser::decode_event(packet)?;
         Some(Observed {
             observer,
             event,

@@ -17,6 +17,12 @@ use crate::engine::Str;
 use crate::error::EmitError;
 use crate::value::Value;
 
+mod choice;
+#[cfg(feature = "msgpack")]
+pub(crate) mod msgpack;
+
+pub use choice::Parser;
+
 /// The most binary attachments one packet may announce; a packet over it is a parse error.
 pub(crate) const MAX_ATTACHMENTS: usize = 256;
 
@@ -136,16 +142,25 @@ pub(crate) fn decode(text: Str) -> Result<RawPacket, ParseError> {
 
 /// The event name and arguments of an encoded EVENT packet (what a socket observer is told of
 /// an outgoing event); `None` for any other packet.
-pub(crate) fn decode_event(text: &Str, attachments: &[Bytes]) -> Option<(String, Vec<Value>)> {
+pub(crate) fn decode_event(packet: &EncodedPacket) -> Option<(String, Vec<Value>)> {
+    #[cfg(feature = "msgpack")]
+    if packet.is_msgpack() {
+        let (_, mut data) = msgpack::read_event(packet).ok()?;
+        return match (!data.is_empty()).then(|| data.remove(0)) {
+            Some(Value::String(name)) => Some((name, data)),
+            _ => None,
+        };
+    }
     // The text is the Engine.IO frame: `4` (message) before the Socket.IO packet.
+    let text = &packet.text;
     if !text.starts_with('4') {
         return None;
     }
-    let packet = decode(text.clone().skip(1)).ok()?;
-    if !matches!(packet.kind, Kind::Event | Kind::BinaryEvent) {
+    let raw = decode(text.clone().skip(1)).ok()?;
+    if !matches!(raw.kind, Kind::Event | Kind::BinaryEvent) {
         return None;
     }
-    match parse_args(&packet.payload, attachments, true).ok()? {
+    match parse_args(&raw.payload, &packet.attachments, true).ok()? {
         (Some(name), args) => Some((name, args)),
         (None, _) => None,
     }
@@ -195,6 +210,10 @@ pub(crate) fn parse_args(
 /// An adapter that carries broadcasts to other servers can send [`text`](Self::text) and
 /// [`attachments`](Self::attachments) as they are, and rebuild the packet on the other side
 /// with [`EncodedPacket::parse`], which checks it.
+///
+/// With the MessagePack parser ([`Parser`](crate::Parser), feature `msgpack`) a packet is one
+/// binary message: its text is empty and its one attachment is the packet. The same two fields
+/// carry it, and [`parse`](Self::parse) reads it back, so an adapter works with either parser.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -250,7 +269,9 @@ impl EncodedPacket {
 
     /// Rebuilds a packet from its text frame and attachments (as another server sent them),
     /// checking that the text is one EVENT or binary EVENT packet of the Socket.IO protocol v5,
-    /// without an acknowledgement id, whose attachment count matches `attachments`.
+    /// without an acknowledgement id, whose attachment count matches `attachments`. With the
+    /// `msgpack` feature, an empty text and one attachment is a packet of the MessagePack
+    /// parser, checked the same way.
     ///
     /// ```
     /// use tower_socketio::adapter::EncodedPacket;
@@ -266,6 +287,11 @@ impl EncodedPacket {
         attachments: Vec<Bytes>,
     ) -> Result<EncodedPacket, InvalidPacket> {
         let text = Str::from(text.into());
+        #[cfg(feature = "msgpack")]
+        if text.is_empty() && attachments.len() == 1 {
+            let frame = attachments.into_iter().next().expect("one attachment");
+            return msgpack::parse(frame);
+        }
         if !text.starts_with('4') {
             return Err(InvalidPacket("not an Engine.IO message"));
         }
@@ -287,11 +313,22 @@ impl EncodedPacket {
 }
 
 impl EncodedPacket {
+    #[cfg(feature = "msgpack")]
+    /// Whether this is a packet of the MessagePack parser (no text, the packet its one
+    /// attachment).
+    pub(crate) fn is_msgpack(&self) -> bool {
+        self.text.is_empty()
+    }
+
     /// The same packet with acknowledgement id `id`, written right before the payload: the
     /// packet a broadcast with acknowledgements queues for every local recipient. Packets
     /// carry no id until then (an [`EncodedPacket`] is an event without one: `emit` encodes
     /// none, [`parse`](Self::parse) refuses one).
     pub(crate) fn with_ack_id(&self, id: u64) -> EncodedPacket {
+        #[cfg(feature = "msgpack")]
+        if self.is_msgpack() {
+            return msgpack::with_ack_id(self, id);
+        }
         let Ok(packet) = decode(self.text.clone().skip(1)) else {
             return self.clone();
         };
@@ -312,6 +349,10 @@ impl EncodedPacket {
     /// recovery: the client keeps the last string argument of each event as its offset).
     /// `offset` is made of URL-safe characters (no escaping needed).
     pub(crate) fn with_offset(&self, offset: &str) -> EncodedPacket {
+        #[cfg(feature = "msgpack")]
+        if self.is_msgpack() {
+            return msgpack::with_offset(self, offset);
+        }
         let text: &str = &self.text;
         let Some(body) = text.strip_suffix(']') else {
             return self.clone();
@@ -337,7 +378,7 @@ impl EncodedPacket {
 /// assert_eq!(error.to_string(), "invalid Socket.IO packet: not an Engine.IO message");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidPacket(&'static str);
+pub struct InvalidPacket(pub(crate) &'static str);
 
 impl std::fmt::Display for InvalidPacket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -362,11 +403,12 @@ impl serde_json::ser::Formatter for Placeholders<'_> {
 }
 
 /// How a value is laid out as packet arguments.
+#[cfg_attr(not(feature = "msgpack"), allow(dead_code))]
 enum Spread {
     /// `()`: no argument.
     None,
-    /// A tuple: each element is an argument.
-    Tuple,
+    /// A tuple of that many elements: each element is an argument.
+    Tuple(usize),
     /// Anything else: one argument.
     One,
 }
@@ -375,7 +417,7 @@ fn spread<T: Serialize + ?Sized>(data: &T) -> Spread {
     match data.serialize(ShapeProbe) {
         Err(Shape::Unit) => Spread::None,
         Err(Shape::Tuple(0)) => Spread::None,
-        Err(Shape::Tuple(_)) => Spread::Tuple,
+        Err(Shape::Tuple(n)) => Spread::Tuple(n),
         _ => Spread::One,
     }
 }
@@ -444,7 +486,7 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
             }
             write_json(&mut out, &mut attachments, data)?;
         }
-        Spread::Tuple => {
+        Spread::Tuple(_) => {
             let tuple = out.len();
             write_json(&mut out, &mut attachments, data)?;
             // The tuple was written as `[a,b]`: drop its `]`, and turn its `[` into the comma
@@ -469,6 +511,21 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
         text: Str::from(text),
         attachments,
     })
+}
+
+/// Arguments serialized as a tuple, so that the encoders spread them: each one an argument.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Spreading<'a>(pub(crate) &'a [Value]);
+
+impl Serialize for Spreading<'_> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for arg in self.0 {
+            tuple.serialize_element(arg)?;
+        }
+        tuple.end()
+    }
 }
 
 /// Appends the JSON of `value` to `out`, binary as placeholders collected into `attachments`.

@@ -20,7 +20,7 @@ use crate::engine::config::Transport;
 use crate::engine::key_hash::NameMap;
 use crate::engine::{self, EncodedSendError, Sid};
 use crate::error::{AckError, EmitError};
-use crate::parser::{self, RawPacket, args_into, encode_event};
+use crate::parser::{Parser, RawPacket, args_into};
 use crate::value::Value;
 
 mod observer;
@@ -602,7 +602,10 @@ impl Socket {
     /// # }
     /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        let packet = encode_event(self.ns(), event, data, None)?;
+        let packet = self
+            .ns
+            .parser()
+            .encode_event(self.ns(), event, data, None)?;
         if self.pid.is_some() {
             // Connection state recovery: through the adapter, which stores it with its offset
             // (as Node does), to this socket's own room on this server.
@@ -651,7 +654,11 @@ impl Socket {
     ) -> AckFuture<R> {
         let id = self.ns.next_ack_id();
         let timeout = self.ns.ack_timeout();
-        match encode_event(self.ns(), event, data, Some(id)) {
+        match self
+            .ns
+            .parser()
+            .encode_event(self.ns(), event, data, Some(id))
+        {
             Ok(packet) => self.emit_packet_with_ack(&packet, id, timeout),
             Err(error) => AckFuture::new(oneshot::channel().1, timeout, Some(error)),
         }
@@ -662,7 +669,7 @@ impl Socket {
         self.send_encoded(&packet.text, &packet.attachments, false)
             .map_err(EmitError::from)?;
         if let Some(observer) = &self.observer {
-            if let Some((event, args)) = parser::decode_event(&packet.text, &packet.attachments) {
+            if let Some((event, args)) = crate::parser::decode_event(packet) {
                 observer.event_sent(self, &event, &args);
             }
         }
@@ -797,8 +804,11 @@ impl Socket {
         id: u64,
         data: &T,
     ) -> Result<(), EmitError> {
-        let packet =
-            parser::encode_args(self.ns(), None, Some(id), data).map_err(EmitError::Serialize)?;
+        let packet = self
+            .ns
+            .parser()
+            .encode_ack(self.ns(), id, data)
+            .map_err(EmitError::Serialize)?;
         self.engine
             .send_encoded(packet.text, &packet.attachments, false, false)
             .map_err(EmitError::from)
@@ -828,9 +838,10 @@ impl Socket {
     /// ```
     pub fn disconnect(self: &Arc<Self>) {
         if self.is_connected() {
-            let _ =
-                self.engine
-                    .send_encoded(parser::encode_disconnect(self.ns()), &[], false, false);
+            let packet = self.ns.parser().encode_disconnect(self.ns());
+            let _ = self
+                .engine
+                .send_encoded(packet.text, &packet.attachments, false, false);
             self.left(DisconnectReason::ServerNamespaceDisconnect);
         }
     }
@@ -1067,6 +1078,8 @@ pub(crate) trait Nsp: Send + Sync + 'static {
     fn next_ack_id(&self) -> u64;
     /// How long an acknowledgement is awaited by default.
     fn ack_timeout(&self) -> Duration;
+    /// The server's parser: how its packets are encoded.
+    fn parser(&self) -> Parser;
     /// Routes an event `socket` received to its handler (packet middlewares first).
     fn event(
         &self,

@@ -44,6 +44,22 @@ use crate::parser::{self, Kind, args_into};
 use crate::value::Value;
 
 /// Why the test client failed.
+///
+/// ```
+/// # use tower_socketio::testing::TestClient;
+/// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+///         let _ = socket.emit("pong", &());
+///     }))
+///     .build();
+/// let app = axum::Router::new().layer(io.layer());
+/// // No namespace "/missing" on this server: the CONNECT_ERROR comes back as an error.
+/// let error = TestClient::connect(app, "/missing").await.unwrap_err();
+/// assert!(error.to_string().contains("Invalid namespace"), "{error}");
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct TestError(String);
 
@@ -61,6 +77,23 @@ fn error(message: impl Into<String>) -> TestError {
 
 /// A Socket.IO v5 client over long-polling, driving a service in-process. See the
 /// [module documentation](self).
+///
+/// ```
+/// # use tower_socketio::testing::TestClient;
+/// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+///         let _ = socket.emit("pong", &());
+///     }))
+///     .build();
+/// let app = axum::Router::new().layer(io.layer());
+/// let mut client = TestClient::connect(app, "/").await.unwrap();
+/// client.emit("ping", &()).await.unwrap();
+/// let (event, _) = client.recv().await.unwrap();
+/// assert_eq!(event, "pong");
+/// # }
+/// ```
 ///
 /// Requests carry an [`http_body_util::Full<Bytes>`] body; `RB` is the service's response body
 /// type (inferred).
@@ -84,8 +117,66 @@ pub struct TestClient<S, RB> {
     query: String,
 }
 
+/// An event the server emitted to a [`TestClient`]: its name, its arguments and, when the server
+/// awaits an answer (`emit_with_ack`), the id to answer with [`TestClient::ack`].
+///
+/// ```
+/// # use tower_socketio::testing::TestClient;
+/// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+///         let _ = socket.emit("pong", &());
+///     }))
+///     .build();
+/// let app = axum::Router::new().layer(io.layer());
+/// let mut client = TestClient::connect(app, "/").await.unwrap();
+/// client.emit("ping", &()).await.unwrap();
+/// let event = client.recv_event().await.unwrap();
+/// assert_eq!((event.name.as_str(), event.ack_id), ("pong", None));
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedEvent {
+    /// The event's name.
+    pub name: String,
+    /// Its arguments, binary in place.
+    pub args: Vec<Value>,
+    /// The acknowledgement id when the server asked for an answer.
+    pub ack_id: Option<u64>,
+}
+
+/// An EVENT or ACK packet read by the client: the event's name (none for an ACK), the arguments,
+/// the acknowledgement id.
+struct Decoded {
+    name: Option<String>,
+    args: Vec<Value>,
+    id: Option<u64>,
+}
+
 /// Builds a [`TestClient`] with an auth payload, headers (cookies...), query parameters, another
 /// path or namespace: [`TestClient::builder`].
+///
+/// ```
+/// # use tower_socketio::testing::TestClient;
+/// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let io = SocketIo::builder()
+///     .ns("/chat", Namespace::new().on_connect(|socket: SocketRef| async move {
+///         let _ = socket.emit("welcome", &());
+///     }))
+///     .build();
+/// let app = axum::Router::new().layer(io.layer());
+/// let mut client = TestClient::builder(app)
+///     .ns("/chat")
+///     .auth(serde_json::json!({ "name": "Ada" }))
+///     .header("cookie", "session=abc")
+///     .connect()
+///     .await
+///     .unwrap();
+/// assert_eq!(client.recv().await.unwrap().0, "welcome");
+/// # }
+/// ```
 #[must_use = "a builder does nothing until `connect` is called"]
 pub struct TestClientBuilder<S> {
     service: S,
@@ -110,12 +201,38 @@ impl<S> TestClientBuilder<S> {
     /// The Socket.IO path (default `/socket.io/`, as [`EngineConfig::path`]'s).
     ///
     /// [`EngineConfig::path`]: crate::EngineConfig::path
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::EngineConfig;
+    /// let io = SocketIo::builder()
+    ///     .config(EngineConfig::default().path("/realtime/"))
+    ///     .ns("/", Namespace::new())
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let client = TestClient::builder(app).path("/realtime/").connect().await;
+    /// assert!(client.is_ok());
+    /// # }
+    /// ```
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
     /// The namespace to join (default `/`).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder().ns("/admin", Namespace::new()).build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let client = TestClient::builder(app).ns("/admin").connect().await;
+    /// assert!(client.is_ok());
+    /// # }
+    /// ```
     pub fn ns(mut self, ns: impl Into<String>) -> Self {
         self.ns = ns.into();
         self
@@ -221,6 +338,20 @@ impl<S> TestClientBuilder<S> {
 
     /// Opens the session and joins the namespace; a refusal (CONNECT_ERROR) is an error
     /// carrying its message.
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::ConnectError;
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().middleware(|| async { Err::<(), _>(ConnectError::new("closed")) }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let refused = TestClient::builder(app).connect().await.unwrap_err();
+    /// assert!(refused.to_string().contains("closed"));
+    /// # }
+    /// ```
     pub async fn connect<RB>(self) -> Result<TestClient<S, RB>, TestError>
     where
         S: Service<Request<Full<Bytes>>, Response = Response<RB>> + Clone,
@@ -258,12 +389,42 @@ where
 {
     /// Opens a session under `/socket.io/` and joins namespace `ns` (no auth payload). For an
     /// auth payload, headers or query parameters: [`builder`](Self::builder).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+    ///         let _ = socket.emit("pong", &());
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let client = TestClient::connect(app, "/").await.unwrap();
+    /// assert_eq!(client.socket_id().len(), 20);
+    /// # }
+    /// ```
     pub async fn connect(service: S, ns: &str) -> Result<Self, TestError> {
         Self::connect_with(service, "/socket.io/", ns, None).await
     }
 
     /// A client to build: auth payload, headers, query, path, namespace (defaults: none,
     /// `/socket.io/`, `/`).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+    ///         let _ = socket.emit("pong", &());
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let client = TestClient::builder(app).query("token", "abc").connect().await;
+    /// assert!(client.is_ok());
+    /// # }
+    /// ```
     pub fn builder(service: S) -> TestClientBuilder<S> {
         TestClientBuilder {
             service,
@@ -277,6 +438,21 @@ where
 
     /// Opens a session under `path` and joins namespace `ns` with an optional auth payload. A
     /// refusal (CONNECT_ERROR) is an error carrying its message.
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+    ///         let _ = socket.emit("pong", &());
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let client = TestClient::connect_with(app, "/socket.io/", "/", Some(serde_json::json!({"token": "abc"}))).await;
+    /// assert!(client.is_ok());
+    /// # }
+    /// ```
     pub async fn connect_with(
         service: S,
         path: &str,
@@ -367,16 +543,64 @@ where
     }
 
     /// The socket id the server gave.
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         let _ = socket.emit("you", &socket.id().to_string());
+    ///     }))
+    ///     .build();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let (_, args) = client.recv().await.unwrap();
+    /// assert_eq!(args[0].as_str(), Some(client.socket_id()));
+    /// # }
+    /// ```
     pub fn socket_id(&self) -> &str {
         &self.socket_id
     }
 
     /// How long [`recv`](Self::recv) and acknowledgements wait (default 5 s).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+    ///         let _ = socket.emit("pong", &());
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let mut client = TestClient::connect(app, "/").await.unwrap();
+    /// client.set_timeout(std::time::Duration::from_millis(100));
+    /// // Nothing was emitted: `recv` gives up after 100 ms.
+    /// assert!(client.recv().await.is_err());
+    /// # }
+    /// ```
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
     }
 
     /// Emits `event` with `data` as arguments (a tuple is several).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+    ///         let _ = socket.emit("pong", &());
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let mut client = TestClient::connect(app, "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// assert_eq!(client.recv().await.unwrap().0, "pong");
+    /// # }
+    /// ```
     pub async fn emit<T: Serialize + ?Sized>(
         &mut self,
         event: &str,
@@ -389,6 +613,22 @@ where
 
     /// Emits `event` and waits for the server's acknowledgement, read into `R` as
     /// [`Data`](crate::extract::Data) reads arguments.
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::extract::{AckSender, Data};
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("sum", |ack: AckSender, Data(v): Data<Vec<i64>>| async move {
+    ///         let _ = ack.send(&v.iter().sum::<i64>());
+    ///     }))
+    ///     .build();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let sum: i64 = client.emit_with_ack("sum", &vec![1, 2, 3]).await.unwrap();
+    /// assert_eq!(sum, 6);
+    /// # }
+    /// ```
     pub async fn emit_with_ack<T: Serialize + ?Sized, R: DeserializeOwned>(
         &mut self,
         event: &str,
@@ -404,7 +644,7 @@ where
             let index = self.inbox.iter().position(|p| self.is_ack(p, id));
             if let Some(index) = index {
                 let packet = self.inbox.remove(index).expect("found above");
-                let (_, args) = self.decode(&packet)?;
+                let args = self.decode(&packet)?.args;
                 return args_into(args).map_err(|e| error(format!("ack answer: {e}")));
             }
             if tokio::time::Instant::now() >= deadline {
@@ -415,18 +655,128 @@ where
     }
 
     /// The next event the server emitted to this client: its name and arguments (binary in
-    /// place).
+    /// place). An acknowledgement the server asked for is not answered: to answer one, use
+    /// [`recv_event`](Self::recv_event) and [`ack`](Self::ack).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on("ping", |socket: SocketRef| async move {
+    ///         let _ = socket.emit("pong", &());
+    ///     }))
+    ///     .build();
+    /// let app = axum::Router::new().layer(io.layer());
+    /// let mut client = TestClient::connect(app, "/").await.unwrap();
+    /// client.emit("ping", &()).await.unwrap();
+    /// let (event, args) = client.recv().await.unwrap();
+    /// assert_eq!((event.as_str(), args.len()), ("pong", 0));
+    /// # }
+    /// ```
     pub async fn recv(&mut self) -> Result<(String, Vec<Value>), TestError> {
+        let event = self.recv_event().await?;
+        Ok((event.name, event.args))
+    }
+
+    /// The next event the server emitted to this client, with the acknowledgement id when the
+    /// server awaits an answer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::testing::TestClient;
+    /// use tower_socketio::{Namespace, SocketIo, SocketRef};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let ns = Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///     let name = socket
+    ///         .emit_with_ack::<_, String>("name?", &())
+    ///         .timeout(Duration::from_secs(2))
+    ///         .await;
+    ///     // The answer comes back to the server.
+    ///     let _ = socket.emit("hello", &name.unwrap_or_default());
+    /// });
+    /// let io = SocketIo::builder().ns("/", ns).build();
+    ///
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let question = client.recv_event().await.unwrap();
+    /// assert_eq!(question.name, "name?");
+    /// client.ack(&question, "Ada").await.unwrap();
+    /// let (event, args) = client.recv().await.unwrap();
+    /// assert_eq!((event.as_str(), args[0].as_str()), ("hello", Some("Ada")));
+    /// # }
+    /// ```
+    pub async fn recv_event(&mut self) -> Result<ReceivedEvent, TestError> {
         loop {
             let packet = self.next_packet().await?;
-            let (name, args) = self.decode(&packet)?;
-            if let Some(name) = name {
-                return Ok((name, args));
+            let decoded = self.decode(&packet)?;
+            if let Some(name) = decoded.name {
+                return Ok(ReceivedEvent {
+                    name,
+                    args: decoded.args,
+                    ack_id: decoded.id,
+                });
             }
         }
     }
 
+    /// Answers the server's acknowledgement request carried by `event` with `data` as
+    /// arguments (a tuple is several). An error when the event asked for no answer. See
+    /// [`recv_event`](Self::recv_event).
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::time::Duration;
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_connect(|socket: SocketRef| async move {
+    ///         let ok = socket.emit_with_ack::<_, bool>("ready?", &()).timeout(Duration::from_secs(1)).await;
+    ///         let _ = socket.emit("answer", &ok.unwrap_or(false));
+    ///     }))
+    ///     .build();
+    /// let mut client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// let question = client.recv_event().await.unwrap();
+    /// client.ack(&question, &true).await.unwrap();
+    /// let (_, args) = client.recv().await.unwrap();
+    /// assert_eq!(args[0], tower_socketio::Value::Bool(true));
+    /// # }
+    /// ```
+    pub async fn ack<T: Serialize + ?Sized>(
+        &mut self,
+        event: &ReceivedEvent,
+        data: &T,
+    ) -> Result<(), TestError> {
+        let id = event.ack_id.ok_or_else(|| {
+            error(format!(
+                "event {:?} asked for no acknowledgement",
+                event.name
+            ))
+        })?;
+        let packet = parser::encode_args(&self.ns, None, Some(id), data)
+            .map_err(|e| error(format!("serialize: {e}")))?;
+        self.post_encoded(packet).await
+    }
+
     /// Leaves the namespace and closes the session.
+    ///
+    /// ```
+    /// # use tower_socketio::testing::TestClient;
+    /// # use tower_socketio::{Namespace, SocketIo, SocketRef};
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tower_socketio::DisconnectReason;
+    /// let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    /// let io = SocketIo::builder()
+    ///     .ns("/", Namespace::new().on_disconnect(move |reason: DisconnectReason| {
+    ///         let tx = tx.clone();
+    ///         async move { let _ = tx.send(reason).await; }
+    ///     }))
+    ///     .build();
+    /// let client = TestClient::connect(axum::Router::new().layer(io.layer()), "/").await.unwrap();
+    /// client.disconnect().await.unwrap();
+    /// assert_eq!(rx.recv().await, Some(DisconnectReason::ClientNamespaceDisconnect));
+    /// # }
+    /// ```
     pub async fn disconnect(mut self) -> Result<(), TestError> {
         let prefix = self.ns_prefix();
         self.post(&format!("41{prefix}")).await?;
@@ -446,8 +796,9 @@ where
             .is_ok_and(|p| matches!(p.kind, Kind::Ack | Kind::BinaryAck) && p.id == Some(id))
     }
 
-    /// Decodes an EVENT or ACK packet, taking its attachments from the ones received.
-    fn decode(&mut self, packet: &str) -> Result<(Option<String>, Vec<Value>), TestError> {
+    /// Decodes an EVENT or ACK packet, taking its attachments from the ones received: the
+    /// event's name (none for an ACK), the arguments, the acknowledgement id.
+    fn decode(&mut self, packet: &str) -> Result<Decoded, TestError> {
         let raw = parser::decode(Str::from(packet.to_owned()))
             .map_err(|e| error(format!("invalid packet {packet:?}: {e}")))?;
         match raw.kind {
@@ -457,11 +808,20 @@ where
                     .drain(..raw.attachments.min(self.binaries.len()))
                     .collect();
                 let event = matches!(raw.kind, Kind::Event | Kind::BinaryEvent);
-                parser::parse_args(&raw.payload, &attachments, event)
-                    .map_err(|e| error(format!("invalid packet {packet:?}: {e}")))
+                let (name, args) = parser::parse_args(&raw.payload, &attachments, event)
+                    .map_err(|e| error(format!("invalid packet {packet:?}: {e}")))?;
+                Ok(Decoded {
+                    name,
+                    args,
+                    id: raw.id,
+                })
             }
             Kind::Disconnect => Err(error("the server disconnected the socket")),
-            _ => Ok((None, Vec::new())),
+            _ => Ok(Decoded {
+                name: None,
+                args: Vec::new(),
+                id: None,
+            }),
         }
     }
 

@@ -13,6 +13,13 @@ use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+// `pub` items for the Redis wire codec's re-exports; without it, the parser uses a part.
+#[cfg(any(feature = "redis", feature = "msgpack"))]
+#[cfg_attr(not(feature = "redis"), allow(unreachable_pub, dead_code))]
+pub(crate) mod msgpack;
+#[cfg(feature = "msgpack")]
+pub(crate) mod msgpack_serializer;
+
 /// A dynamic event argument: any JSON value, or binary data.
 ///
 /// Objects keep their keys in the order they came in. Handlers get every argument as a `Value`

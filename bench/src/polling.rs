@@ -6,6 +6,9 @@
 //! than the server it measures, and a general HTTP client (a connection task woken for every
 //! request, a response object, a body collected into a list) costs about as much as the server
 //! does per request.
+//!
+//! With an `Accept-Encoding` ([`PollingClient::accept_encoding`]) it decodes gzip and deflate
+//! bodies; it counts the bytes it reads from the connection ([`PollingClient::wire_bytes`]).
 
 use std::io::Write as _;
 
@@ -22,6 +25,10 @@ pub struct PollingClient {
     read: BytesMut,
     /// The request being written.
     write: Vec<u8>,
+    /// The `Accept-Encoding` sent with every request, if any.
+    accept_encoding: Option<String>,
+    /// Bytes read from the connection so far (heads and bodies).
+    wire_bytes: u64,
 }
 
 /// How the body of a response is delimited.
@@ -30,9 +37,22 @@ enum Framing {
     Chunked,
 }
 
+/// How the body of a response is encoded.
+#[derive(Clone, Copy, PartialEq)]
+enum Coding {
+    Identity,
+    Gzip,
+    Deflate,
+}
+
 impl PollingClient {
     /// Opens the session and joins `/`.
     pub async fn connect(addr: &str) -> Result<Self, String> {
+        Self::connect_with(addr, None).await
+    }
+
+    /// Opens the session and joins `/`, sending `accept_encoding` with every request.
+    pub async fn connect_with(addr: &str, accept_encoding: Option<&str>) -> Result<Self, String> {
         let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
         let _ = stream.set_nodelay(true);
         let mut client = PollingClient {
@@ -41,6 +61,8 @@ impl PollingClient {
             path: "/socket.io/?EIO=4&transport=polling".to_owned(),
             read: BytesMut::with_capacity(4096),
             write: Vec::with_capacity(256),
+            accept_encoding: accept_encoding.map(str::to_owned),
+            wire_bytes: 0,
         };
         let open = client.request("GET", b"").await?;
         let sid = open
@@ -68,6 +90,9 @@ impl PollingClient {
         if method != "GET" {
             let _ = write!(self.write, "content-length: {}\r\n", body.len());
         }
+        if let Some(accept) = &self.accept_encoding {
+            let _ = write!(self.write, "accept-encoding: {accept}\r\n");
+        }
         self.write.extend_from_slice(b"\r\n");
         self.write.extend_from_slice(body);
         self.stream
@@ -75,15 +100,16 @@ impl PollingClient {
             .await
             .map_err(|e| e.to_string())?;
 
-        let (status, framing) = loop {
+        let (status, framing, coding) = loop {
             let mut headers = [httparse::EMPTY_HEADER; 32];
             let mut response = httparse::Response::new(&mut headers);
             match response.parse(&self.read).map_err(|e| e.to_string())? {
                 httparse::Status::Complete(head) => {
                     let status = response.code.unwrap_or(0);
                     let framing = framing(response.headers)?;
+                    let coding = coding(response.headers)?;
                     self.read.advance(head);
-                    break (status, framing);
+                    break (status, framing, coding);
                 }
                 httparse::Status::Partial => self.fill().await?,
             }
@@ -97,7 +123,12 @@ impl PollingClient {
             }
             Framing::Chunked => self.read_chunked().await?,
         };
-        let text = String::from_utf8(body.to_vec()).map_err(|e| e.to_string())?;
+        let body = match coding {
+            Coding::Identity => body.to_vec(),
+            Coding::Gzip => decode(flate2::read::GzDecoder::new(&body[..]))?,
+            Coding::Deflate => decode(flate2::read::ZlibDecoder::new(&body[..]))?,
+        };
+        let text = String::from_utf8(body).map_err(|e| e.to_string())?;
         if !(200..300).contains(&status) {
             return Err(format!("HTTP {status}: {text}"));
         }
@@ -109,7 +140,10 @@ impl PollingClient {
         self.read.reserve(4096);
         match self.stream.read_buf(&mut self.read).await {
             Ok(0) => Err("connection closed by the server".into()),
-            Ok(_) => Ok(()),
+            Ok(n) => {
+                self.wire_bytes += n as u64;
+                Ok(())
+            }
             Err(e) => Err(e.to_string()),
         }
     }
@@ -139,6 +173,11 @@ impl PollingClient {
         }
     }
 
+    /// Bytes read from the connection so far, heads and bodies as they came (compressed).
+    pub fn wire_bytes(&self) -> u64 {
+        self.wire_bytes
+    }
+
     /// Sends one packet.
     pub async fn post(&mut self, packet: &str) -> Result<(), String> {
         self.request("POST", packet.as_bytes()).await.map(drop)
@@ -157,6 +196,27 @@ impl PollingClient {
         }
         Ok(packets)
     }
+}
+
+/// A decoder's whole output.
+fn decode(mut decoder: impl std::io::Read) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    decoder.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// The content coding of a response body, from its headers.
+fn coding(headers: &[httparse::Header<'_>]) -> Result<Coding, String> {
+    for header in headers {
+        if header.name.eq_ignore_ascii_case("content-encoding") {
+            return match header.value {
+                b"gzip" => Ok(Coding::Gzip),
+                b"deflate" => Ok(Coding::Deflate),
+                other => Err(format!("unexpected content-encoding {other:?}")),
+            };
+        }
+    }
+    Ok(Coding::Identity)
 }
 
 /// The framing of a response body, from its headers.

@@ -197,6 +197,7 @@ pub use socket_info::{HandshakeInfo, SocketInfo};
 
 use crate::engine::Sid;
 pub use crate::error::AdapterError;
+use crate::parser::Parser;
 pub use crate::parser::{EncodedPacket, InvalidPacket};
 use crate::value::Value;
 
@@ -349,6 +350,7 @@ pub struct LocalNamespace {
     name: Arc<str>,
     sockets: Weak<dyn LocalSockets>,
     recovery: Option<Arc<RecoveryConfig>>,
+    parser: Parser,
     rooms_observer: RoomObserverSlot,
 }
 
@@ -401,12 +403,14 @@ impl LocalNamespace {
         name: &str,
         sockets: Weak<dyn LocalSockets>,
         recovery: Option<Arc<RecoveryConfig>>,
+        parser: Parser,
         rooms_observer: RoomObserverSlot,
     ) -> Self {
         LocalNamespace {
             name: name.into(),
             sockets,
             recovery,
+            parser,
             rooms_observer,
         }
     }
@@ -434,7 +438,13 @@ impl LocalNamespace {
     /// ```
     pub fn detached(name: &str) -> Self {
         let sockets: Weak<NoSockets> = Weak::new();
-        LocalNamespace::new(name, sockets, None, RoomObserverSlot::default())
+        LocalNamespace::new(
+            name,
+            sockets,
+            None,
+            Parser::Default,
+            RoomObserverSlot::default(),
+        )
     }
 
     /// The same, with connection state recovery on (`recovery`): for an adapter's unit tests.
@@ -452,6 +462,7 @@ impl LocalNamespace {
             name,
             sockets,
             Some(Arc::new(recovery)),
+            Parser::Default,
             RoomObserverSlot::default(),
         )
     }
@@ -472,6 +483,20 @@ impl LocalNamespace {
     /// ```
     pub fn recovery(&self) -> Option<&RecoveryConfig> {
         self.recovery.as_deref()
+    }
+
+    /// The server's parser ([`SocketIoBuilder::parser`](crate::SocketIoBuilder::parser)): the
+    /// form of the [`EncodedPacket`]s the server hands to the adapter, and the one an adapter
+    /// rebuilds packets in (Node's Redis adapters carry the packet object, whatever the parser).
+    ///
+    /// ```
+    /// use tower_socketio::Parser;
+    /// use tower_socketio::adapter::LocalNamespace;
+    ///
+    /// assert_eq!(LocalNamespace::detached("/").parser(), Parser::Default);
+    /// ```
+    pub fn parser(&self) -> Parser {
+        self.parser
     }
 
     /// The namespace's name (`/`, `/admin`...).

@@ -19,7 +19,7 @@ mod remote;
 use crate::adapter::{AdapterFuture, Answers, BroadcastOptions, Gathered, IntoRooms};
 use crate::engine::{self, EncodedSendError, Sid};
 use crate::error::{AckError, BroadcastError, EmitError};
-use crate::parser::encode_event;
+
 use crate::socket::{Nsp, Socket};
 use crate::value::Value;
 
@@ -225,7 +225,11 @@ impl BroadcastOperator {
     }
 
     /// Accepted for Node parity (`compress`), and carried to other servers; has no effect
-    /// here, the WebSocket engine having no per-message compression.
+    /// here: the WebSocket engine has no per-message compression, and long-polling responses
+    /// are compressed by size ([`EngineConfig::http_compression`]) whatever the packets' flag
+    /// (Node leaves a poll uncompressed only when every packet in it has `compress(false)`).
+    ///
+    /// [`EngineConfig::http_compression`]: crate::EngineConfig::http_compression
     ///
     /// ```
     /// # fn f(io: tower_socketio::SocketIo) {
@@ -282,7 +286,11 @@ impl BroadcastOperator {
     /// # }
     /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Emitted {
-        let packet = match encode_event(self.ns.name(), event, data, None) {
+        let packet = match self
+            .ns
+            .parser()
+            .encode_event(self.ns.name(), event, data, None)
+        {
             Ok(packet) => packet,
             Err(error) => return Emitted::failed(error),
         };
@@ -318,11 +326,15 @@ impl BroadcastOperator {
     ) -> impl Future<Output = Result<AckAnswers<R>, BroadcastError>> + Send + 'static + use<T, R>
     {
         let answers = Answers::new();
-        let sent = encode_event(self.ns.name(), event, data, None).map(|packet| {
-            self.ns
-                .adapter()
-                .broadcast_with_ack(packet, &self.opts, answers.clone())
-        });
+        let sent = self
+            .ns
+            .parser()
+            .encode_event(self.ns.name(), event, data, None)
+            .map(|packet| {
+                self.ns
+                    .adapter()
+                    .broadcast_with_ack(packet, &self.opts, answers.clone())
+            });
         let timeout = self.ack_timeout();
         async move {
             sent.map_err(BroadcastError::Emit)?

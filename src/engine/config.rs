@@ -8,6 +8,7 @@ use std::time::Duration;
 use http::StatusCode;
 use http::request::Parts;
 
+use super::compression::HttpCompression;
 use super::origin::Origins;
 
 /// The transports a client may use.
@@ -252,6 +253,8 @@ pub struct EngineConfig {
     pub(crate) credentials: bool,
     pub(crate) serve_client: bool,
     pub(crate) ws_read_buffer_size: usize,
+    pub(crate) http_compression: Option<HttpCompression>,
+    pub(crate) cors_headers: bool,
 }
 
 impl Default for EngineConfig {
@@ -277,6 +280,8 @@ impl Default for EngineConfig {
             credentials: false,
             serve_client: true,
             ws_read_buffer_size: 4096,
+            http_compression: Some(HttpCompression::default()),
+            cors_headers: true,
         }
     }
 }
@@ -303,6 +308,8 @@ impl fmt::Debug for EngineConfig {
             .field("origins", &self.origins)
             .field("credentials", &self.credentials)
             .field("serve_client", &self.serve_client)
+            .field("http_compression", &self.http_compression)
+            .field("cors_headers", &self.cors_headers)
             .finish()
     }
 }
@@ -681,6 +688,67 @@ impl EngineConfig {
     /// ```
     pub fn serve_client(mut self, serve: bool) -> Self {
         self.serve_client = serve;
+        self
+    }
+
+    /// How long-polling responses are compressed (Node: `httpCompression`); `None` turns it
+    /// off. Default `Some(HttpCompression::default())`: gzip or deflate, by the request's
+    /// `Accept-Encoding`, for payloads of 1024 bytes and more, at level 6, as on the Node server.
+    /// See [`HttpCompression`].
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::Full;
+    /// use tower::ServiceExt;
+    /// use tower_socketio::{EngineConfig, HttpCompression, SocketIo};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// // Even the handshake (about 120 bytes) is compressed with a threshold of 0.
+    /// let config = EngineConfig::default()
+    ///     .http_compression(Some(HttpCompression { threshold: 0, ..HttpCompression::default() }));
+    /// let io = SocketIo::builder().config(config).build();
+    /// let app = axum::Router::new().layer(io.layer());
+    ///
+    /// let handshake = http::Request::get("/socket.io/?EIO=4&transport=polling")
+    ///     .header("accept-encoding", "gzip, deflate, br")
+    ///     .body(Full::new(Bytes::new()))
+    ///     .unwrap();
+    /// let response = app.oneshot(handshake).await.unwrap();
+    /// assert_eq!(response.headers()["content-encoding"], "gzip");
+    /// # }
+    /// ```
+    pub fn http_compression(mut self, compression: Option<HttpCompression>) -> Self {
+        self.http_compression = compression;
+        self
+    }
+
+    /// Whether the layer answers CORS itself for long-polling requests: preflights, and
+    /// `Access-Control-Allow-Origin` (with [`cors_credentials`](Self::cors_credentials)) on the
+    /// responses, from [`origins`](Self::origins). Default `true`.
+    ///
+    /// Turn it off when tower-http's `CorsLayer` wraps the app, so that one policy answers
+    /// browsers (the layer's headers would otherwise stand where `CorsLayer` sets none, e.g.
+    /// `Access-Control-Allow-Origin: *` for an origin `CorsLayer` does not allow). [`origins`]
+    /// still refuses requests (WebSocket upgrades included, which CORS does not cover) with a
+    /// 403: give it the same origins as `CorsLayer`.
+    ///
+    /// [`origins`]: Self::origins
+    ///
+    /// ```
+    /// use tower_http::cors::{AllowOrigin, CorsLayer};
+    /// use tower_socketio::{EngineConfig, Origins, SocketIo};
+    ///
+    /// let site = "https://app.example.com";
+    /// let io = SocketIo::builder()
+    ///     .config(EngineConfig::default().origins(Origins::list([site])).cors_headers(false))
+    ///     .build();
+    /// let app: axum::Router = axum::Router::new()
+    ///     .layer(io.layer())
+    ///     .layer(CorsLayer::new().allow_origin(AllowOrigin::list([site.parse().unwrap()])));
+    /// # let _ = app;
+    /// ```
+    pub fn cors_headers(mut self, answer: bool) -> Self {
+        self.cors_headers = answer;
         self
     }
 

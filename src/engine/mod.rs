@@ -35,6 +35,7 @@
 //! Every session's outbox is bounded in bytes ([`EngineConfig::max_buffered_bytes`]): a client that
 //! cannot keep up is disconnected rather than having packets dropped in silence.
 
+pub(crate) mod compression;
 pub(crate) mod config;
 pub(crate) mod cors;
 mod driver;
@@ -70,6 +71,7 @@ pub(crate) use self::socket::EncodedSendError;
 pub use self::socket::{DisconnectReason, SendError, Socket};
 pub use self::stats::EngineStats;
 
+pub use self::compression::HttpCompression;
 pub use self::config::{Cookie, EngineConfig, Refusal, SameSite, Transport};
 use self::error::RequestError;
 use self::packet::{Packet, PacketType};
@@ -572,8 +574,10 @@ impl<H: EngineHandler> EngineIo<H> {
                 && req.method() == Method::GET
                 && socket.closed_by_client_poll()
             {
+                let compression = self.shared.compression_for(req.headers());
+                let stats = self.shared.stats.get().map(|stats| &**stats);
                 if let Some(response) =
-                    polling::get_now(&socket, supports_binary, self.shared.stats.get())?
+                    polling::get_now(&socket, supports_binary, compression, stats)?
                 {
                     return Ok(Routed::Done(response));
                 }
@@ -598,14 +602,17 @@ impl<H: EngineHandler> EngineIo<H> {
                 }
                 match *req.method() {
                     Method::GET => {
+                        let compression = self.shared.compression_for(req.headers());
+                        let stats = self.shared.stats.get().map(|stats| &**stats);
                         if let Some(response) =
-                            polling::get_now(&socket, supports_binary, self.shared.stats.get())?
+                            polling::get_now(&socket, supports_binary, compression, stats)?
                         {
                             return Ok(Routed::Done(response));
                         }
                         let stats = self.shared.stats.get().cloned();
                         Ok(Routed::later(async move {
-                            polling::get(&socket, supports_binary, stats.as_deref()).await
+                            polling::get(&socket, supports_binary, compression, stats.as_deref())
+                                .await
                         }))
                     }
                     Method::POST => {
@@ -630,6 +637,10 @@ impl<H: EngineHandler> EngineIo<H> {
         let on_upgrade = match transport {
             Transport::WebSocket => Some(hyper::upgrade::on(&mut req)),
             Transport::Polling => None,
+        };
+        let compression = match transport {
+            Transport::Polling => shared.compression_for(req.headers()),
+            Transport::WebSocket => None,
         };
         let (parts, _body) = req.into_parts();
         if let Some(allow) = &shared.config.allow_request {
@@ -692,7 +703,7 @@ impl<H: EngineHandler> EngineIo<H> {
                     driver::run(shared.clone(), socket.clone(), driver::Start::Polling)
                         .instrument(span),
                 );
-                polling::payload_response(protocol, &packets, supports_binary)
+                polling::payload_response(protocol, &packets, supports_binary, compression)
             }
         };
         if let Some(cookie) = &shared.config.cookie {
@@ -711,6 +722,18 @@ impl<H: EngineHandler> EngineShared<H> {
 
     fn write_sessions(&self) -> std::sync::RwLockWriteGuard<'_, SidMap<Arc<Socket<H::Data>>>> {
         self.sessions.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How a GET poll with these headers may be compressed (`None` when compression is off or
+    /// the client accepts neither gzip nor deflate).
+    fn compression_for(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Option<compression::ResponseCompression> {
+        self.config
+            .http_compression
+            .as_ref()
+            .and_then(|c| c.for_request(headers))
     }
 
     /// Forgets a session: requests naming it get "Session ID unknown" from now on.

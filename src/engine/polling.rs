@@ -15,6 +15,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderValue, Request, Response, header};
 use http_body_util::Full;
 
+use super::compression::ResponseCompression;
 use super::error::RequestError;
 use super::packet::{self, Incoming, Packet, PacketType};
 use super::socket::{CloseKind, Phase};
@@ -27,16 +28,16 @@ use super::{ProtocolVersion, Socket};
 pub(super) fn get_now<D>(
     socket: &Socket<D>,
     supports_binary: bool,
-    stats: Option<&Arc<EngineStats>>,
+    compression: Option<ResponseCompression>,
+    stats: Option<&EngineStats>,
 ) -> Result<Option<EngineResponse>, RequestError> {
     if socket.phase() == Phase::Upgrading && socket.outbox.is_empty() {
         // See `get`: it waits for the upgrade's outcome first.
         return Ok(None);
     }
     let mut packets = lock_poll(socket)?;
-    let stats = stats.map(|stats| &**stats);
     Ok(take_ready(socket, &mut packets)?
-        .then(|| respond(socket, &mut packets, supports_binary, stats)))
+        .then(|| respond(socket, &mut packets, supports_binary, compression, stats)))
 }
 
 /// How long a poll that arrives during an upgrade waits for the upgrade's outcome.
@@ -65,6 +66,7 @@ async fn settle_upgrade<D>(socket: &Socket<D>) -> Result<(), RequestError> {
 pub(super) async fn get<D>(
     socket: &Socket<D>,
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
     stats: Option<&EngineStats>,
 ) -> Result<EngineResponse, RequestError> {
     if socket.phase() == Phase::Upgrading {
@@ -74,7 +76,13 @@ pub(super) async fn get<D>(
     while !take_ready(socket, &mut packets)? {
         socket.outbox.ready.wait().await;
     }
-    Ok(respond(socket, &mut packets, supports_binary, stats))
+    Ok(respond(
+        socket,
+        &mut packets,
+        supports_binary,
+        compression,
+        stats,
+    ))
 }
 
 /// The poll lock of the session, with its (empty) scratch list of packets; a GET while another
@@ -124,6 +132,7 @@ fn respond<D>(
     socket: &Socket<D>,
     packets: &mut Vec<Packet>,
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
     stats: Option<&EngineStats>,
 ) -> EngineResponse {
     if let Some(stats) = stats {
@@ -132,7 +141,7 @@ fn respond<D>(
     if packets.iter().any(Packet::is_close) {
         socket.close_delivered();
     }
-    let response = payload_response(socket.protocol(), packets, supports_binary);
+    let response = payload_response(socket.protocol(), packets, supports_binary, compression);
     packets.clear();
     if packets.capacity() > 64 {
         *packets = Vec::new();
@@ -290,11 +299,14 @@ where
     Ok(joined.map_or(first, BytesMut::freeze))
 }
 
-/// A polling response carrying `packets`.
+/// A polling response carrying `packets`, compressed when `compression` says so and the payload
+/// is large enough (then with `Content-Encoding` and the compressed `Content-Length`, as the
+/// Node server answers).
 pub(super) fn payload_response(
     protocol: ProtocolVersion,
     packets: &[Packet],
     supports_binary: bool,
+    compression: Option<ResponseCompression>,
 ) -> EngineResponse {
     let payload = packet::encode_payload(protocol, packets, supports_binary);
     let content_type = if payload.binary {
@@ -302,9 +314,19 @@ pub(super) fn payload_response(
     } else {
         "text/plain; charset=UTF-8"
     };
-    let mut response = Response::new(Full::new(payload.body));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let compressed = compression.and_then(|c| c.apply(&payload.body));
+    let Some((body, encoding)) = compressed else {
+        let mut response = Response::new(Full::new(payload.body));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        return response;
+    };
+    let length = HeaderValue::from(body.len());
+    let mut response = Response::new(Full::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_ENCODING, encoding);
+    headers.insert(header::CONTENT_LENGTH, length);
     response
 }

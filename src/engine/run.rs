@@ -18,7 +18,8 @@ use super::packet::Packet;
 /// The most packets a run holds.
 pub(crate) const MAX_RUN_PACKETS: usize = 512;
 
-/// One broadcast packet of a run: its text and its binary attachments.
+/// One broadcast packet of a run: its text and its binary attachments. An empty text is no text
+/// message (a binary-only packet, as the MessagePack parser's).
 pub(crate) struct Unit {
     pub(crate) text: Str,
     pub(crate) attachments: Vec<Bytes>,
@@ -26,7 +27,7 @@ pub(crate) struct Unit {
 
 impl Unit {
     fn packets(&self) -> usize {
-        1 + self.attachments.len()
+        usize::from(!self.text.is_empty()) + self.attachments.len()
     }
 
     /// The bytes it takes in an outbox: its text and attachments.
@@ -110,7 +111,9 @@ impl Run {
         state.sealed = true;
         let (kept, _) = state.fit(limit);
         for unit in &state.units[..kept] {
-            into.push(Packet::Text(unit.text.clone()));
+            if !unit.text.is_empty() {
+                into.push(Packet::Text(unit.text.clone()));
+            }
             into.extend(unit.attachments.iter().cloned().map(Packet::Binary));
         }
         state.units.len() - kept

@@ -285,7 +285,10 @@ impl Outbox {
         let size = text.len() + attachments.iter().map(Bytes::len).sum::<usize>();
         self.queue_with(|queue| {
             self.fits(queue, size, volatile)?;
-            queue.push(Packet::Text(text));
+            // An empty text is no message: the packet is its attachments (MessagePack).
+            if !text.is_empty() {
+                queue.push(Packet::Text(text));
+            }
             for attachment in attachments {
                 queue.push(Packet::Binary(attachment.clone()));
             }
@@ -655,9 +658,10 @@ impl<D> Socket<D> {
             .map_err(|_| SendError::Full(message))
     }
 
-    /// Queues already-encoded packets (a text frame and its binary attachments) together;
-    /// with `pause`, followed by a [`Packet::Pause`]. A volatile packet that does not fit is
-    /// dropped and counted; any other closes the session (see [`Socket::send`]).
+    /// Queues already-encoded packets (a text frame, none when empty, and its binary
+    /// attachments) together; with `pause`, followed by a [`Packet::Pause`]. A volatile packet
+    /// that does not fit is dropped and counted; any other closes the session (see
+    /// [`Socket::send`]).
     pub(crate) fn send_encoded(
         &self,
         text: super::Str,
@@ -686,7 +690,9 @@ impl<D> Socket<D> {
         }
         self.after(self.outbox.queue_with(|queue| {
             for (text, attachments) in packets {
-                queue.push(Packet::Text(text));
+                if !text.is_empty() {
+                    queue.push(Packet::Text(text));
+                }
                 for attachment in attachments {
                     queue.push(Packet::Binary(attachment.clone()));
                 }

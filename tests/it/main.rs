@@ -19,6 +19,9 @@ mod engine_clients;
 mod engine_requests;
 mod examples;
 mod hyper_server;
+#[cfg(feature = "msgpack")]
+mod msgpack;
+mod polling_compression;
 mod recovery;
 #[cfg(feature = "redis")]
 mod redis_adapter;
@@ -33,3 +36,4 @@ mod socketio_clients;
 mod socketio_namespaces;
 mod socketio_rooms;
 mod testing_client;
+mod tower_http;

@@ -76,6 +76,16 @@ async fn redis_rust_node() {
     cluster.check(&classic_scenarios()).await;
 }
 
+/// Both kinds of nodes and every client with the MessagePack parser (`socket.io-msgpack-parser`
+/// on the Node nodes and clients): the classic adapter carries the packet object, so broadcasts
+/// from either kind reach the clients of both.
+#[cfg(feature = "msgpack")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_rust_node_msgpack() {
+    let cluster = Cluster::start_with("redis", &[RUST, NODE], "msgpack").await;
+    cluster.check(&classic_scenarios()).await;
+}
+
 /// The reference: the suite against Node nodes alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_node_node() {
@@ -207,7 +217,13 @@ struct ClusterNode {
 }
 
 impl ClusterNode {
-    async fn start(kind: Kind, index: usize, adapter: &str, redis_url: &str) -> ClusterNode {
+    async fn start(
+        kind: Kind,
+        index: usize,
+        adapter: &str,
+        redis_url: &str,
+        parser: &str,
+    ) -> ClusterNode {
         let port = free_port();
         let id = format!("{}-{index}", if kind == RUST { "rust" } else { "node" });
         let mut command = match kind {
@@ -226,6 +242,7 @@ impl ClusterNode {
             .env("PORT", port.to_string())
             .env("REDIS_URL", redis_url)
             .env("ADAPTER", adapter)
+            .env("PARSER", parser)
             .env("NODE_ID", &id)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -278,6 +295,7 @@ pub(crate) fn rust_node_binary() -> PathBuf {
             ("bench-support", cfg!(feature = "bench-support")),
             ("fuzzing", cfg!(feature = "fuzzing")),
             ("redis", cfg!(feature = "redis")),
+            ("msgpack", cfg!(feature = "msgpack")),
             ("admin", cfg!(feature = "admin")),
         ]
         .into_iter()
@@ -325,6 +343,7 @@ fn js_dir() -> PathBuf {
 /// A Redis (none for `memory`) and its nodes.
 struct Cluster {
     adapter: &'static str,
+    parser: &'static str,
     redis: Option<RedisServer>,
     nodes: Vec<ClusterNode>,
 }
@@ -338,6 +357,11 @@ struct SuiteRun {
 
 impl Cluster {
     async fn start(adapter: &'static str, kinds: &[Kind]) -> Cluster {
+        Cluster::start_with(adapter, kinds, "default").await
+    }
+
+    /// A cluster whose nodes and clients all use `parser` (`default` or `msgpack`).
+    async fn start_with(adapter: &'static str, kinds: &[Kind], parser: &'static str) -> Cluster {
         let redis = (adapter != "memory").then(|| {
             let redis = tokio::task::block_in_place(RedisServer::start);
             if adapter == "sharded" {
@@ -352,10 +376,11 @@ impl Cluster {
         let mut nodes = Vec::new();
         // One after the other: each is ready (subscribed) before the next starts.
         for (index, &kind) in kinds.iter().enumerate() {
-            nodes.push(ClusterNode::start(kind, index, adapter, &redis_url).await);
+            nodes.push(ClusterNode::start(kind, index, adapter, &redis_url, parser).await);
         }
         Cluster {
             adapter,
+            parser,
             redis,
             nodes,
         }
@@ -367,7 +392,12 @@ impl Cluster {
             .iter()
             .map(|n| format!("{:?}", n.kind).to_lowercase())
             .collect();
-        format!("[{}] ADAPTER={}", kinds.join(", "), self.adapter)
+        format!(
+            "[{}] ADAPTER={} PARSER={}",
+            kinds.join(", "),
+            self.adapter,
+            self.parser
+        )
     }
 
     fn suite_command(&self, scenarios: &str) -> Command {
@@ -377,6 +407,7 @@ impl Cluster {
             .arg(scenarios)
             .args(self.nodes.iter().map(|n| &n.url))
             .env("ADAPTER", self.adapter)
+            .env("PARSER", self.parser)
             .env(
                 "REDIS_URL",
                 self.redis

@@ -90,3 +90,44 @@ async fn namespaces_and_refusals_in_process() {
     let (event, args) = client.recv().await.unwrap();
     assert_eq!((event.as_str(), args.len()), ("inside", 0));
 }
+
+#[tokio::test]
+async fn the_client_answers_the_servers_acknowledgement_requests() {
+    let io = SocketIo::builder()
+        .ns(
+            "/",
+            Namespace::new().on_connect(|socket: SocketRef| async move {
+                let _ = socket.emit("plain", &());
+                let answer = socket
+                    .emit_with_ack::<_, (String, Bytes)>("question", &"name?")
+                    .timeout(std::time::Duration::from_secs(2))
+                    .await;
+                let _ = match answer {
+                    Ok((name, bytes)) => socket.emit("answered", &(name, bytes.len())),
+                    Err(e) => socket.emit("failed", &e.to_string()),
+                };
+            }),
+        )
+        .build();
+    let mut client = TestClient::connect(Router::new().layer(io.layer()), "/")
+        .await
+        .unwrap();
+    let plain = client.recv_event().await.unwrap();
+    assert_eq!((plain.name.as_str(), plain.ack_id), ("plain", None));
+    let refused = client.ack(&plain, &()).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("no acknowledgement"),
+        "{refused}"
+    );
+    let question = client.recv_event().await.unwrap();
+    assert_eq!(question.name, "question");
+    assert_eq!(question.args, [Value::from("name?")]);
+    assert!(question.ack_id.is_some());
+    client
+        .ack(&question, &("Ada", Bytes::from_static(&[1, 2, 3])))
+        .await
+        .unwrap();
+    let (event, args) = client.recv().await.unwrap();
+    assert_eq!(event, "answered");
+    assert_eq!(args, [Value::from("Ada"), Value::from(3)]);
+}

@@ -103,6 +103,11 @@ async fn connect(addr: &str, pid: u32, total: usize, concurrency: usize) {
 /// A client that makes acknowledged round trips: `ack` with argument `id`, answered `[id]`.
 trait RoundTrip: Send + 'static {
     fn round_trip(&mut self, id: u64) -> impl Future<Output = ()> + Send;
+
+    /// Bytes read from the server so far, for clients that count them.
+    fn wire_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl RoundTrip for Client {
@@ -115,13 +120,26 @@ impl RoundTrip for Client {
     }
 }
 
-impl RoundTrip for PollingClient {
+/// A polling client with the extra argument of its acks (`POLLING_PAYLOAD`).
+struct Polling {
+    client: PollingClient,
+    /// `,"xxx..."` (the JSON of the extra argument, after a comma), or empty.
+    extra: Arc<str>,
+}
+
+impl RoundTrip for Polling {
     async fn round_trip(&mut self, id: u64) {
-        self.post(&format!("42{id}[\"ack\",{id}]"))
+        let extra = &self.extra;
+        self.client
+            .post(&format!("42{id}[\"ack\",{id}{extra}]"))
             .await
             .expect("post");
-        let expected = format!("43{id}[{id}]");
-        while !self.poll().await.expect("poll").contains(&expected) {}
+        let expected = format!("43{id}[{id}{extra}]");
+        while !self.client.poll().await.expect("poll").contains(&expected) {}
+    }
+
+    fn wire_bytes(&self) -> Option<u64> {
+        Some(self.client.wire_bytes())
     }
 }
 
@@ -134,6 +152,7 @@ async fn round_trips<C: RoundTrip>(
     seconds: u64,
 ) -> Vec<C> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    let wire0: Option<u64> = clients.iter().map(RoundTrip::wire_bytes).sum();
     let cpu0 = cpu_time(pid);
     let started = Instant::now();
     let tasks: Vec<_> = clients
@@ -160,13 +179,19 @@ async fn round_trips<C: RoundTrip>(
         done.push(client);
     }
     let elapsed = started.elapsed();
+    let ops = latencies.len() as u64;
+    let wire1: Option<u64> = done.iter().map(RoundTrip::wire_bytes).sum();
+    let extra = match (wire0, wire1) {
+        (Some(a), Some(b)) if ops > 0 => format!(" wire_bytes_per_op={}", (b - a) / ops),
+        _ => String::new(),
+    };
     report(
         scenario,
-        latencies.len() as u64,
+        ops,
         elapsed,
         cpu_time(pid) - cpu0,
         latencies,
-        "",
+        &extra,
     );
     done
 }
@@ -547,9 +572,40 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
 }
 
 async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
+    // POLLING_PAYLOAD=N: each ack carries a second argument, a string of N bytes (so that its
+    // answer reaches the servers' compression threshold); POLLING_ACCEPT_ENCODING=gzip: sent
+    // with every request.
+    let payload: usize = std::env::var("POLLING_PAYLOAD")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let extra: Arc<str> = if payload == 0 {
+        "".into()
+    } else {
+        // Chat-like text: words from a small vocabulary, as compressible as real messages.
+        let words = [
+            "hello", "there", "socket", "message", "room", "the", "a", "user", "42",
+        ];
+        let mut text = String::with_capacity(payload + 8);
+        let mut i = 0usize;
+        while text.len() < payload {
+            text.push_str(words[(i * 7 + i / 3) % words.len()]);
+            text.push(' ');
+            i += 1;
+        }
+        text.truncate(payload);
+        format!(",\"{text}\"").into()
+    };
+    let accept = std::env::var("POLLING_ACCEPT_ENCODING").ok();
     let mut connected = Vec::with_capacity(clients);
     for _ in 0..clients {
-        connected.push(PollingClient::connect(addr).await.expect("polling connect"));
+        let client = PollingClient::connect_with(addr, accept.as_deref())
+            .await
+            .expect("polling connect");
+        connected.push(Polling {
+            client,
+            extra: extra.clone(),
+        });
     }
     round_trips("polling", pid, connected, seconds).await;
 }

@@ -45,9 +45,12 @@ fn main() -> std::io::Result<()> {
                     }
                 },
             );
-        let mut builder = SocketIo::builder()
-            .config(EngineConfig::default().max_buffered_bytes(64 << 20))
-            .ns("/", ns);
+        let mut config = EngineConfig::default().max_buffered_bytes(64 << 20);
+        // HTTP_COMPRESSION=off: long-polling responses never compressed.
+        if std::env::var("HTTP_COMPRESSION").as_deref() == Ok("off") {
+            config = config.http_compression(None);
+        }
+        let mut builder = SocketIo::builder().config(config).ns("/", ns);
         let redis = match std::env::var("ADAPTER").as_deref() {
             Ok("redis") => {
                 let url =

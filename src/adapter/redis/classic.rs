@@ -146,7 +146,10 @@ impl ClassicAdapter {
         if broadcast.packet.nsp.as_deref().unwrap_or("/") != ns {
             return;
         }
-        let packet = match broadcast.packet.to_encoded(ns) {
+        let packet = match broadcast
+            .packet
+            .to_encoded(ns, self.local.namespace().parser())
+        {
             Ok(packet) => packet,
             Err(error) => {
                 tracing::debug!(%error, "redis adapter: broadcast of no event ignored");
@@ -306,7 +309,7 @@ impl ClassicAdapter {
                 if packet.nsp.as_deref().unwrap_or("/") != ns {
                     return;
                 }
-                let Ok(encoded) = packet.to_encoded(ns) else {
+                let Ok(encoded) = packet.to_encoded(ns, self.local.namespace().parser()) else {
                     return;
                 };
                 let opts = local_opts(opts.rooms, opts.except, Some(&opts.flags));

@@ -145,7 +145,7 @@ pub(super) fn on_message<B: Bus>(
             request_id: Some(request_id),
             opts,
         } => {
-            let Ok(encoded) = packet.to_encoded(ns.name()) else {
+            let Ok(encoded) = packet.to_encoded(ns.name(), ns.parser()) else {
                 return None;
             };
             let local = local_opts(opts.rooms, opts.except, Some(&opts.flags));

@@ -123,6 +123,15 @@ pub use self::wire::SubscriptionMode;
 use crate::adapter::{Adapter, AdapterError, LocalNamespace};
 
 /// The options of the Redis adapter (Node's `createAdapter` options).
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_socketio::adapter::redis::RedisConfig;
+///
+/// let config = RedisConfig::default()
+///     .key("chat")
+///     .requests_timeout(Duration::from_secs(3));
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a configuration does nothing until it is given to `RedisAdapter::connect`"]
 pub struct RedisConfig {
@@ -143,6 +152,13 @@ pub(crate) enum Flavour {
 
 /// The options of the streams adapter ([`RedisConfig::streams_config`]), Node's
 /// `@socket.io/redis-streams-adapter` options with their defaults.
+///
+/// ```
+/// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+///
+/// let config = RedisConfig::default()
+///     .streams_config(StreamsConfig::default().stream_name("chat").max_len(20_000));
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a configuration does nothing until it is given to `RedisConfig::streams_config`"]
 pub struct StreamsConfig {
@@ -172,6 +188,11 @@ impl Default for StreamsConfig {
 impl StreamsConfig {
     /// The stream's name, or the prefix of their names with several (Node: `streamName`).
     /// Default `socket.io`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// let config = RedisConfig::default().streams_config(StreamsConfig::default().stream_name("chat-events"));
+    /// ```
     pub fn stream_name(mut self, name: impl Into<String>) -> Self {
         self.stream_name = name.into();
         self
@@ -180,6 +201,12 @@ impl StreamsConfig {
     /// How many streams the namespaces are spread over (Node: `streamCount`), each namespace
     /// keeping to one (`<name>-<i>`, `i` the Java-style hash of its name modulo the count, as
     /// Node computes it). Default 1: the stream is `<name>`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// // Namespaces spread over `socket.io-0` .. `socket.io-3`.
+    /// let config = RedisConfig::default().streams_config(StreamsConfig::default().stream_count(4));
+    /// ```
     pub fn stream_count(mut self, count: u32) -> Self {
         self.stream_count = count.max(1);
         self
@@ -188,6 +215,12 @@ impl StreamsConfig {
     /// About how many entries a stream keeps (Node: `maxLen`, `XADD ... MAXLEN ~`): with
     /// connection state recovery, a client whose missed events are older than that gets a new
     /// session. Default 10,000.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// // Keep about 100,000 events for clients that come back.
+    /// let config = RedisConfig::default().streams_config(StreamsConfig::default().max_len(100_000));
+    /// ```
     pub fn max_len(mut self, entries: u64) -> Self {
         self.max_len = entries;
         self
@@ -195,12 +228,24 @@ impl StreamsConfig {
 
     /// How many entries one read takes (Node: `readCount`, `XREAD COUNT`), and one batch of a
     /// session's replay. Default 100.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// let config = RedisConfig::default().streams_config(StreamsConfig::default().read_count(500));
+    /// ```
     pub fn read_count(mut self, entries: usize) -> Self {
         self.read_count = entries.max(1);
         self
     }
 
     /// How long one read waits for entries (Node: `blockTimeInMs`, `XREAD BLOCK`). Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// let config = RedisConfig::default()
+    ///     .streams_config(StreamsConfig::default().block_time(Duration::from_secs(1)));
+    /// ```
     pub fn block_time(mut self, time: Duration) -> Self {
         self.block_time = time.max(Duration::from_millis(1));
         self
@@ -208,6 +253,12 @@ impl StreamsConfig {
 
     /// The prefix of the keys of the sessions of connection state recovery (Node:
     /// `sessionKeyPrefix`). Default `sio:session:`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// let config = RedisConfig::default()
+    ///     .streams_config(StreamsConfig::default().session_key_prefix("chat:session:"));
+    /// ```
     pub fn session_key_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.session_key_prefix = prefix.into();
         self
@@ -215,6 +266,11 @@ impl StreamsConfig {
 
     /// Requests and answers over sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7) rather than
     /// `PUBLISH`/`SUBSCRIBE` (Node: `useShardedPubSub`). Default off.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// let config = RedisConfig::default().streams_config(StreamsConfig::default().sharded_pub_sub(true));
+    /// ```
     pub fn sharded_pub_sub(mut self, sharded: bool) -> Self {
         self.sharded_pub_sub = sharded;
         self
@@ -236,6 +292,12 @@ impl Default for RedisConfig {
 impl RedisConfig {
     /// The prefix of every channel (Node: `key`). Default `socket.io`; servers of one cluster
     /// share it.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::RedisConfig;
+    /// // Two applications on one Redis, kept apart.
+    /// let config = RedisConfig::default().key("chat");
+    /// ```
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.key = key.into();
         self
@@ -243,6 +305,12 @@ impl RedisConfig {
 
     /// How long requests to other servers wait for their answers (Node: `requestsTimeout`).
     /// Default 5 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_socketio::adapter::redis::RedisConfig;
+    /// let config = RedisConfig::default().requests_timeout(Duration::from_secs(2));
+    /// ```
     pub fn requests_timeout(mut self, timeout: Duration) -> Self {
         self.requests_timeout = timeout;
         self
@@ -250,6 +318,11 @@ impl RedisConfig {
 
     /// Answers go to the requesting server's own channel rather than the shared one (Node:
     /// `publishOnSpecificResponseChannel`). Default off; every server hears both.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::RedisConfig;
+    /// let config = RedisConfig::default().publish_on_specific_response_channel(true);
+    /// ```
     pub fn publish_on_specific_response_channel(mut self, specific: bool) -> Self {
         self.publish_on_specific_response_channel = specific;
         self
@@ -260,6 +333,11 @@ impl RedisConfig {
     /// a channel per room, socket ids excepted; see
     /// [`Socket::room_ready`](crate::Socket::room_ready)), `DynamicPrivate` (socket ids too), or
     /// `Static` (two channels a namespace). The key is then Node's `channelPrefix`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, SubscriptionMode};
+    /// let config = RedisConfig::default().sharded(SubscriptionMode::Dynamic);
+    /// ```
     pub fn sharded(mut self, mode: SubscriptionMode) -> Self {
         self.flavour = Flavour::Sharded(mode);
         self
@@ -270,11 +348,22 @@ impl RedisConfig {
     /// joins, leaves, disconnections) goes through a Redis stream, and the sessions of
     /// connection state recovery are kept in Redis, so that a client recovers on any server.
     /// The key is then Node's `channelPrefix`. See the [module documentation](self#streams).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::RedisConfig;
+    /// // With connection state recovery on the builder, clients recover on any server.
+    /// let config = RedisConfig::default().streams();
+    /// ```
     pub fn streams(self) -> Self {
         self.streams_config(StreamsConfig::default())
     }
 
     /// The streams adapter ([`streams`](Self::streams)) with these options.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::{RedisConfig, StreamsConfig};
+    /// let config = RedisConfig::default().streams_config(StreamsConfig::default().max_len(50_000));
+    /// ```
     pub fn streams_config(mut self, config: StreamsConfig) -> Self {
         self.flavour = Flavour::Streams(config);
         self
@@ -282,6 +371,11 @@ impl RedisConfig {
 
     /// How many messages may wait to be published (while Redis is slow or unreachable); beyond
     /// it, operations fail at once. Default 65,536.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::RedisConfig;
+    /// let config = RedisConfig::default().publish_queue(10_000);
+    /// ```
     pub fn publish_queue(mut self, messages: usize) -> Self {
         self.publish_queue = messages.max(1);
         self
@@ -291,6 +385,19 @@ impl RedisConfig {
 /// A connection to Redis shared by the adapters of every namespace of a server: give
 /// [`factory`](Self::factory) to [`SocketIoBuilder::adapter`](crate::SocketIoBuilder::adapter).
 /// Cheap to clone. See the [module documentation](self).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tower_socketio::adapter::AdapterError> {
+/// use tower_socketio::adapter::redis::{RedisAdapter, RedisConfig};
+/// use tower_socketio::SocketIo;
+///
+/// let redis = RedisAdapter::connect("redis://127.0.0.1:6379", RedisConfig::default()).await?;
+/// let io = SocketIo::builder().adapter(redis.factory()).build();
+/// redis.ready().await?;
+/// # let _ = io;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RedisAdapter {
     link: Arc<Link>,
@@ -309,6 +416,14 @@ impl std::fmt::Debug for RedisAdapter {
 
 impl RedisAdapter {
     /// Connects to the Redis at `url` (`redis://[user:password@]host:port[/db]`).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), tower_socketio::adapter::AdapterError> {
+    /// use tower_socketio::adapter::redis::{RedisAdapter, RedisConfig};
+    /// let redis = RedisAdapter::connect("redis://:secret@127.0.0.1:6379/0", RedisConfig::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(url: &str, config: RedisConfig) -> Result<RedisAdapter, AdapterError> {
         let link = Link::connect(url, config.publish_queue).await?;
         let config = Arc::new(config);
@@ -325,6 +440,17 @@ impl RedisAdapter {
 
     /// Makes the adapter of each namespace: classic pub/sub (Node's `createAdapter`), sharded
     /// or streams when so [configured](RedisConfig::sharded).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), tower_socketio::adapter::AdapterError> {
+    /// use tower_socketio::adapter::redis::{RedisAdapter, RedisConfig};
+    /// use tower_socketio::SocketIo;
+    /// let redis = RedisAdapter::connect("redis://127.0.0.1:6379", RedisConfig::default()).await?;
+    /// let io = SocketIo::builder().adapter(redis.factory()).build();
+    /// redis.ready().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn factory(&self) -> impl Fn(LocalNamespace) -> Arc<dyn Adapter> + Send + Sync + 'static {
         let link = self.link.clone();
         let config = self.config.clone();
@@ -345,6 +471,19 @@ impl RedisAdapter {
     /// streams adapter, until the first read of each of their streams knows where it starts:
     /// from then on, what other servers publish is heard. Call it after
     /// [`build`](crate::SocketIoBuilder::build) and before accepting clients.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), tower_socketio::adapter::AdapterError> {
+    /// use tower_socketio::adapter::redis::{RedisAdapter, RedisConfig};
+    /// use tower_socketio::SocketIo;
+    /// let redis = RedisAdapter::connect("redis://127.0.0.1:6379", RedisConfig::default().sharded(Default::default())).await?;
+    /// let io = SocketIo::builder().adapter(redis.factory()).build();
+    /// // Only now are broadcasts from the other servers heard.
+    /// redis.ready().await?;
+    /// let _ = io;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn ready(&self) -> Result<(), AdapterError> {
         self.link.ready().await?;
         if let Some(streams) = &self.streams {
@@ -355,12 +494,26 @@ impl RedisAdapter {
 
     /// How many messages were lost because Redis did not take them (see the module
     /// documentation).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::RedisAdapter;
+    /// fn report(redis: &RedisAdapter) {
+    ///     tracing::info!(failed = redis.failed_publishes(), dropped = redis.dropped_messages(), "redis adapter");
+    /// }
+    /// ```
     pub fn failed_publishes(&self) -> u64 {
         self.link.failed.load(Ordering::Relaxed)
     }
 
     /// How many messages from Redis were dropped because this server fell too far behind
     /// delivering them (65,536 waiting; logged as they are dropped).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::RedisAdapter;
+    /// fn healthy(redis: &RedisAdapter) -> bool {
+    ///     redis.dropped_messages() == 0 && redis.failed_publishes() == 0
+    /// }
+    /// ```
     pub fn dropped_messages(&self) -> u64 {
         self.link.dropped.load(Ordering::Relaxed)
     }

@@ -108,7 +108,7 @@ impl ShardedAdapter {
         let ns = self.local.namespace();
         match message.kind {
             ClusterMessageKind::Broadcast { packet, opts, .. } => {
-                let Ok(encoded) = packet.to_encoded(ns.name()) else {
+                let Ok(encoded) = packet.to_encoded(ns.name(), ns.parser()) else {
                     return;
                 };
                 let local = local_opts(opts.rooms, opts.except, Some(&opts.flags));

@@ -879,7 +879,7 @@ impl StreamsAdapter {
                 request_id: None,
                 opts,
             } => {
-                let Ok(encoded) = packet.to_encoded(self.ns.name()) else {
+                let Ok(encoded) = packet.to_encoded(self.ns.name(), self.ns.parser()) else {
                     return;
                 };
                 let local = local_opts(opts.rooms, opts.except, Some(&opts.flags));
@@ -1150,7 +1150,7 @@ impl StreamsAdapter {
                 if !includes(rooms, &opts.rooms, &opts.except) {
                     continue;
                 }
-                if let Ok(encoded) = packet.to_encoded(self.ns.name()) {
+                if let Ok(encoded) = packet.to_encoded(self.ns.name(), self.ns.parser()) {
                     missed.push((Key::entry(entry.id), encoded));
                 }
             }

@@ -75,12 +75,12 @@ use std::fmt;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use serde::ser::{SerializeMap, SerializeSeq, SerializeTuple};
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::adapter::{EncodedPacket, HandshakeInfo, SocketInfo};
 use crate::engine::Sid;
-use crate::parser::{self, Kind};
+use crate::parser::{self, Kind, Parser};
 use crate::value::Value;
 
 /// The default channel prefix (Node's option `key`, `channelPrefix` for the sharded adapter).
@@ -116,6 +116,12 @@ type Result<T> = std::result::Result<T, WireError>;
 
 /// Whether a message (request, response or sharded message) is JSON: its first byte is `{`.
 /// Anything else is MessagePack.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// assert!(is_json(br#"{"type":0}"#));
+/// assert!(!is_json(&[0x93, 0xa6]));
+/// ```
 pub fn is_json(message: &[u8]) -> bool {
     message.first() == Some(&b'{')
 }
@@ -156,6 +162,14 @@ pub fn cluster_request_id() -> String {
 // Channels
 
 /// The channels of one namespace of the classic adapter.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// let channels = ClassicChannels::new(DEFAULT_KEY, "/chat", "AbC-_1");
+/// assert_eq!(channels.broadcast, "socket.io#/chat#");
+/// assert_eq!(channels.request, "socket.io-request#/chat#");
+/// assert_eq!(channels.specific_response, "socket.io-response#/chat#AbC-_1#");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassicChannels {
     /// `<key>#<nsp>#`: broadcasts to no room or several.
@@ -189,6 +203,12 @@ pub enum ClassicChannel<'a> {
 impl ClassicChannels {
     /// The channels of namespace `nsp` for server `uid`, with prefix `key` (Node's option `key`,
     /// [`DEFAULT_KEY`] by default).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new("app", "/", "uid123");
+    /// assert_eq!(channels.response, "app-response#/#");
+    /// ```
     pub fn new(key: &str, nsp: &str, uid: &str) -> Self {
         let response = format!("{key}-response#{nsp}#");
         ClassicChannels {
@@ -200,17 +220,36 @@ impl ClassicChannels {
     }
 
     /// The pattern every server subscribes to for broadcasts (`PSUBSCRIBE`): `<key>#<nsp>#*`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.broadcast_pattern(), "socket.io#/#*");
+    /// ```
     pub fn broadcast_pattern(&self) -> String {
         format!("{}*", self.broadcast)
     }
 
     /// The channel of broadcasts to exactly one room: `<key>#<nsp>#<room>#`.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.room("news"), "socket.io#/#news#");
+    /// ```
     pub fn room(&self, room: &str) -> String {
         format!("{}{room}#", self.broadcast)
     }
 
     /// Where a broadcast to `rooms` goes: the room's channel when there is exactly one room, the
     /// namespace's otherwise.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.for_broadcast(&["news".to_owned()]), "socket.io#/#news#");
+    /// assert_eq!(channels.for_broadcast(&[]), "socket.io#/#");
+    /// ```
     pub fn for_broadcast(&self, rooms: &[String]) -> Cow<'_, str> {
         match rooms {
             [room] => Cow::Owned(self.room(room)),
@@ -221,6 +260,13 @@ impl ClassicChannels {
     /// Where an answer to server `requester` goes: `<key>-response#<nsp>#<requester>#` with
     /// `specific` (Node's `publishOnSpecificResponseChannel`), the shared response channel
     /// otherwise. Answers to server-side emits always use the shared channel.
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.for_response("other", true), "socket.io-response#/#other#");
+    /// assert_eq!(channels.for_response("other", false), "socket.io-response#/#");
+    /// ```
     pub fn for_response(&self, requester: &str, specific: bool) -> Cow<'_, str> {
         if specific {
             Cow::Owned(format!("{}{requester}#", self.response))
@@ -231,6 +277,14 @@ impl ClassicChannels {
 
     /// What `channel` carries, as Node's adapter reads it (a channel is a response channel when
     /// it starts with the response channel, and so on).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.classify(b"socket.io#/#news#"), ClassicChannel::Broadcast { room: b"news" });
+    /// assert_eq!(channels.classify(b"socket.io-request#/#"), ClassicChannel::Request);
+    /// assert_eq!(channels.classify(b"other"), ClassicChannel::Other);
+    /// ```
     pub fn classify<'a>(&self, channel: &'a [u8]) -> ClassicChannel<'a> {
         if let Some(rest) = channel.strip_prefix(self.broadcast.as_bytes()) {
             // Node drops the last character, whatever it is.
@@ -247,6 +301,12 @@ impl ClassicChannels {
 
     /// The command that counts the servers of the namespace: `PUBSUB NUMSUB <request channel>`
     /// (each server subscribes once; summed over the masters of a Redis Cluster).
+    ///
+    /// ```
+    /// use tower_socketio::adapter::redis::wire::*;
+    /// let channels = ClassicChannels::new(DEFAULT_KEY, "/", "uid123");
+    /// assert_eq!(channels.server_count_command(), ["PUBSUB", "NUMSUB", "socket.io-request#/#"]);
+    /// ```
     pub fn server_count_command(&self) -> [&str; 3] {
         ["PUBSUB", "NUMSUB", &self.request]
     }
@@ -386,8 +446,20 @@ impl Packet {
     }
 
     /// Reads the packet of an [`EncodedPacket`] (the text `42/nsp,["event",...]` and its
-    /// attachments): an event, with its namespace, without an acknowledgement id.
+    /// attachments, or a MessagePack parser's packet): an event, with its namespace, without an
+    /// acknowledgement id.
     pub fn from_encoded(packet: &EncodedPacket) -> Result<Packet> {
+        #[cfg(feature = "msgpack")]
+        if packet.is_msgpack() {
+            let (nsp, data) =
+                parser::msgpack::read_event(packet).map_err(|e| WireError::new(e.0))?;
+            return Ok(Packet {
+                kind: EVENT,
+                data: Value::Array(data),
+                nsp: Some(nsp),
+                id: None,
+            });
+        }
         let text = packet.text.clone();
         if text.as_bytes().first() != Some(&b'4') {
             return Err(WireError::new("not an Engine.IO message"));
@@ -407,10 +479,11 @@ impl Packet {
         })
     }
 
-    /// The [`EncodedPacket`] of this event (binary as attachments), in namespace `self.nsp`, or
-    /// `default_nsp` when the packet has none. Without an acknowledgement id, whatever `id`
-    /// says: each server numbers the packets it sends its clients (as Node's do).
-    pub fn to_encoded(&self, default_nsp: &str) -> Result<EncodedPacket> {
+    /// The [`EncodedPacket`] of this event in `parser`'s form (the default parser: binary as
+    /// attachments), in namespace `self.nsp`, or `default_nsp` when the packet has none. Without
+    /// an acknowledgement id, whatever `id` says: each server numbers the packets it sends its
+    /// clients (as Node's do).
+    pub fn to_encoded(&self, default_nsp: &str, parser: Parser) -> Result<EncodedPacket> {
         let nsp = self.nsp.as_deref().unwrap_or(default_nsp);
         if !matches!(self.kind, EVENT | BINARY_EVENT) {
             return Err(WireError::new("not an event"));
@@ -421,7 +494,8 @@ impl Packet {
         let Some((Value::String(name), args)) = items.split_first() else {
             return Err(WireError::new("event without a name"));
         };
-        parser::encode_args(nsp, Some(name), None, &Args(args))
+        parser
+            .encode_values(nsp, name, args)
             .map_err(|e| WireError::new(e.to_string()))
     }
 
@@ -459,19 +533,6 @@ impl Packet {
             nsp,
             id,
         })
-    }
-}
-
-/// Event arguments, serialized as a tuple so that `encode_args` spreads them.
-struct Args<'a>(&'a [Value]);
-
-impl Serialize for Args<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut tuple = serializer.serialize_tuple(self.0.len())?;
-        for arg in self.0 {
-            tuple.serialize_element(arg)?;
-        }
-        tuple.end()
     }
 }
 
@@ -1823,6 +1884,15 @@ impl ClusterMessage {
 }
 
 /// Whether `value` holds binary anywhere.
+///
+/// ```
+/// use tower_socketio::adapter::redis::wire::*;
+/// use bytes::Bytes;
+/// use tower_socketio::Value;
+/// let nested = Value::Array(vec![Value::from("a"), Value::Binary(Bytes::from_static(&[1]))]);
+/// assert!(has_binary(&nested));
+/// assert!(!has_binary(&Value::from("a")));
+/// ```
 pub fn has_binary(value: &Value) -> bool {
     match value {
         Value::Binary(_) => true,
@@ -2154,352 +2224,33 @@ impl Serialize for ByteList<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// MessagePack, notepack.io 3 dialect
+// MessagePack, notepack.io 3 dialect: the codec of `Value`s, shared with the MessagePack parser
 
-/// Which Node MessagePack library a peer writes with: they differ in the numbers they write as
-/// integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    /// notepack.io 3 (the classic and sharded adapters, the emitter): any integral number below
-    /// 2^64 in an integer form.
-    Notepack,
-    /// `@msgpack/msgpack` 2.8 (the streams adapter): only safe integers (at most 2^53 - 1 in
-    /// magnitude) in an integer form, every other number as float 64.
-    MsgpackJs,
-}
+pub use crate::value::msgpack::{Dialect, encode_msgpack, encode_msgpack_as};
+use crate::value::msgpack::{write_array_len, write_map_len, write_str, write_unsigned};
 
-/// The largest integer JavaScript holds exactly (`Number.MAX_SAFE_INTEGER`).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// Appends the MessagePack of `value` as notepack.io 3 writes the same JavaScript value:
-/// integral numbers in their smallest integer form (unsigned forms for non-negative numbers, so
-/// `-0` is `0`), other numbers as float 64, strings as fixstr/str 8/16/32, binary as bin
-/// 8/16/32, arrays and objects in their smallest form, keys in order.
-pub fn encode_msgpack(out: &mut Vec<u8>, value: &Value) {
-    encode_msgpack_as(out, value, Dialect::Notepack);
-}
-
-/// Appends the MessagePack of `value` as the Node library `dialect` writes the same JavaScript
-/// value. The two write everything alike but numbers: `@msgpack/msgpack` writes an integer form
-/// only for safe integers (`Number.isSafeInteger`), float 64 for the others, where notepack.io
-/// writes integers up to 2^64.
-pub fn encode_msgpack_as(out: &mut Vec<u8>, value: &Value, dialect: Dialect) {
-    match value {
-        Value::Null => out.push(0xc0),
-        Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                write_unsigned(out, u, dialect);
-            } else if let Some(i) = n.as_i64() {
-                if dialect == Dialect::MsgpackJs && i.unsigned_abs() > MAX_SAFE_INTEGER {
-                    rmp::encode::write_f64(out, i as f64).expect("writing into memory");
-                } else {
-                    rmp::encode::write_sint(out, i).expect("writing into memory");
-                }
-            } else {
-                write_f64(out, n.as_f64().unwrap_or(f64::NAN), dialect);
-            }
-        }
-        Value::String(s) => write_str(out, s),
-        Value::Binary(b) => {
-            rmp::encode::write_bin(out, b).expect("writing into memory");
-        }
-        Value::Array(items) => {
-            write_array_len(out, items.len());
-            for item in items {
-                encode_msgpack_as(out, item, dialect);
-            }
-        }
-        Value::Object(entries) => {
-            write_map_len(out, entries.len());
-            for (k, v) in entries {
-                write_str(out, k);
-                encode_msgpack_as(out, v, dialect);
-            }
-        }
-    }
-}
-
-/// A JavaScript number: an integer form when it is integral and within the dialect's integers,
-/// float 64 otherwise.
-fn write_f64(out: &mut Vec<u8>, f: f64, dialect: Dialect) {
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    if f.is_finite() && f.fract() == 0.0 {
-        let (low, high) = match dialect {
-            Dialect::Notepack => (-TWO_63, 2.0 * TWO_63),
-            Dialect::MsgpackJs => (-(MAX_SAFE_INTEGER as f64), MAX_SAFE_INTEGER as f64 + 1.0),
-        };
-        // `-0.0` is in the first range: written as 0, as both libraries do.
-        if (0.0..high).contains(&f) {
-            return write_u64(out, f as u64);
-        }
-        if (low..0.0).contains(&f) {
-            rmp::encode::write_sint(out, f as i64).expect("writing into memory");
-            return;
-        }
-    }
-    rmp::encode::write_f64(out, f).expect("writing into memory");
-}
-
-/// A non-negative integer, in the dialect's form.
-fn write_unsigned(out: &mut Vec<u8>, n: u64, dialect: Dialect) {
-    if dialect == Dialect::MsgpackJs && n > MAX_SAFE_INTEGER {
-        rmp::encode::write_f64(out, n as f64).expect("writing into memory");
-    } else {
-        write_u64(out, n);
-    }
-}
-
-fn write_u64(out: &mut Vec<u8>, n: u64) {
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        rmp::encode::write_uint(out, n).expect("writing into memory");
-    }
-}
-
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    rmp::encode::write_str(out, s).expect("writing into memory");
-}
-
-fn write_array_len(out: &mut Vec<u8>, len: usize) {
-    let len = u32::try_from(len).expect("at most 2^32 - 1 elements");
-    rmp::encode::write_array_len(out, len).expect("writing into memory");
-}
-
-fn write_map_len(out: &mut Vec<u8>, len: usize) {
-    let len = u32::try_from(len).expect("at most 2^32 - 1 entries");
-    rmp::encode::write_map_len(out, len).expect("writing into memory");
-}
-
-/// How deep a decoded value may nest.
-const MAX_DEPTH: usize = 512;
-
-/// Reads one MessagePack value, the whole of `input`, as notepack.io 3 reads it, into the value
-/// a Node server would put in a Socket.IO packet: binary (`bin`, and the old `ArrayBuffer`
-/// extension 0) as [`Value::Binary`] sharing `input`'s buffer; a timestamp (extension -1, and the
-/// old date extension 0 of 8 bytes) as the ISO 8601 string `JSON.stringify` writes for that
-/// `Date` (`null` outside JavaScript's range); the old `undefined` (`fixext 1` of type 0) as
-/// `null` in an array and left out of an object; any other extension as `[type, data]`;
-/// non-finite floats as `null`; map keys that are numbers as their decimal strings.
+/// Reads one MessagePack value, the whole of `input`, as notepack.io 3 reads it (see
+/// [`encode_msgpack`] for the forms): binary as [`Value::Binary`] sharing `input`'s buffer,
+/// timestamps and notepack.io 2's dates as ISO 8601 strings, `undefined` left out of objects.
+///
+/// ```
+/// use bytes::Bytes;
+/// use tower_socketio::Value;
+/// use tower_socketio::adapter::redis::wire::decode_msgpack;
+///
+/// let value = decode_msgpack(&Bytes::from_static(&[0x92, 0xa2, b'h', b'i', 0xc3])).unwrap();
+/// assert_eq!(value, Value::Array(vec![Value::from("hi"), Value::Bool(true)]));
+/// assert!(decode_msgpack(&Bytes::from_static(&[0xc3, 0xc3])).is_err());
+/// ```
 pub fn decode_msgpack(input: &Bytes) -> Result<Value> {
-    let mut reader = Reader { input, pos: 0 };
-    let value = reader.value(0)?.unwrap_or(Value::Null);
-    if reader.pos != input.len() {
-        return Err(WireError::new(format!(
-            "{} trailing bytes",
-            input.len() - reader.pos
-        )));
-    }
-    Ok(value)
-}
-
-struct Reader<'a> {
-    input: &'a Bytes,
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn bytes(&mut self, n: usize) -> Result<&[u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|end| *end <= self.input.len())
-            .ok_or_else(|| WireError::new("truncated MessagePack"))?;
-        let bytes = &self.input[self.pos..end];
-        self.pos = end;
-        Ok(bytes)
-    }
-
-    fn slice(&mut self, n: usize) -> Result<Bytes> {
-        let start = self.pos;
-        self.bytes(n)?;
-        Ok(self.input.slice(start..self.pos))
-    }
-
-    fn u8(&mut self) -> Result<u8> {
-        Ok(self.bytes(1)?[0])
-    }
-
-    fn be<const N: usize>(&mut self) -> Result<[u8; N]> {
-        Ok(self.bytes(N)?.try_into().expect("N bytes"))
-    }
-
-    fn len(&mut self, size: usize) -> Result<usize> {
-        Ok(match size {
-            1 => usize::from(self.u8()?),
-            2 => usize::from(u16::from_be_bytes(self.be()?)),
-            _ => u32::from_be_bytes(self.be()?) as usize,
-        })
-    }
-
-    /// One value; `None` for `undefined`.
-    fn value(&mut self, depth: usize) -> Result<Option<Value>> {
-        if depth > MAX_DEPTH {
-            return Err(WireError::new("MessagePack nested too deep"));
-        }
-        let marker = self.u8()?;
-        let value = match marker {
-            0x00..=0x7f => Value::from(i64::from(marker)),
-            0x80..=0x8f => self.map(usize::from(marker & 0x0f), depth)?,
-            0x90..=0x9f => self.array(usize::from(marker & 0x0f), depth)?,
-            0xa0..=0xbf => self.str(usize::from(marker & 0x1f))?,
-            0xc0 => Value::Null,
-            0xc2 => Value::Bool(false),
-            0xc3 => Value::Bool(true),
-            0xc4..=0xc6 => {
-                let n = self.len(1 << (marker - 0xc4))?;
-                Value::Binary(self.slice(n)?)
-            }
-            0xc7..=0xc9 => {
-                let n = self.len(1 << (marker - 0xc7))?;
-                let kind = self.u8()? as i8;
-                return self.ext(kind, n, false);
-            }
-            0xca => number(f64::from(f32::from_be_bytes(self.be()?))),
-            0xcb => number(f64::from_be_bytes(self.be()?)),
-            0xcc => Value::from(i64::from(self.u8()?)),
-            0xcd => Value::from(i64::from(u16::from_be_bytes(self.be()?))),
-            0xce => Value::from(i64::from(u32::from_be_bytes(self.be()?))),
-            0xcf => Value::Number(u64::from_be_bytes(self.be()?).into()),
-            0xd0 => Value::from(i64::from(self.u8()? as i8)),
-            0xd1 => Value::from(i64::from(i16::from_be_bytes(self.be()?))),
-            0xd2 => Value::from(i64::from(i32::from_be_bytes(self.be()?))),
-            0xd3 => Value::from(i64::from_be_bytes(self.be()?)),
-            0xd4..=0xd8 => {
-                let kind = self.u8()? as i8;
-                return self.ext(kind, 1 << (marker - 0xd4), true);
-            }
-            0xd9..=0xdb => {
-                let n = self.len(1 << (marker - 0xd9))?;
-                self.str(n)?
-            }
-            0xdc | 0xdd => {
-                let n = self.len(2 << (marker - 0xdc))?;
-                self.array(n, depth)?
-            }
-            0xde | 0xdf => {
-                let n = self.len(2 << (marker - 0xde))?;
-                self.map(n, depth)?
-            }
-            0xe0..=0xff => Value::from(i64::from(marker as i8)),
-            0xc1 => return Err(WireError::new("invalid MessagePack marker 0xc1")),
-        };
-        Ok(Some(value))
-    }
-
-    fn str(&mut self, n: usize) -> Result<Value> {
-        let bytes = self.bytes(n)?;
-        Ok(Value::String(String::from_utf8_lossy(bytes).into_owned()))
-    }
-
-    fn array(&mut self, n: usize, depth: usize) -> Result<Value> {
-        // Every element takes at least a byte: a length past the input is a lie.
-        let mut items = Vec::with_capacity(n.min(self.input.len() - self.pos));
-        for _ in 0..n {
-            items.push(self.value(depth + 1)?.unwrap_or(Value::Null));
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn map(&mut self, n: usize, depth: usize) -> Result<Value> {
-        let mut entries = Vec::with_capacity(n.min((self.input.len() - self.pos) / 2));
-        for _ in 0..n {
-            let key = match self.value(depth + 1)? {
-                Some(Value::String(key)) => key,
-                Some(Value::Number(n)) => n.to_string(),
-                Some(Value::Bool(b)) => b.to_string(),
-                Some(Value::Null) => "null".to_owned(),
-                None => "undefined".to_owned(),
-                Some(_) => return Err(WireError::new("map key is not a string")),
-            };
-            if let Some(value) = self.value(depth + 1)? {
-                entries.push((key, value));
-            }
-        }
-        Ok(Value::Object(entries))
-    }
-
-    /// An extension of type `kind` and `n` bytes (`fixed`: a fixext).
-    fn ext(&mut self, kind: i8, n: usize, fixed: bool) -> Result<Option<Value>> {
-        let value = match (kind, n, fixed) {
-            // notepack.io's old `undefined`
-            (0, 1, true) => {
-                self.bytes(1)?;
-                return Ok(None);
-            }
-            // notepack.io's old `ArrayBuffer`
-            (0, _, false) => Value::Binary(self.slice(n)?),
-            // notepack.io's old Date: milliseconds, a signed 64-bit integer in two halves
-            (0, 8, true) => {
-                let ms = i64::from_be_bytes(self.be()?);
-                iso_date(ms as f64)
-            }
-            (-1, 4, true) => iso_date(f64::from(u32::from_be_bytes(self.be()?)) * 1e3),
-            (-1, 8, true) => {
-                let hi = u32::from_be_bytes(self.be()?);
-                let lo = u32::from_be_bytes(self.be()?);
-                let seconds = f64::from(hi & 0x3) * 4_294_967_296.0 + f64::from(lo);
-                iso_date(seconds * 1e3 + f64::from(hi >> 2) / 1e6)
-            }
-            (-1, 12, false) => {
-                let nanos = u32::from_be_bytes(self.be()?);
-                let seconds = i64::from_be_bytes(self.be()?);
-                iso_date(seconds as f64 * 1e3 + f64::from(nanos) / 1e6)
-            }
-            _ => Value::Array(vec![
-                Value::from(i64::from(kind)),
-                Value::Binary(self.slice(n)?),
-            ]),
-        };
-        Ok(Some(value))
-    }
-}
-
-/// A float as JSON has it: non-finite ones are `null`.
-fn number(f: f64) -> Value {
-    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
-}
-
-/// What `JSON.stringify(new Date(ms))` writes: `"1970-01-01T00:00:00.000Z"`, with a signed
-/// six-digit year outside 0..=9999; `null` for an invalid date (JavaScript's range is ±8.64e15
-/// ms).
-fn iso_date(ms: f64) -> Value {
-    if !ms.is_finite() || ms.abs() > 8.64e15 {
-        return Value::Null;
-    }
-    let ms = ms.trunc() as i64;
-    let days = ms.div_euclid(86_400_000);
-    let in_day = ms.rem_euclid(86_400_000);
-    // Howard Hinnant's days_from_civil, inverted.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let year = if (0..=9999).contains(&year) {
-        format!("{year:04}")
-    } else if year < 0 {
-        format!("-{:06}", -year)
-    } else {
-        format!("+{year:06}")
-    };
-    Value::String(format!(
-        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        in_day / 3_600_000,
-        in_day / 60_000 % 60,
-        in_day / 1000 % 60,
-        in_day % 1000
-    ))
+    crate::value::msgpack::decode(input).map_err(|e| WireError::new(e.0))
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use crate::value::msgpack::{MAX_DEPTH, iso_date};
 
     use proptest::collection::vec;
     use proptest::prelude::*;
@@ -2758,7 +2509,7 @@ mod tests {
         assert_eq!(b.packet.data, expected);
         assert_eq!(&b.encode()[..], &f.message(0).1[..]);
         // the crate's text packet for it: a BINARY_EVENT with 4 attachments
-        let encoded = b.packet.to_encoded("/").unwrap();
+        let encoded = b.packet.to_encoded("/", Parser::Default).unwrap();
         assert_eq!(
             encoded.text(),
             r#"454-["bin",{"_placeholder":true,"num":0},{"nested":{"_placeholder":true,"num":1},"list":[{"_placeholder":true,"num":2}]},{"_placeholder":true,"num":3}]"#
@@ -3258,7 +3009,11 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            packet.to_encoded(&message.nsp).unwrap().attachments.len(),
+            packet
+                .to_encoded(&message.nsp, Parser::Default)
+                .unwrap()
+                .attachments
+                .len(),
             4
         );
 
@@ -3491,7 +3246,7 @@ mod tests {
     #[test]
     fn packets_to_and_from_text() {
         let packet = Packet::event(Some("/admin"), "chat", ["hi".into(), json(r#"{"a":[1]}"#)]);
-        let encoded = packet.to_encoded("/").unwrap();
+        let encoded = packet.to_encoded("/", Parser::Default).unwrap();
         assert_eq!(encoded.text(), r#"42/admin,["chat","hi",{"a":[1]}]"#);
         assert!(encoded.attachments.is_empty());
         assert_eq!(Packet::from_encoded(&encoded).unwrap(), packet);
@@ -3499,7 +3254,7 @@ mod tests {
         // no nsp (sharded): the default; an id is not written
         let mut packet = Packet::event(None, "x", []);
         packet.id = Some(12);
-        let encoded = packet.to_encoded("/").unwrap();
+        let encoded = packet.to_encoded("/", Parser::Default).unwrap();
         assert_eq!(encoded.text(), r#"42["x"]"#);
         let back = Packet::from_encoded(&encoded).unwrap();
         assert_eq!(back.nsp.as_deref(), Some("/"));
@@ -3512,7 +3267,7 @@ mod tests {
             nsp: Some("/".into()),
             id: Some(3),
         };
-        assert!(ack.to_encoded("/").is_err());
+        assert!(ack.to_encoded("/", Parser::Default).is_err());
 
         // what the crate's own emit encodes, or another server's text, reads back
         let encoded = parser::encode_args("/", Some("ev"), None, &(1, "two")).unwrap();
@@ -3532,7 +3287,7 @@ mod tests {
             nsp: None,
             id: None,
         };
-        assert!(bad.to_encoded("/").is_err());
+        assert!(bad.to_encoded("/", Parser::Default).is_err());
         let connect = EncodedPacket {
             text: crate::engine::Str::from("40".to_owned()),
             attachments: vec![],
@@ -3714,7 +3469,7 @@ mod tests {
             prop_assert_eq!(&back.uid, &broadcast.uid);
             prop_assert_eq!(&back.opts, &broadcast.opts);
             prop_assert!(same(&back.packet.data, &broadcast.packet.data));
-            let text = back.packet.to_encoded("/").unwrap();
+            let text = back.packet.to_encoded("/", Parser::Default).unwrap();
             let read = Packet::from_encoded(&text).unwrap();
             prop_assert!(same(&read.data, &broadcast.packet.data));
         }

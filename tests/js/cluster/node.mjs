@@ -14,6 +14,7 @@ import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 
 const PORT = Number(process.env.PORT || 3000);
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379";
@@ -59,6 +60,7 @@ const io = new Server(http, {
   cors: { origin: true, credentials: true },
   connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: true },
   ...(adapter ? { adapter } : {}),
+  ...(process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {}),
 });
 
 function setUp(nsp) {

@@ -47,6 +47,7 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 import { createClient } from "redis";
+import msgpackParser from "socket.io-msgpack-parser";
 import { Emitter } from "@socket.io/redis-emitter";
 import { sleep, withTimeout, formatError, isBinary, toBuffer } from "../lib/harness.mjs";
 import { show } from "../lib/sio.mjs";
@@ -205,7 +206,8 @@ function makeContext(name, urls) {
       const url = urls[node % urls.length] + (nsp === "/" ? "" : nsp);
       // Unless told: half the clients start with polling and upgrade, half use WebSocket only.
       transports ??= ctx.clients.length % 2 ? ["websocket"] : ["polling", "websocket"];
-      const socket = io(url, { forceNew: true, reconnection: false, transports, ...(auth ? { auth } : {}) });
+      const parser = process.env.PARSER === "msgpack" ? { parser: msgpackParser } : {};
+      const socket = io(url, { forceNew: true, reconnection: false, transports, ...parser, ...(auth ? { auth } : {}) });
       const client = new Client(ctx, socket, node % urls.length, nsp, label ?? `client${ctx.clients.length}`);
       ctx.clients.push(client);
       ctx.defer(() => socket.close());

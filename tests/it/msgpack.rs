@@ -1,0 +1,183 @@
+//! The MessagePack parser (feature `msgpack`) against the official clients: socket.io-client 4.8
+//! with socket.io-msgpack-parser 3.0.2 (`tests/js/msgpack/clients.mjs`), and clients with the
+//! wrong parser on either side.
+//!
+//! The server's contract, which the script relies on:
+//! - `/`: a middleware refuses a client whose auth has `token: "reject"`, with message
+//!   "rejected" and data `{"reason":"bad token"}`. On connection it emits `welcome` with
+//!   `{"id": <socket id>, "auth": <auth payload>}`. Events: `echo` (emits `echo` back with the
+//!   same arguments), `ack` (acknowledges with the same arguments), `ask` (emits `question` with
+//!   the same arguments and an ack request; then emits `answer` with the client's answer, or
+//!   `answer-error`), `binary` (emits `binary` with bytes [1,2,3] and `{"nested": bytes [4,5]}`),
+//!   `count-binaries` (acknowledges with the lengths of the event's binaries, in order: `Bin`),
+//!   `broadcast-ticks` (emits `tick` with `i` and bytes `[i]`, i = 0..count, to every socket of
+//!   `/`), `disconnect-me` (the server disconnects the socket).
+//! - `/admin`: on connection emits `admin-welcome` with the socket id.
+//! - any other namespace is refused ("Invalid namespace").
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use tower_socketio::extract::{AckSender, Args, Bin, Data};
+use tower_socketio::{ConnectError, EngineConfig, Namespace, Parser, SocketIo, SocketRef, Value};
+
+use crate::common;
+
+fn server(parser: Parser) -> SocketIo {
+    let root = Namespace::new()
+        .middleware(|Data(auth): Data<Value>| async move {
+            if auth.get("token").and_then(Value::as_str) == Some("reject") {
+                Err(ConnectError::new("rejected")
+                    .with_data(serde_json::json!({"reason": "bad token"})))
+            } else {
+                Ok(())
+            }
+        })
+        .on_connect(|socket: SocketRef, Data(auth): Data<Value>| async move {
+            let welcome = Value::Object(vec![
+                ("id".into(), Value::from(socket.id().to_string().as_str())),
+                ("auth".into(), auth),
+            ]);
+            let _ = socket.emit("welcome", &welcome);
+        })
+        .on("echo", |socket: SocketRef, args: Args| async move {
+            let _ = socket.emit("echo", &args);
+        })
+        .on("ack", |ack: AckSender, args: Args| async move {
+            let _ = ack.send(&args);
+        })
+        .on("ask", |socket: SocketRef, args: Args| async move {
+            let answer = socket
+                .emit_with_ack::<_, Value>("question", &args)
+                .timeout(Duration::from_secs(2))
+                .await;
+            let _ = match answer {
+                Ok(answer) => socket.emit("answer", &answer),
+                Err(error) => socket.emit("answer-error", &error.to_string()),
+            };
+        })
+        .on("binary", |socket: SocketRef| async move {
+            let nested = Value::Object(vec![(
+                "nested".into(),
+                Value::Binary(Bytes::from_static(&[4, 5])),
+            )]);
+            let _ = socket.emit("binary", &(Bytes::from_static(&[1, 2, 3]), nested));
+        })
+        .on(
+            "count-binaries",
+            |ack: AckSender, Bin(binaries): Bin| async move {
+                let lengths: Vec<usize> = binaries.iter().map(Bytes::len).collect();
+                let _ = ack.send(&lengths);
+            },
+        )
+        .on(
+            "broadcast-ticks",
+            |socket: SocketRef, Data(count): Data<u8>| async move {
+                for i in 0..count {
+                    let _ = socket.nsp().emit("tick", &(i, Bytes::from(vec![i])));
+                }
+            },
+        )
+        .on("disconnect-me", |socket: SocketRef| async move {
+            socket.disconnect();
+        });
+    let admin = Namespace::new().on_connect(|socket: SocketRef| async move {
+        let _ = socket.emit("admin-welcome", &socket.id().to_string());
+    });
+    SocketIo::builder()
+        .config(
+            EngineConfig::default()
+                .ping_interval(Duration::from_millis(500))
+                .ping_timeout(Duration::from_millis(400)),
+        )
+        .parser(parser)
+        .ns("/", root)
+        .ns("/admin", admin)
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_clients_with_the_msgpack_parser() {
+    let msgpack = common::serve(server(Parser::MsgPack)).await;
+    let default = common::serve(server(Parser::Default)).await;
+    common::examples::run_node(
+        "msgpack/clients.mjs",
+        &[&format!("http://{msgpack}"), &format!("http://{default}")],
+        "clients",
+    )
+    .await;
+}
+
+/// A page in Chromium with the MessagePack bundle this server serves
+/// (`tests/js/browser/msgpack.mjs`): `sum` acknowledges with the sum of the bytes of every
+/// binary it got and their count; `send-bytes` emits `bytes` with `[9, 8]` and
+/// `{"inner": [7]}` as binary.
+async fn browser(transports: &str) {
+    use axum::response::Html;
+    use axum::routing::get;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists()
+            || std::env::var_os("CHROMIUM").is_some(),
+        "Chromium is missing: run scripts/test.sh, which installs Debian's chromium"
+    );
+    let ns = Namespace::new()
+        .on_connect(|socket: SocketRef, Data(auth): Data<Value>| async move {
+            let _ = socket.emit("welcome", &auth.get("name"));
+        })
+        .on("sum", |ack: AckSender, Bin(binaries): Bin| async move {
+            let sum: u32 = binaries
+                .iter()
+                .flat_map(|b| b.iter())
+                .map(|&b| u32::from(b))
+                .sum();
+            let _ = ack.send(&serde_json::json!({"sum": sum, "count": binaries.len()}));
+        })
+        .on("send-bytes", |socket: SocketRef| async move {
+            let inner = Value::Object(vec![(
+                "inner".into(),
+                Value::Binary(Bytes::from_static(&[7])),
+            )]);
+            let _ = socket.emit("bytes", &(Bytes::from_static(&[9, 8]), inner));
+        });
+    let io = SocketIo::builder()
+        .parser(Parser::MsgPack)
+        .ns("/", ns)
+        .build();
+    let page = r#"<!doctype html><script src="/socket.io/socket.io.msgpack.min.js"></script>"#;
+    let app = axum::Router::new()
+        .route("/", get(move || async move { Html(page) }))
+        .layer(io.layer());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let output = tokio::time::timeout(
+        Duration::from_secs(90),
+        tokio::process::Command::new("node")
+            .arg(root.join("tests/js/browser/msgpack.mjs"))
+            .arg(format!("http://{addr}"))
+            .arg(transports)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the browser test finished in 90 s")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains(&format!("ok msgpack-browser-{transports}")),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_msgpack_bundle_in_the_browser() {
+    browser("default").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_msgpack_bundle_in_the_browser_polling_only() {
+    browser("polling").await;
+}
