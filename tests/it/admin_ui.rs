@@ -55,6 +55,31 @@ async fn admin_protocol_with_the_official_client() {
     .await;
 }
 
+/// The same with the MessagePack parser (the UI's `parser` option): observers decode outgoing
+/// MessagePack packets.
+#[cfg(feature = "msgpack")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_with_the_msgpack_parser() {
+    let ns = Namespace::new()
+        .on(
+            "hello",
+            |socket: SocketRef, ack: AckSender, Data(n): Data<i64>| async move {
+                let _ = socket.emit("hi", &(n + 1));
+                let _ = ack.send("ok");
+            },
+        )
+        .on("shout", |socket: SocketRef| async move {
+            let _ = socket.broadcast().emit("shouted", &"hey");
+        });
+    let io = SocketIo::builder()
+        .parser(tower_socketio::Parser::MsgPack)
+        .ns("/", ns)
+        .build();
+    admin::instrument(&io, AdminOptions::no_auth()).unwrap();
+    let url = format!("http://{}", common::serve(io).await);
+    common::examples::run_node("admin/msgpack.mjs", &[&url], "msgpack").await;
+}
+
 #[tokio::test]
 async fn instrument_refuses_a_bad_hash_and_a_second_install() {
     let io = app();
