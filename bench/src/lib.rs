@@ -91,7 +91,8 @@ impl Client {
                     Some(echo) => answer == format!("43{id}[{echo}]"),
                     None => answer.starts_with(&format!("43{id}[")),
                 };
-                ok.then_some(()).ok_or_else(|| format!("expected ACK {id}, got {answer}"))
+                ok.then_some(())
+                    .ok_or_else(|| format!("expected ACK {id}, got {answer}"))
             }
             Parser::MsgPack => {
                 let frame = self.next_binary().await?;
@@ -113,7 +114,8 @@ impl Client {
                     .strip_prefix("42[\"")
                     .and_then(|rest| rest.strip_prefix(name))
                     .is_some_and(|rest| rest.starts_with("\","));
-                ok.then_some(()).ok_or_else(|| format!("expected {name}, got {text}"))
+                ok.then_some(())
+                    .ok_or_else(|| format!("expected {name}, got {text}"))
             }
             Parser::MsgPack => {
                 let frame = self.next_binary().await?;

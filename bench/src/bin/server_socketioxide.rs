@@ -11,9 +11,9 @@
 //! `msgpack` feature); without it (or `PARSER=default`), its default one.
 
 use serde_json::Value;
-use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::DefinedAdapter;
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
 use tower_socketio_bench::wire;
