@@ -89,9 +89,7 @@ pub fn encode_msgpack_as(out: &mut Vec<u8>, value: &Value, dialect: Dialect) {
             }
         }
         Value::String(s) => write_str(out, s),
-        Value::Binary(b) => {
-            rmp::encode::write_bin(out, b).expect("writing into memory");
-        }
+        Value::Binary(b) => write_bin(out, b),
         Value::Array(items) => {
             write_array_len(out, items.len());
             for item in items {
@@ -144,6 +142,25 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
     } else {
         rmp::encode::write_uint(out, n).expect("writing into memory");
     }
+}
+
+pub(crate) fn write_bin(out: &mut Vec<u8>, b: &[u8]) {
+    // rmp's forms (bin 8, 16, 32), with room reserved for the packet's end (`nsp`, `id`): a
+    // binary is most often the last argument, and growing the buffer past it would copy it
+    // once more.
+    let len = b.len();
+    out.reserve(len + 5 + 32);
+    if let Ok(len) = u8::try_from(len) {
+        out.extend_from_slice(&[0xc4, len]);
+    } else if let Ok(len) = u16::try_from(len) {
+        out.push(0xc5);
+        out.extend_from_slice(&len.to_be_bytes());
+    } else {
+        let len = u32::try_from(len).expect("at most 2^32 - 1 bytes");
+        out.push(0xc6);
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    out.extend_from_slice(b);
 }
 
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -541,6 +558,21 @@ mod tests {
             let input = Bytes::from(ours);
             assert_eq!(decode(&input).unwrap(), Value::String(s.clone()));
             assert_eq!(Reader::new(&input).key(0).unwrap(), Some(s.as_bytes()));
+        }
+    }
+
+    /// Every binary form at its boundaries: the bytes rmp writes, and read back.
+    #[test]
+    fn binary_forms_at_every_boundary() {
+        for len in [0, 1, 255, 256, 65_535, 65_536] {
+            let b: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut ours = Vec::new();
+            write_bin(&mut ours, &b);
+            let mut rmp = Vec::new();
+            rmp::encode::write_bin(&mut rmp, &b).unwrap();
+            assert_eq!(ours, rmp, "length {len}");
+            let input = Bytes::from(ours);
+            assert_eq!(decode(&input).unwrap(), Value::Binary(Bytes::from(b)));
         }
     }
 
