@@ -70,13 +70,7 @@ impl Client {
     /// parser.
     pub async fn emit(&mut self, event: &str, arg: Arg<'_>, id: Option<u64>) -> Result<(), String> {
         match self.parser {
-            Parser::Default => {
-                let text = match id {
-                    Some(id) => format!("42{id}[\"{event}\",{}]", arg.json()),
-                    None => format!("42[\"{event}\",{}]", arg.json()),
-                };
-                self.send(&text).await
-            }
+            Parser::Default => self.send(&wire::event_text(event, arg, id)).await,
             Parser::MsgPack => self.send_binary(wire::event(event, arg, id)).await,
         }
     }

@@ -51,12 +51,13 @@ pub enum Arg<'a> {
 }
 
 impl Arg<'_> {
-    /// The argument as JSON text.
-    pub fn json(&self) -> String {
+    /// Appends the argument as JSON text.
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write as _;
         match self {
-            Arg::U64(n) => n.to_string(),
-            Arg::Str(s) => serde_json::to_string(s).expect("json"),
-            Arg::Strs(list) => serde_json::to_string(list).expect("json"),
+            Arg::U64(n) => write!(out, "{n}").expect("memory"),
+            Arg::Str(s) => out.push_str(&serde_json::to_string(s).expect("json")),
+            Arg::Strs(list) => out.push_str(&serde_json::to_string(list).expect("json")),
         }
     }
 
@@ -103,6 +104,17 @@ pub fn event(event: &str, arg: Arg<'_>, id: Option<u64>) -> Vec<u8> {
     }
     out.extend_from_slice(b"\xa3nsp\xa1/");
     out
+}
+
+/// The same EVENT with the default parser: `42[id]["event",arg]`.
+pub fn event_text(event: &str, arg: Arg<'_>, id: Option<u64>) -> String {
+    let mut text = match id {
+        Some(id) => format!("42{id}[\"{event}\","),
+        None => format!("42[\"{event}\","),
+    };
+    arg.write_json(&mut text);
+    text.push(']');
+    text
 }
 
 /// The fields of a server packet that the load generator checks.
@@ -352,6 +364,28 @@ mod tests {
         assert_eq!(
             hex(&event("rooms", Arg::Strs(&rooms), None)),
             format!("84a47479706502a46461746192a5726f6f6d7392a27231a27232{options}a36e7370a12f")
+        );
+    }
+
+    /// The default parser's text, as the load generator wrote it before it had a parser choice.
+    #[test]
+    fn writes_the_default_parsers_text() {
+        assert_eq!(
+            event_text("ack", Arg::U64(12), Some(12)),
+            "4212[\"ack\",12]"
+        );
+        assert_eq!(
+            event_text("fanout", Arg::U64(1000), None),
+            "42[\"fanout\",1000]"
+        );
+        assert_eq!(
+            event_text("join", Arg::Str("r1"), Some(0)),
+            "420[\"join\",\"r1\"]"
+        );
+        let rooms = ["r1".to_owned(), "r2".to_owned()];
+        assert_eq!(
+            event_text("rooms", Arg::Strs(&rooms), None),
+            "42[\"rooms\",[\"r1\",\"r2\"]]"
         );
     }
 
