@@ -9,6 +9,9 @@
 #   SCENARIOS="fanout rooms" scripts/bench.sh                a subset of scenarios
 #   REPEAT=3 scripts/bench.sh                                 runs per pair (default 5; the
 #                                                             table shows the median)
+#   PARSER=msgpack scripts/bench.sh                           the MessagePack parser on every
+#                                                             server and in the load generator
+#                                                             (default: PARSER=default)
 #
 # The cluster scenarios (cluster, cluster-local, cluster-remote, cluster-rooms) run two nodes of
 # the same server (ADAPTER=redis: tower-socketio's classic Redis adapter, socketioxide-redis,
@@ -16,7 +19,14 @@
 # (no persistence) and stops at the end; both nodes on CPU 0, the load generator and
 # redis-server on CPU 1. The bare servers have no adapter and are skipped there.
 #
-# Results: target/bench/results.txt (one line per run) and target/bench/table.md.
+# PARSER (default | msgpack) is passed to the servers and to the load generator: with msgpack,
+# tower-socketio runs Parser::MsgPack, socketioxide ParserConfig::msgpack(), Node
+# socket.io-msgpack-parser 3.0.2, and the load generator's clients speak that parser's packets
+# (binary WebSocket messages, as socket.io-client with socket.io-msgpack-parser writes them). The
+# bare servers (no Socket.IO parser) and the polling scenario (default parser only) are skipped.
+#
+# Results: target/bench/results.txt (one line per run) and target/bench/table.md; with
+# PARSER=msgpack, target/bench/results-msgpack.txt and target/bench/table-msgpack.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -29,6 +39,11 @@ scenarios=${SCENARIOS:-"connect idle ack fanout rooms polling cluster cluster-ro
 port=${BENCH_PORT:-3300}
 repeat=${REPEAT:-5}
 [[ $quick -eq 1 ]] && repeat=${REPEAT:-1}
+parser=${PARSER:-default}
+case $parser in
+    default|msgpack) export PARSER=$parser ;;
+    *) echo "PARSER=$parser: default or msgpack" >&2; exit 2 ;;
+esac
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
@@ -136,7 +151,8 @@ stop_servers() {
     pids=()
 }
 
-results=$out/results.txt
+suffix=""; [[ $parser != default ]] && suffix=-$parser
+results=$out/results$suffix.txt
 : > "$results"
 for scenario in $scenarios; do
     for run in $(seq 1 "$repeat"); do
@@ -144,13 +160,16 @@ for scenario in $scenarios; do
             if [[ $server == bare-* && $scenario == polling ]]; then
                 continue  # the bare servers speak WebSocket only
             fi
+            if [[ $parser != default && ( $server == bare-* || $scenario == polling ) ]]; then
+                continue  # no Socket.IO parser / the polling client speaks the default one
+            fi
             if [[ $scenario == cluster* ]]; then
                 [[ $server == bare-* ]] && continue  # no adapter
                 start_cluster "$server"
                 # taskset execs the servers, so $pids are the servers themselves.
                 line=$("${load_cpu[@]}" "$bin/loadgen" "127.0.0.1:$port,127.0.0.1:$((port + 1))" "${pids[0]},${pids[1]}" "$scenario" $(args_for "$scenario") 2>>"$out/loadgen.log" || echo "scenario=$scenario failed=1")
                 stop_servers
-                echo "server=$server run=$run $line" | tee -a "$results"
+                echo "server=$server run=$run parser=$parser $line" | tee -a "$results"
                 continue
             fi
             start_server "$server" > "$out/$server.log" 2>&1 &
@@ -160,16 +179,16 @@ for scenario in $scenarios; do
             # taskset execs the server, so $pid is the server itself.
             line=$("${load_cpu[@]}" "$bin/loadgen" "127.0.0.1:$port" "$pid" "$scenario" $(args_for "$scenario") 2>>"$out/loadgen.log" || echo "scenario=$scenario failed=1")
             stop_servers
-            echo "server=$server run=$run $line" | tee -a "$results"
+            echo "server=$server run=$run parser=$parser $line" | tee -a "$results"
         done
     done
 done
 
 {
     echo "Machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
-    echo "Command: scripts/bench.sh $* (REPEAT=$repeat; figures are medians of the runs)"
+    echo "Command: PARSER=$parser scripts/bench.sh $* (REPEAT=$repeat; figures are medians of the runs)"
     echo
     "$bin/table" "$results"
-} > "$out/table.md"
+} > "$out/table$suffix.md"
 echo
-cat "$out/table.md"
+cat "$out/table$suffix.md"

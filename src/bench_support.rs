@@ -53,3 +53,21 @@ pub fn sio_decode_event(frame: Str, attachments: &[Bytes]) -> Option<(String, Ve
     let (event, args) = parser::parse_args(raw.payload.as_str(), attachments, true).ok()?;
     Some((event?, args))
 }
+
+/// Encodes a Socket.IO EVENT on namespace `/` with the MessagePack parser: the packet
+/// (`{type, data, nsp}`, one binary message).
+#[cfg(feature = "msgpack")]
+pub fn msgpack_encode_event<T: Serialize + ?Sized>(event: &str, data: &T) -> Bytes {
+    let mut encoded =
+        parser::msgpack::encode_args("/", Some(event), None, data).expect("serializable");
+    encoded.attachments.pop().expect("one binary message")
+}
+
+/// Decodes a MessagePack packet carrying a Socket.IO EVENT, checked as the server checks what
+/// it receives: the event name and arguments, binary in place.
+#[cfg(feature = "msgpack")]
+pub fn msgpack_decode_event(frame: &Bytes) -> Option<(String, Vec<Value>)> {
+    let mut packet = parser::msgpack::decode(frame).ok()?;
+    let (event, args) = parser::msgpack::args(&mut packet).ok()?;
+    Some((event?, args))
+}

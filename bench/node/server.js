@@ -6,12 +6,22 @@
 // ADAPTER=redis (with REDIS_URL, default redis://127.0.0.1:6379) makes it one node of a cluster on
 // @socket.io/redis-adapter 8.3 (createAdapter, default options) over two `redis` 4 clients, as
 // its README sets it up: the cluster scenarios. Without it, the in-memory adapter.
+//
+// PARSER=msgpack gives the server socket.io-msgpack-parser 3.0.2 (`new Server({ parser })`, as its
+// README sets it up); without it (or PARSER=default), the default parser.
 const { createServer } = require("http");
 const { Server } = require("socket.io");
 
 const port = Number(process.env.PORT || 3000);
 const httpServer = createServer();
-const io = new Server(httpServer);
+const parser = process.env.PARSER || "default";
+if (parser !== "default" && parser !== "msgpack") {
+  throw new Error(`PARSER=${parser}: default or msgpack`);
+}
+const io = new Server(
+  httpServer,
+  parser === "msgpack" ? { parser: require("socket.io-msgpack-parser") } : {},
+);
 
 io.on("connection", (socket) => {
   socket.on("ack", (...args) => {

@@ -1,8 +1,10 @@
 //! Shared pieces of the load generator: a minimal Engine.IO v4 + Socket.IO v5 client over
-//! WebSocket, latency statistics, and readings of a server process's CPU time and memory.
+//! WebSocket (with the default parser or, `PARSER=msgpack`, the MessagePack one), latency
+//! statistics, and readings of a server process's CPU time and memory.
 
 pub mod bare;
 pub mod polling;
+pub mod wire;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,9 +14,19 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-/// A Socket.IO client on the main namespace, over a raw WebSocket.
+pub use wire::{Arg, Parser};
+
+/// A Socket.IO client on the main namespace, over a raw WebSocket, speaking the parser of
+/// [`Parser::from_env`].
 pub struct Client {
     ws: WebSocketStream<TcpStream>,
+    parser: Parser,
+}
+
+/// A WebSocket message that is not a ping.
+enum Frame {
+    Text(String),
+    Binary(bytes::Bytes),
 }
 
 impl Client {
@@ -28,17 +40,85 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config))
             .await
             .map_err(|e| e.to_string())?;
-        let mut client = Client { ws };
+        let parser = Parser::from_env();
+        let mut client = Client { ws, parser };
         let open = client.next_text().await?;
         if !open.starts_with('0') {
             return Err(format!("expected the open packet, got {open}"));
         }
-        client.send("40").await?;
-        let connect = client.next_text().await?;
-        if !connect.starts_with("40") {
-            return Err(format!("expected CONNECT, got {connect}"));
+        match parser {
+            Parser::Default => {
+                client.send("40").await?;
+                let connect = client.next_text().await?;
+                if !connect.starts_with("40") {
+                    return Err(format!("expected CONNECT, got {connect}"));
+                }
+            }
+            Parser::MsgPack => {
+                client.send_binary(wire::connect()).await?;
+                let frame = client.next_binary().await?;
+                let packet = wire::decode(&frame)?;
+                if packet.kind != 0 || !packet.root {
+                    return Err(format!("expected CONNECT, got {packet:?}"));
+                }
+            }
         }
         Ok(client)
+    }
+
+    /// Emits `event` with one argument, with acknowledgement `id` if given, in the client's
+    /// parser.
+    pub async fn emit(&mut self, event: &str, arg: Arg<'_>, id: Option<u64>) -> Result<(), String> {
+        match self.parser {
+            Parser::Default => self.send(&wire::event_text(event, arg, id)).await,
+            Parser::MsgPack => self.send_binary(wire::event(event, arg, id)).await,
+        }
+    }
+
+    /// Waits for the ACK `id` (with arguments `[echo]` when `echo` is given); any other
+    /// packet is an error.
+    pub async fn expect_ack(&mut self, id: u64, echo: Option<u64>) -> Result<(), String> {
+        match self.parser {
+            Parser::Default => {
+                let answer = self.next_text().await?;
+                let ok = match echo {
+                    Some(echo) => answer == format!("43{id}[{echo}]"),
+                    None => answer.starts_with(&format!("43{id}[")),
+                };
+                ok.then_some(())
+                    .ok_or_else(|| format!("expected ACK {id}, got {answer}"))
+            }
+            Parser::MsgPack => {
+                let frame = self.next_binary().await?;
+                let packet = wire::decode(&frame)?;
+                wire::is_ack(&packet, id, echo)
+                    .then_some(())
+                    .ok_or_else(|| format!("expected ACK {id}, got {packet:?}"))
+            }
+        }
+    }
+
+    /// Waits for an EVENT named `name` on `/`; any other packet is an error.
+    pub async fn expect_event(&mut self, name: &str) -> Result<(), String> {
+        match self.parser {
+            Parser::Default => {
+                let text = self.next_text().await?;
+                // `42["NAME",`, without building the prefix.
+                let ok = text
+                    .strip_prefix("42[\"")
+                    .and_then(|rest| rest.strip_prefix(name))
+                    .is_some_and(|rest| rest.starts_with("\","));
+                ok.then_some(())
+                    .ok_or_else(|| format!("expected {name}, got {text}"))
+            }
+            Parser::MsgPack => {
+                let frame = self.next_binary().await?;
+                let packet = wire::decode(&frame)?;
+                wire::is_event(&packet, name)
+                    .then_some(())
+                    .ok_or_else(|| format!("expected {name}, got {packet:?}"))
+            }
+        }
     }
 
     /// Sends a text frame.
@@ -49,16 +129,41 @@ impl Client {
             .map_err(|e| e.to_string())
     }
 
-    /// The next text frame that is not a ping (pings are answered).
-    pub async fn next_text(&mut self) -> Result<String, String> {
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, data: Vec<u8>) -> Result<(), String> {
+        self.ws
+            .send(Message::binary(data))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The next text or binary frame that is not a ping (pings are answered).
+    async fn next_frame(&mut self) -> Result<Frame, String> {
         loop {
             match self.ws.next().await {
                 Some(Ok(Message::Text(text))) if text == "2" => self.send("3").await?,
-                Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+                Some(Ok(Message::Text(text))) => return Ok(Frame::Text(text.to_string())),
+                Some(Ok(Message::Binary(data))) => return Ok(Frame::Binary(data)),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.to_string()),
                 None => return Err("connection closed".into()),
             }
+        }
+    }
+
+    /// The next text frame that is not a ping (pings are answered); a binary frame is an error.
+    pub async fn next_text(&mut self) -> Result<String, String> {
+        match self.next_frame().await? {
+            Frame::Text(text) => Ok(text),
+            Frame::Binary(data) => Err(format!("expected text, got {} binary bytes", data.len())),
+        }
+    }
+
+    /// The next binary frame (pings are answered); a text frame is an error.
+    async fn next_binary(&mut self) -> Result<bytes::Bytes, String> {
+        match self.next_frame().await? {
+            Frame::Binary(data) => Ok(data),
+            Frame::Text(text) => Err(format!("expected a binary frame, got {text}")),
         }
     }
 

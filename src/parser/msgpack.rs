@@ -66,21 +66,20 @@ pub(crate) fn decode(frame: &Bytes) -> Result<Packet, ParseError> {
     };
     let (mut kind, mut ns, mut id, mut data) = (None, None, None, None);
     for _ in 0..entries {
+        // Compared as bytes: a key that is not valid UTF-8 is none of these either way.
         let key = reader
-            .value(1)
+            .key(1)
             .map_err(|_| ParseError("invalid MessagePack"))?;
         let value = reader
             .value(1)
             .map_err(|_| ParseError("invalid MessagePack"))?;
         // Keys of other types are other keys (JavaScript turns them into strings).
-        if let Some(Value::String(key)) = key {
-            match key.as_str() {
-                "type" => kind = value,
-                "nsp" => ns = value,
-                "id" => id = value,
-                "data" => data = value,
-                _ => {}
-            }
+        match key {
+            Some(b"type") => kind = value,
+            Some(b"nsp") => ns = value,
+            Some(b"id") => id = value,
+            Some(b"data") => data = value,
+            _ => {}
         }
     }
     if !reader.at_end() {
@@ -211,7 +210,7 @@ pub(crate) fn encode_args<T: Serialize + ?Sized>(
     id: Option<u64>,
     data: &T,
 ) -> Result<EncodedPacket, serde_json::Error> {
-    let mut out = Vec::with_capacity(64 + ns.len());
+    let mut out = Vec::with_capacity(128 + ns.len());
     match (event, id) {
         (Some(_), _) => {
             out.push(if id.is_some() { 0x84 } else { 0x83 });
@@ -357,10 +356,10 @@ fn locate(frame: &Bytes, key: &str) -> Option<Located> {
     let header = reader.pos();
     let mut found = None;
     for _ in 0..entries {
-        let k = reader.value(1).ok()?;
+        let k = reader.key(1).ok()?;
         let start = reader.pos();
         reader.value(1).ok()?;
-        if matches!(&k, Some(Value::String(k)) if k == key) {
+        if k == Some(key.as_bytes()) {
             found = Some((start, reader.pos()));
         }
     }
@@ -564,6 +563,18 @@ mod tests {
         }
         let p = decode(&unhex(ACK)).unwrap();
         assert_eq!((p.kind, p.id), (Kind::Ack, Some(3)));
+    }
+
+    /// The packet's keys in any string form (str 8 here), invalid UTF-8 in a key or keys of
+    /// other types ignored as other keys.
+    #[test]
+    fn keys_in_any_form() {
+        let frame = Bytes::from_static(
+            b"\x85\xd9\x04type\x02\x01\x02\xa3ty\xff\x04\xda\x00\x03nsp\xa1/\xa4data\x91\xa1e",
+        );
+        let mut p = decode(&frame).unwrap();
+        assert_eq!((p.kind, p.ns.as_str()), (Kind::Event, "/"));
+        assert_eq!(args(&mut p).unwrap(), (Some("e".to_owned()), vec![]));
     }
 
     /// Every rejection of `checkPacket`, and MessagePack that does not read.

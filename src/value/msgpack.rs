@@ -89,9 +89,7 @@ pub fn encode_msgpack_as(out: &mut Vec<u8>, value: &Value, dialect: Dialect) {
             }
         }
         Value::String(s) => write_str(out, s),
-        Value::Binary(b) => {
-            rmp::encode::write_bin(out, b).expect("writing into memory");
-        }
+        Value::Binary(b) => write_bin(out, b),
         Value::Array(items) => {
             write_array_len(out, items.len());
             for item in items {
@@ -146,8 +144,43 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, n: u64) {
     }
 }
 
+pub(crate) fn write_bin(out: &mut Vec<u8>, b: &[u8]) {
+    // rmp's forms (bin 8, 16, 32), with room reserved for the packet's end (`nsp`, `id`): a
+    // binary is most often the last argument, and growing the buffer past it would copy it
+    // once more.
+    let len = b.len();
+    out.reserve(len + 5 + 32);
+    if let Ok(len) = u8::try_from(len) {
+        out.extend_from_slice(&[0xc4, len]);
+    } else if let Ok(len) = u16::try_from(len) {
+        out.push(0xc5);
+        out.extend_from_slice(&len.to_be_bytes());
+    } else {
+        let len = u32::try_from(len).expect("at most 2^32 - 1 bytes");
+        out.push(0xc6);
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    out.extend_from_slice(b);
+}
+
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    rmp::encode::write_str(out, s).expect("writing into memory");
+    // rmp's forms (fixstr, str 8, 16, 32), written in place: through rmp's `Write` plumbing
+    // a string cost about as much as the rest of a small event's encoding.
+    let len = s.len();
+    out.reserve(len + 5);
+    if len < 32 {
+        out.push(0xa0 | len as u8);
+    } else if let Ok(len) = u8::try_from(len) {
+        out.extend_from_slice(&[0xd9, len]);
+    } else if let Ok(len) = u16::try_from(len) {
+        out.push(0xda);
+        out.extend_from_slice(&len.to_be_bytes());
+    } else {
+        let len = u32::try_from(len).expect("at most 2^32 - 1 bytes");
+        out.push(0xdb);
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    out.extend_from_slice(s.as_bytes());
 }
 
 pub(crate) fn write_array_len(out: &mut Vec<u8>, len: usize) {
@@ -368,7 +401,40 @@ impl<'a> Reader<'a> {
 
     fn str(&mut self, n: usize) -> Result<Value> {
         let bytes = self.bytes(n)?;
-        Ok(Value::String(String::from_utf8_lossy(bytes).into_owned()))
+        // Valid UTF-8 checked the fast way (`from_utf8_lossy` walks its chunks: a fifth of a
+        // small event's decoding); invalid sequences replaced as before.
+        let s = match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        };
+        Ok(Value::String(s))
+    }
+
+    /// A map key: the bytes of a string, borrowed (no `String` for the packet's own keys), or
+    /// `None` after reading a key of another type (which is another key).
+    pub(crate) fn key(&mut self, depth: usize) -> Result<Option<&'a [u8]>> {
+        let marker = *self
+            .input
+            .get(self.pos)
+            .ok_or_else(|| MsgpackError::new("truncated MessagePack"))?;
+        let n = match marker {
+            0xa0..=0xbf => {
+                self.pos += 1;
+                usize::from(marker & 0x1f)
+            }
+            0xd9..=0xdb => {
+                self.pos += 1;
+                self.len(1 << (marker - 0xd9))?
+            }
+            _ => {
+                self.value(depth)?;
+                return Ok(None);
+            }
+        };
+        let input: &'a Bytes = self.input;
+        let start = self.pos;
+        self.bytes(n)?;
+        Ok(Some(&input[start..self.pos]))
     }
 
     fn array(&mut self, n: usize, depth: usize) -> Result<Value> {
@@ -473,4 +539,58 @@ pub(crate) fn iso_date(ms: f64) -> Value {
         in_day / 1000 % 60,
         in_day % 1000
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every string form at its boundaries: the bytes rmp writes, and read back.
+    #[test]
+    fn string_forms_at_every_boundary() {
+        for len in [0, 1, 31, 32, 255, 256, 65_535, 65_536] {
+            let s = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            let mut ours = Vec::new();
+            write_str(&mut ours, &s);
+            let mut rmp = Vec::new();
+            rmp::encode::write_str(&mut rmp, &s).unwrap();
+            assert_eq!(ours, rmp, "length {len}");
+            let input = Bytes::from(ours);
+            assert_eq!(decode(&input).unwrap(), Value::String(s.clone()));
+            assert_eq!(Reader::new(&input).key(0).unwrap(), Some(s.as_bytes()));
+        }
+    }
+
+    /// Every binary form at its boundaries: the bytes rmp writes, and read back.
+    #[test]
+    fn binary_forms_at_every_boundary() {
+        for len in [0, 1, 255, 256, 65_535, 65_536] {
+            let b: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut ours = Vec::new();
+            write_bin(&mut ours, &b);
+            let mut rmp = Vec::new();
+            rmp::encode::write_bin(&mut rmp, &b).unwrap();
+            assert_eq!(ours, rmp, "length {len}");
+            let input = Bytes::from(ours);
+            assert_eq!(decode(&input).unwrap(), Value::Binary(Bytes::from(b)));
+        }
+    }
+
+    /// Invalid UTF-8 reads with replacement characters; a key of another type is read whole.
+    #[test]
+    fn strings_and_keys_that_are_not_plain() {
+        let input = Bytes::from_static(b"\xa3a\xffb");
+        assert_eq!(decode(&input).unwrap(), Value::from("a\u{fffd}b"));
+        assert_eq!(Reader::new(&input).key(0).unwrap(), Some(&b"a\xffb"[..]));
+        // An array key is another key: read whole, the reader after it.
+        let input = Bytes::from_static(b"\x92\x01\xa1x\xc0");
+        let mut reader = Reader::new(&input);
+        assert_eq!(reader.key(0).unwrap(), None);
+        assert_eq!(reader.pos(), 4);
+        // Truncated keys are errors.
+        for cut in [b"\xa4typ".as_slice(), b"\xd9", b"\xd9\x04ty", b""] {
+            let input = Bytes::copy_from_slice(cut);
+            assert!(Reader::new(&input).key(0).is_err(), "{cut:x?}");
+        }
+    }
 }

@@ -15,7 +15,9 @@
 
 use serde::ser::{self, Error as _, Impossible, Serialize};
 
-use super::msgpack::{Dialect, write_array_len, write_f64, write_map_len, write_str, write_u64};
+use super::msgpack::{
+    Dialect, write_array_len, write_bin, write_f64, write_map_len, write_str, write_u64,
+};
 
 type Error = serde_json::Error;
 
@@ -218,7 +220,7 @@ impl<'b, 'a> ser::Serializer for &'b mut Serializer<'a> {
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
-        rmp::encode::write_bin(self.out, v).expect("writing into memory");
+        write_bin(self.out, v);
         Ok(())
     }
 

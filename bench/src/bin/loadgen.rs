@@ -22,6 +22,10 @@
 //! on node A (node B in the cluster, with no clients); `cluster-remote` with every client but the
 //! sender on node B; `cluster-rooms` is `rooms` with the members spread half on each node.
 //!
+//! `PARSER=msgpack` makes every client (but the polling one, default parser only) speak the
+//! MessagePack parser, as `socket.io-client` with `socket.io-msgpack-parser` 3.x does (see
+//! `wire.rs`); the server must be started with the same `PARSER`.
+//!
 //! The bench server contract (every implementation): namespace `/`; `ack` is acknowledged with
 //! its arguments; `fanout` with a count M makes the server emit `tick` M times to every socket;
 //! `join` R adds the socket to room R and is acknowledged; `rooms` with a list of room names
@@ -38,7 +42,9 @@ use std::collections::HashMap;
 use tokio::sync::Semaphore;
 use tower_socketio_bench::polling::PollingClient;
 
-use tower_socketio_bench::{Client, cpu_between, cpu_time, percentile, rss_kb, thread_cpu_ns};
+use tower_socketio_bench::{
+    Arg, Client, Parser, cpu_between, cpu_time, percentile, rss_kb, thread_cpu_ns,
+};
 
 fn report(
     scenario: &str,
@@ -112,11 +118,10 @@ trait RoundTrip: Send + 'static {
 
 impl RoundTrip for Client {
     async fn round_trip(&mut self, id: u64) {
-        self.send(&format!("42{id}[\"ack\",{id}]"))
+        self.emit("ack", Arg::U64(id), Some(id))
             .await
             .expect("send");
-        let answer = self.next_text().await.expect("answer");
-        assert_eq!(answer, format!("43{id}[{id}]"));
+        self.expect_ack(id, Some(id)).await.expect("answer");
     }
 }
 
@@ -217,8 +222,7 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
             tokio::spawn(async move {
                 let mut seen = 0;
                 while seen < messages {
-                    let text = client.next_text().await.expect("tick");
-                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                    client.expect_event("tick").await.expect("tick");
                     seen += 1;
                 }
                 client
@@ -228,13 +232,13 @@ async fn fanout(addr: &str, pid: u32, clients: usize, messages: u64) {
     let cpu0 = cpu_time(pid);
     let started = Instant::now();
     sender
-        .send(&format!("42[\"fanout\",{messages}]"))
+        .emit("fanout", Arg::U64(messages), None)
         .await
         .expect("send");
     let mut own = 0;
     let mut first = Duration::ZERO;
     while own < messages {
-        sender.next_text().await.expect("tick");
+        sender.expect_event("tick").await.expect("tick");
         if own == 0 {
             first = started.elapsed();
         }
@@ -381,8 +385,7 @@ async fn cluster(
         .map(|mut client| {
             tokio::spawn(async move {
                 for _ in 0..messages {
-                    let text = client.next_text().await.expect("tick");
-                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                    client.expect_event("tick").await.expect("tick");
                 }
                 client
             })
@@ -391,11 +394,11 @@ async fn cluster(
     let cpu0 = cpu_times(pids);
     let started = Instant::now();
     sender
-        .send(&format!("42[\"fanout\",{messages}]"))
+        .emit("fanout", Arg::U64(messages), None)
         .await
         .expect("send");
     for _ in 0..messages {
-        sender.next_text().await.expect("tick");
+        sender.expect_event("tick").await.expect("tick");
     }
     let sender_done = started.elapsed();
     let mut done = vec![sender];
@@ -434,11 +437,10 @@ async fn cluster_rooms(
         let mut client = Client::connect(&addrs[node]).await.expect("connect");
         let room = format!("r{}", i % room_count);
         client
-            .send(&format!("420[\"join\",\"{room}\"]"))
+            .emit("join", Arg::Str(&room), Some(0))
             .await
             .expect("join");
-        let answer = client.next_text().await.expect("join ack");
-        assert!(answer.starts_with("430["), "{answer}");
+        client.expect_ack(0, None).await.expect("join ack");
         members.push((client, i % room_count, node));
     }
     let mut sizes = vec![[0u64; 2]; room_count];
@@ -466,8 +468,7 @@ async fn cluster_rooms(
             let wanted = expected[room];
             tokio::spawn(async move {
                 for _ in 0..wanted {
-                    let text = client.next_text().await.expect("tick");
-                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                    client.expect_event("tick").await.expect("tick");
                 }
                 client
             })
@@ -475,10 +476,13 @@ async fn cluster_rooms(
         .collect();
     let mut sender = Client::connect(&addrs[0]).await.expect("connect");
     let names: Vec<String> = targets.iter().map(|room| format!("r{room}")).collect();
-    let event = serde_json::to_string(&("rooms", names)).expect("json");
+
     let cpu0 = cpu_times(pids);
     let started = Instant::now();
-    sender.send(&format!("42{event}")).await.expect("send");
+    sender
+        .emit("rooms", Arg::Strs(&names), None)
+        .await
+        .expect("send");
     let mut done = vec![sender];
     for reader in readers {
         done.push(reader.await.expect("reader"));
@@ -516,11 +520,10 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
         let mut client = Client::connect(addr).await.expect("connect");
         let room = format!("r{}", i % room_count);
         client
-            .send(&format!("420[\"join\",\"{room}\"]"))
+            .emit("join", Arg::Str(&room), Some(0))
             .await
             .expect("join");
-        let answer = client.next_text().await.expect("join ack");
-        assert!(answer.starts_with("430["), "{answer}");
+        client.expect_ack(0, None).await.expect("join ack");
         members.push((client, i % room_count));
     }
     let mut sizes = vec![0u64; room_count];
@@ -542,8 +545,7 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
             let wanted = expected[room];
             tokio::spawn(async move {
                 for _ in 0..wanted {
-                    let text = client.next_text().await.expect("tick");
-                    assert!(text.starts_with("42[\"tick\","), "{text}");
+                    client.expect_event("tick").await.expect("tick");
                 }
                 client
             })
@@ -551,10 +553,13 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
         .collect();
     let mut sender = Client::connect(addr).await.expect("connect");
     let names: Vec<String> = targets.iter().map(|room| format!("r{room}")).collect();
-    let event = serde_json::to_string(&("rooms", names)).expect("json");
+
     let cpu0 = cpu_time(pid);
     let started = Instant::now();
-    sender.send(&format!("42{event}")).await.expect("send");
+    sender
+        .emit("rooms", Arg::Strs(&names), None)
+        .await
+        .expect("send");
     let mut done = vec![sender];
     for reader in readers {
         done.push(reader.await.expect("reader"));
@@ -572,6 +577,10 @@ async fn rooms(addr: &str, pid: u32, clients: usize, room_count: usize, messages
 }
 
 async fn polling(addr: &str, pid: u32, clients: usize, seconds: u64) {
+    if Parser::from_env() != Parser::Default {
+        eprintln!("polling: the default parser only");
+        std::process::exit(2);
+    }
     // POLLING_PAYLOAD=N: each ack carries a second argument, a string of N bytes (so that its
     // answer reaches the servers' compression threshold); POLLING_ACCEPT_ENCODING=gzip: sent
     // with every request.

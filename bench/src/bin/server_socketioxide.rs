@@ -6,13 +6,26 @@
 //! cluster on socketioxide's own Redis adapter (`socketioxide-redis`, its `redis` driver over
 //! RESP3, default configuration, as its README sets it up): the cluster scenarios. Without it,
 //! the in-memory `LocalAdapter`, as every other scenario runs.
+//!
+//! `PARSER=msgpack` selects socketioxide's MessagePack parser (`ParserConfig::msgpack()`, its
+//! `msgpack` feature); without it (or `PARSER=default`), its default one.
 
 use serde_json::Value;
-use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::{ParserConfig, SocketIo, SocketIoBuilder};
 use socketioxide_core::adapter::DefinedAdapter;
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
+use tower_socketio_bench::wire;
+
+/// The builder with the parser of `PARSER` and the packet buffer raised.
+fn builder() -> SocketIoBuilder {
+    let builder = SocketIo::builder().max_buffer_size(100_000);
+    match wire::Parser::from_env() {
+        wire::Parser::Default => builder,
+        wire::Parser::MsgPack => builder.with_parser(ParserConfig::msgpack()),
+    }
+}
 
 /// Namespace `/` with the contract's handlers; the adapter's initialisation (a future to await
 /// for the Redis adapter, nothing for the local one).
@@ -62,8 +75,7 @@ fn main() -> std::io::Result<()> {
                 let adapter = RedisAdapterCtr::new_with_redis(&client)
                     .await
                     .map_err(std::io::Error::other)?;
-                let (layer, io) = SocketIo::builder()
-                    .max_buffer_size(100_000)
+                let (layer, io) = builder()
                     .with_adapter::<RedisAdapter<_>>(adapter)
                     .build_layer();
                 // Subscribed before the port accepts clients.
@@ -72,7 +84,7 @@ fn main() -> std::io::Result<()> {
                 axum::serve(listener, app).await
             }
             Ok("memory") | Err(_) => {
-                let (layer, io) = SocketIo::builder().max_buffer_size(100_000).build_layer();
+                let (layer, io) = builder().build_layer();
                 contract(&io);
                 let app = axum::Router::new().layer(layer);
                 axum::serve(listener, app).await

@@ -5,10 +5,14 @@
 //! `ADAPTER=redis` (with `REDIS_URL`, default `redis://127.0.0.1:6379`) makes it one node of a
 //! cluster on the classic Redis adapter (`RedisConfig::default()`, Node's `socket.io` key): the
 //! cluster scenarios. Without it, the in-memory adapter, as every other scenario runs.
+//!
+//! `PARSER=msgpack` selects the MessagePack parser (`Parser::MsgPack`); without it (or
+//! `PARSER=default`), the default one.
 
 use tower_socketio::adapter::redis::{RedisAdapter, RedisConfig};
 use tower_socketio::extract::{AckSender, Args, Data};
-use tower_socketio::{EngineConfig, Namespace, SocketIo, SocketRef};
+use tower_socketio::{EngineConfig, Namespace, Parser, SocketIo, SocketRef};
+use tower_socketio_bench::wire;
 
 fn main() -> std::io::Result<()> {
     let port = tower_socketio_bench::port();
@@ -50,7 +54,13 @@ fn main() -> std::io::Result<()> {
         if std::env::var("HTTP_COMPRESSION").as_deref() == Ok("off") {
             config = config.http_compression(None);
         }
-        let mut builder = SocketIo::builder().config(config).ns("/", ns);
+        let mut builder = SocketIo::builder()
+            .config(config)
+            .parser(match wire::Parser::from_env() {
+                wire::Parser::Default => Parser::Default,
+                wire::Parser::MsgPack => Parser::MsgPack,
+            })
+            .ns("/", ns);
         let redis = match std::env::var("ADAPTER").as_deref() {
             Ok("redis") => {
                 let url =
