@@ -85,6 +85,10 @@ try {
   await ui.waitForSelector(".v-dialog--active", { state: "hidden" });
   const sessionId = await ui.evaluate(() => localStorage.getItem("session_id"));
   assert.match(sessionId ?? "", /^[0-9a-f]{16}$/, "the session id is kept for reloads");
+  // The dashboard fills in with the first server_stats (namespaces and their sockets), once the
+  // login dialog has faded out.
+  await seeText(ui, "/admin");
+  await ui.waitForSelector(".v-dialog", { state: "hidden" });
   await shot(ui, "dashboard");
 
   step = "a reload logs in with the session id";
