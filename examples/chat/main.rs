@@ -19,17 +19,20 @@
 //! statistics, `ADMIN_SERVER_ID` names the server.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware;
 use axum::response::Html;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tower_socketio::engine::Sid;
 use tower_socketio::extract::{AckSender, Data, Extension, State};
-use tower_socketio::{ConnectError, Namespace, SocketIo, SocketRef};
+use tower_socketio::{ConnectError, Namespace, RemoteAddr, SocketIo, SocketRef};
 
 /// The rooms a user can pick.
 const ROOMS: [&str; 3] = ["general", "random", "rust"];
@@ -232,18 +235,32 @@ async fn main() -> std::io::Result<()> {
     let app = Router::new()
         .route("/", get(|| async { Html(include_str!("index.html")) }))
         .route("/api/stats", get(move || stats(for_stats.clone())))
-        .layer(io.layer());
+        .layer(io.layer())
+        // The client's address, for `socket.remote_addr()` and the admin UI's IP column.
+        .layer(middleware::map_request(with_remote_addr));
     let port = std::env::var("PORT").unwrap_or_else(|_| "3000".into());
     let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{port}")).await?;
     tracing::info!("chat on http://localhost:{port}");
     // On Ctrl-C or SIGTERM: stop accepting, tell every client the server is shutting down.
     let closing = io.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tower_socketio::serve::shutdown_signal().await;
-            closing.close();
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        tower_socketio::serve::shutdown_signal().await;
+        closing.close();
+    })
+    .await
+}
+
+/// Hands the peer address axum knows (`ConnectInfo`) to the Socket.IO layer (`RemoteAddr`).
+async fn with_remote_addr(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+) -> Request {
+    request.extensions_mut().insert(RemoteAddr(peer));
+    request
 }
 
 /// The admin UI (feature `admin`), configured from the environment.

@@ -101,6 +101,8 @@ try {
   await ui.goto(dev + "/socket.io/admin/#/sockets/");
   await seeText(ui, alice.id);
   await seeText(ui, bob.id);
+  // The chat example hands axum's peer address to the layer: the IP column is filled.
+  await seeText(ui, "127.0.0.1");
   await shot(ui, "sockets");
 
   step = "the chat's rooms";
