@@ -6,38 +6,9 @@
 
 use crate::common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use tokio::process::Command;
-
-pub async fn run_browser(script: &str, args: &[&str], marker: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
-        "Chromium is missing: run scripts/test.sh, which installs Debian's chromium"
-    );
-    let shots = root.join("target/browser");
-    std::fs::create_dir_all(&shots).unwrap();
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        Command::new("node")
-            .arg(root.join("tests/js/browser").join(script))
-            .args(args)
-            .arg(&shots)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the browser test finished in 120 s")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains(&format!("ok {marker}")),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 #[tokio::test]
 async fn admin_ui_in_the_browser() {
@@ -54,7 +25,7 @@ async fn admin_ui_in_the_browser() {
         ],
     )
     .await;
-    run_browser("admin.mjs", &[&dev.url, &prod.url], "admin-ui").await;
+    common::browser::run("admin.mjs", &[&dev.url, &prod.url], "admin-ui").await;
 }
 
 /// A `cluster_node` example with the admin installed, on `redis`; killed when dropped.
@@ -100,5 +71,5 @@ async fn admin_ui_in_the_browser_on_a_redis_cluster() {
     let redis = common::redis::RedisServer::start();
     let (_a, a) = cluster_node(&redis.url(), "node-a").await;
     let (_b, b) = cluster_node(&redis.url(), "node-b").await;
-    run_browser("admin-cluster.mjs", &[&a, &b], "admin-cluster").await;
+    common::browser::run("admin-cluster.mjs", &[&a, &b], "admin-cluster").await;
 }

@@ -116,12 +116,6 @@ async fn browser(transports: &str) {
     use axum::response::Html;
     use axum::routing::get;
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        std::path::Path::new("/usr/bin/chromium").exists()
-            || std::env::var_os("CHROMIUM").is_some(),
-        "Chromium is missing: run scripts/test.sh, which installs Debian's chromium"
-    );
     let ns = Namespace::new()
         .on_connect(|socket: SocketRef, Data(auth): Data<Value>| async move {
             let _ = socket.emit("welcome", &auth.get("name"));
@@ -152,24 +146,9 @@ async fn browser(transports: &str) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let output = tokio::time::timeout(
-        Duration::from_secs(90),
-        tokio::process::Command::new("node")
-            .arg(root.join("tests/js/browser/msgpack.mjs"))
-            .arg(format!("http://{addr}"))
-            .arg(transports)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the browser test finished in 90 s")
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains(&format!("ok msgpack-browser-{transports}")),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let url = format!("http://{addr}");
+    let marker = format!("msgpack-browser-{transports}");
+    common::browser::run("msgpack.mjs", &[&url, transports], &marker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

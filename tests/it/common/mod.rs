@@ -1,6 +1,7 @@
 //! Shared pieces of the integration tests: an echo handler and request helpers.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod examples;
 pub mod raw_client;
 #[cfg(feature = "redis")]
