@@ -160,3 +160,80 @@ async fn served_msgpack_bundle_in_the_browser() {
 async fn served_msgpack_bundle_in_the_browser_polling_only() {
     browser("polling").await;
 }
+
+/// What the server logs, kept for one test: a `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A client of the default parser at a MessagePack server, and the other way round: the session
+/// is closed and the server's log says which parser the client probably uses. In-process, on
+/// one thread, so that the test's log subscriber sees the server's tasks.
+#[tokio::test(flavor = "current_thread")]
+async fn a_client_with_the_other_parser_is_named_in_the_log() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    for (parser, body, expected) in [
+        // The default parser's CONNECT, as text, at a MessagePack server.
+        (Parser::MsgPack, "40".to_owned(), "the default parser"),
+        // A MessagePack CONNECT (`{type: 0, nsp: "/"}`, base64 in a polling payload) at a
+        // default server.
+        (
+            Parser::Default,
+            "bgqR0eXBlAKNuc3ChLw==".to_owned(),
+            "the MessagePack parser",
+        ),
+    ] {
+        let before = logs.text().len();
+        let io = SocketIo::builder()
+            .parser(parser)
+            .ns("/", Namespace::new())
+            .build();
+        let app = axum::Router::new().layer(io.layer());
+        let open = common::call(
+            app.clone(),
+            common::get("/socket.io/?EIO=4&transport=polling"),
+        )
+        .await;
+        let handshake: serde_json::Value = serde_json::from_str(&open.text()[1..]).unwrap();
+        let sid = handshake["sid"].as_str().unwrap().to_owned();
+        let uri = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+        common::call(app.clone(), common::post(&uri, body)).await;
+        // The session is gone: the next poll is refused or closes.
+        let poll = common::call(app.clone(), common::get(&uri)).await;
+        assert!(
+            poll.status != http::StatusCode::OK || poll.text().starts_with('1'),
+            "{parser:?}: the session should be closed, got {} {}",
+            poll.status,
+            poll.text()
+        );
+        let log = logs.text()[before..].to_owned();
+        assert!(
+            log.contains("WARN") && log.contains(&format!("probably uses {expected}")),
+            "{parser:?}: {log}"
+        );
+    }
+}
