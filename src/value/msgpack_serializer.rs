@@ -372,43 +372,31 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
+/// The struct-like compounds: maps keyed by the field names.
+macro_rules! struct_compound {
+    ($($trait:ident),* $(,)?) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.count += 1;
-        write_str(self.ser.out, key);
-        value.serialize(&mut *self.ser)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.count += 1;
+                write_str(self.ser.out, key);
+                value.serialize(&mut *self.ser)
+            }
 
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
+            fn end(self) -> Result<(), Error> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.count += 1;
-        write_str(self.ser.out, key);
-        value.serialize(&mut *self.ser)
-    }
-
-    fn end(self) -> Result<(), Error> {
-        self.finish()
-    }
-}
+struct_compound!(SerializeStruct, SerializeStructVariant);
 
 /// Map keys: strings, as JavaScript has them (integers and chars written as strings, as
 /// `serde_json` writes them); anything else is an error.
