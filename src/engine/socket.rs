@@ -194,6 +194,17 @@ impl Queue {
         self.bytes += packet.len();
         self.entries.push_back(Entry::One(packet));
     }
+
+    /// Pushes an encoded Socket.IO packet: its text message, then its binary ones. An empty
+    /// text is no message: the packet is its binary messages alone (the MessagePack parser's).
+    fn push_encoded(&mut self, text: Str, attachments: &[Bytes]) {
+        if !text.is_empty() {
+            self.push(Packet::Text(text));
+        }
+        for attachment in attachments {
+            self.push(Packet::Binary(attachment.clone()));
+        }
+    }
 }
 
 /// Accounts for `lost` broadcasts of `run` that did not fit.
@@ -285,13 +296,7 @@ impl Outbox {
         let size = text.len() + attachments.iter().map(Bytes::len).sum::<usize>();
         self.queue_with(|queue| {
             self.fits(queue, size, volatile)?;
-            // An empty text is no message: the packet is its attachments (MessagePack).
-            if !text.is_empty() {
-                queue.push(Packet::Text(text));
-            }
-            for attachment in attachments {
-                queue.push(Packet::Binary(attachment.clone()));
-            }
+            queue.push_encoded(text, attachments);
             if pause {
                 queue.push(Packet::Pause);
             }
@@ -690,12 +695,7 @@ impl<D> Socket<D> {
         }
         self.after(self.outbox.queue_with(|queue| {
             for (text, attachments) in packets {
-                if !text.is_empty() {
-                    queue.push(Packet::Text(text));
-                }
-                for attachment in attachments {
-                    queue.push(Packet::Binary(attachment.clone()));
-                }
+                queue.push_encoded(text, attachments);
             }
             if pause {
                 queue.push(Packet::Pause);

@@ -24,7 +24,7 @@ use super::{EncodedPacket, InvalidPacket, Kind, ParseError, Spread, spread};
 use crate::engine::Str;
 use crate::value::Value;
 use crate::value::msgpack::{
-    Reader, encode_msgpack, write_array_len, write_map_len, write_str, write_u64,
+    MAX_SAFE_INTEGER, Reader, encode_msgpack, write_array_len, write_map_len, write_str, write_u64,
 };
 use crate::value::msgpack_serializer::Serializer;
 
@@ -34,9 +34,6 @@ const NSP: &[u8] = b"\xa3nsp";
 const ID: &[u8] = b"\xa2id";
 /// notepack.io 2's `undefined`.
 const UNDEFINED: &[u8] = b"\xd4\x00\x00";
-
-/// The largest integer a JavaScript number holds exactly: the largest acknowledgement id.
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// A decoded packet.
 #[derive(Debug, Clone, PartialEq)]

@@ -46,7 +46,7 @@ pub enum Dialect {
 }
 
 /// The largest integer JavaScript holds exactly (`Number.MAX_SAFE_INTEGER`).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Appends the MessagePack of `value` as notepack.io 3 writes the same JavaScript value:
 /// integral numbers in their smallest integer form (unsigned forms for non-negative numbers, so
