@@ -659,12 +659,6 @@ impl ser::Error for Shape {
 
 struct ShapeProbe;
 
-macro_rules! other {
-    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<$ret, Shape> { Err(Shape::Other) })*
-    };
-}
-
 impl ser::Serializer for ShapeProbe {
     type Ok = ();
     type Error = Shape;
@@ -684,7 +678,7 @@ impl ser::Serializer for ShapeProbe {
         Err(Shape::Tuple(len))
     }
 
-    other! {
+    crate::value::refuse! { Shape::Other;
         serialize_bool(bool) -> ();
         serialize_i8(i8) -> ();
         serialize_i16(i16) -> ();

@@ -13,6 +13,15 @@ use serde::de::{self, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Serializer methods that all fail with one error, for serializers that accept only some
+/// shapes: `refuse! { error_expr; serialize_bool(bool) -> (); ... }` inside the `impl`.
+macro_rules! refuse {
+    ($error:expr; $($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
+        $(fn $name(self, $(_: $arg),*) -> Result<$ret, Self::Error> { Err($error) })*
+    };
+}
+pub(crate) use refuse;
+
 // `pub` items for the Redis wire codec's re-exports; without it, the parser uses a part.
 #[cfg(any(feature = "redis", feature = "msgpack"))]
 #[cfg_attr(not(feature = "redis"), allow(unreachable_pub, dead_code))]

@@ -413,9 +413,10 @@ fn key_error() -> Error {
     Error::custom("a map key must be a string")
 }
 
-macro_rules! not_a_key {
-    ($($name:ident($($arg:ty),*) -> $ret:ty;)*) => {
-        $(fn $name(self, $(_: $arg),*) -> Result<$ret, Error> { Err(key_error()) })*
+/// Integer keys, written as their decimal text (as JavaScript object keys are).
+macro_rules! number_keys {
+    ($($name:ident($ty:ty)),* $(,)?) => {
+        $(fn $name(self, v: $ty) -> Result<(), Error> { self.number(v) })*
     };
 }
 
@@ -458,39 +459,18 @@ impl ser::Serializer for KeySerializer<'_> {
         value.serialize(self)
     }
 
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.number(v)
-    }
+    number_keys!(
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+    );
 
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.number(v)
-    }
-
-    not_a_key! {
+    super::refuse! { key_error();
         serialize_bool(bool) -> ();
         serialize_f32(f32) -> ();
         serialize_f64(f64) -> ();
