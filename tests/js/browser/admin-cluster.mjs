@@ -4,7 +4,7 @@
 // node B through the adapter.
 // Usage: node admin-cluster.mjs <node-a-url> <node-b-url> <screenshot-dir>
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../lib/chromium.mjs";
 import { io } from "socket.io-client";
 
 const [a, b, shots = "target/browser"] = process.argv.slice(2);
@@ -17,11 +17,7 @@ const connect = (base) => new Promise((resolve, reject) => {
   socket.once("connect_error", reject);
 });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium();
 let step = "start";
 let page;
 const clients = [];

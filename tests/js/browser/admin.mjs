@@ -6,17 +6,13 @@
 // the UI disconnects a chat socket, which goes offline in the chat and from the UI's list.
 // Production server: the UI shows the server and its statistics, and no socket.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../lib/chromium.mjs";
 
 const [dev, prod, shots = "target/browser"] = process.argv.slice(2);
 const TIMEOUT = 10_000;
 const overall = setTimeout(() => { console.log("FAIL admin-ui: overall timeout"); process.exit(1); }, 100_000);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium();
 let step = "start";
 const pages = [];
 const newPage = async () => {

@@ -2,18 +2,14 @@
 // messages, typing indicator, join/leave notices, delivery acks, a dropped connection that
 // reconnects, and a reload. Usage: node chat.mjs <base-url> <transports|default> <screenshot-dir>
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../lib/chromium.mjs";
 
 const [base, transports = "default", shots = "target/browser"] = process.argv.slice(2);
 const query = transports === "default" ? "" : `?transports=${transports}`;
 const TIMEOUT = 10_000;
 const overall = setTimeout(() => { console.log("FAIL chat: overall timeout"); process.exit(1); }, 60_000);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium();
 let step = "start";
 const pages = [];
 try {

@@ -3,16 +3,12 @@
 // emits binary with an acknowledgement and receives the server's binary event.
 // Usage: node msgpack.mjs <base-url> <transports|default>
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../lib/chromium.mjs";
 
 const [base, transports = "default"] = process.argv.slice(2);
 const overall = setTimeout(() => { console.log("FAIL msgpack-browser: overall timeout"); process.exit(1); }, 60_000);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-});
+const browser = await launchChromium();
 let step = "start";
 try {
   const page = await (await browser.newContext()).newPage();
