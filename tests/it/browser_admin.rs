@@ -6,8 +6,10 @@
 
 use crate::common;
 
+#[cfg(feature = "redis")]
 use std::time::Duration;
 
+#[cfg(feature = "redis")]
 use tokio::process::Command;
 
 #[tokio::test]
