@@ -22,6 +22,43 @@ macro_rules! refuse {
 }
 pub(crate) use refuse;
 
+/// The (year, month 1-12, day 1-31) of `days` since 1970-01-01, negative before it (Howard
+/// Hinnant's `civil_from_days`), as JavaScript's `Date` counts in UTC.
+pub(crate) fn civil_date(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `ms` since the epoch as `Date.prototype.toJSON` writes it: `1970-01-01T00:00:00.000Z`, with
+/// a signed six-digit year outside 0..=9999.
+#[cfg(any(feature = "admin", feature = "msgpack", feature = "redis"))]
+pub(crate) fn iso_date(ms: i64) -> String {
+    let (year, month, day) = civil_date(ms.div_euclid(86_400_000));
+    let in_day = ms.rem_euclid(86_400_000);
+    let year = if (0..=9999).contains(&year) {
+        format!("{year:04}")
+    } else if year < 0 {
+        format!("-{:06}", -year)
+    } else {
+        format!("+{year:06}")
+    };
+    format!(
+        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
 // `pub` items for the Redis wire codec's re-exports; without it, the parser uses a part.
 #[cfg(any(feature = "redis", feature = "msgpack"))]
 #[cfg_attr(not(feature = "redis"), allow(unreachable_pub, dead_code))]

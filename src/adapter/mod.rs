@@ -192,7 +192,6 @@ pub use room_observer::RoomObserver;
 pub(crate) use room_observer::RoomObserverSlot;
 pub use session::{RecoveryConfig, Restored, Session};
 #[cfg_attr(not(feature = "admin"), allow(unused_imports))]
-pub(crate) use socket_info::civil_date;
 pub use socket_info::{HandshakeInfo, SocketInfo};
 
 use crate::engine::Sid;

@@ -126,7 +126,7 @@ fn js_date(seconds: u64) -> String {
     ];
     let days = seconds / 86_400;
     let time = seconds % 86_400;
-    let (year, month, day) = civil_date(days);
+    let (year, month, day) = crate::value::civil_date(days as i64);
     format!(
         "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
         DAYS[(days % 7) as usize],
@@ -137,20 +137,6 @@ fn js_date(seconds: u64) -> String {
         time % 3600 / 60,
         time % 60
     )
-}
-
-/// The (year, month 1-12, day 1-31) of `days` since 1970-01-01 (Howard Hinnant's algorithm).
-pub(crate) fn civil_date(days: u64) -> (i64, i64, i64) {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// A query string's parameters, decoded (`+` is a space), as Node's `querystring` reads them: a

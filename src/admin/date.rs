@@ -4,20 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `time` as an ISO 8601 UTC string with milliseconds (`2024-05-01T12:30:05.042Z`).
 pub(super) fn iso(time: SystemTime) -> String {
-    let millis = time
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let seconds = millis / 1000;
-    let (year, month, day) = crate::adapter::civil_date(seconds / 86_400);
-    let time = seconds % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        time / 3600,
-        time % 3600 / 60,
-        time % 60,
-        millis % 1000
-    )
+    crate::value::iso_date(millis(time) as i64)
 }
 
 /// Milliseconds since the epoch.
