@@ -79,6 +79,9 @@ try {
   step = "the right password logs in";
   await login(ui, "changeit");
   await ui.waitForSelector(".v-dialog--active", { state: "hidden" });
+  // The `session` event follows the CONNECT answer (as with Node, whose client delivers events
+  // after `connect`): wait for the UI to store it, then check it.
+  await ui.waitForFunction(() => localStorage.getItem("session_id") !== null).catch(() => {});
   const sessionId = await ui.evaluate(() => localStorage.getItem("session_id"));
   assert.match(sessionId ?? "", /^[0-9a-f]{16}$/, "the session id is kept for reloads");
   // The dashboard fills in with the first server_stats (namespaces and their sockets), once the
